@@ -1,0 +1,48 @@
+package dev.rudder.runtime.kernel;
+
+/**
+ * The element-wise and reduction kernels of the forward pass, on float32 heap arrays.
+ * Two implementations: {@link ScalarKernels} (the reference every test compares against) and
+ * {@link VectorKernels} (jdk.incubator.vector). {@link #get()} picks the Vector API one when the
+ * incubator module is readable, else warns once on stderr and falls back to scalar code.
+ * All methods are allocation-free.
+ */
+public interface Kernels {
+
+    static Kernels get() {
+        return KernelSelector.SELECTED;
+    }
+
+    String name();
+
+    /** {@code out[oOff+i] = x[xOff+i] / rms(x) * w[i]}, rms over n elements with eps. */
+    void rmsnorm(float[] out, int oOff, float[] x, int xOff, float[] w, int n, float eps);
+
+    /**
+     * The residual-stream seam (DESIGN.md §3), one pass over the hidden state:
+     * {@code x[i] += delta[i] + scale * steer[i]} and returns {@code sum(x_new[i] * probe[i])}.
+     * {@code steer == null} means no steering (and scale is ignored); {@code probe == null}
+     * means no probe (returns 0). With both null this is exactly {@code x[i] += delta[i]}.
+     */
+    float residualAdd(float[] x, int xOff, float[] delta, int dOff, float[] steer, float scale, float[] probe, int n);
+
+    /** {@code sum(a[aOff+i] * b[bOff+i])} for i in [0, n). */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** {@code y[yOff+i] += a * x[xOff+i]}. */
+    void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** In-place softmax over {@code x[off .. off+n)}, max-subtracted. */
+    void softmax(float[] x, int off, int n);
+
+    /** SwiGLU: {@code gate[gOff+i] = silu(gate[gOff+i]) * up[uOff+i]}. */
+    void swiglu(float[] gate, int gOff, float[] up, int uOff, int n);
+
+    /**
+     * Rotary embedding, Hugging Face "rotate_half" layout, in place on one head vector
+     * {@code x[off .. off+headDim)}: for i < headDim/2, with {@code c = cos[i], s = sin[i]}
+     * (tables of length headDim/2 for this position):
+     * {@code x1 = x[i], x2 = x[i+half]; x[i] = x1*c - x2*s; x[i+half] = x2*c + x1*s}.
+     */
+    void rope(float[] x, int off, int headDim, float[] cos, float[] sin);
+}
