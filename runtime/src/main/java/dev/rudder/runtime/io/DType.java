@@ -1,0 +1,74 @@
+package dev.rudder.runtime.io;
+
+import dev.rudder.runtime.BadInputException;
+
+import java.nio.file.Path;
+
+/** Element types of safetensors tensors (the subset Rudder reads; names as in the safetensors header). */
+public enum DType {
+    F32(4), F16(2), BF16(2), F64(8), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1);
+
+    private final int byteSize;
+
+    DType(int byteSize) {
+        this.byteSize = byteSize;
+    }
+
+    /** Bytes per element. */
+    public int byteSize() {
+        return byteSize;
+    }
+
+    /** The name used in safetensors headers ({@code "F32"}, {@code "BF16"}, ...). */
+    public String safetensorsName() {
+        return name();
+    }
+
+    /** True for the floating-point types that widen exactly to float32 ({@code F32}, {@code F16}, {@code BF16}). */
+    public boolean isFloat32Widenable() {
+        return this == F32 || this == F16 || this == BF16;
+    }
+
+    /**
+     * Parses a safetensors dtype name.
+     *
+     * @throws BadInputException naming file and tensor when the name is unknown or unsupported
+     */
+    public static DType parse(String safetensorsName, Path file, String tensor) {
+        if (safetensorsName != null) {
+            for (DType d : values()) {
+                if (d.name().equals(safetensorsName)) {
+                    return d;
+                }
+            }
+        }
+        throw new BadInputException("tensor " + tensor + " in " + file + " has unknown or unsupported dtype "
+                + (safetensorsName == null ? "(none)" : "\"" + safetensorsName + "\"")
+                + " (supported: F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL)");
+    }
+
+    /** Parses a user-facing name such as {@code bf16}, {@code float16}, {@code f32} (case-insensitive); null if unknown. */
+    public static DType fromUserName(String s) {
+        if (s == null) {
+            return null;
+        }
+        return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "f32", "float32", "float" -> F32;
+            case "f16", "float16", "half", "fp16" -> F16;
+            case "bf16", "bfloat16" -> BF16;
+            case "f64", "float64", "double" -> F64;
+            default -> null;
+        };
+    }
+
+    /** The Hugging Face {@code torch_dtype} spelling for the float types, else the lower-case name. */
+    public String torchName() {
+        return switch (this) {
+            case F32 -> "float32";
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+            case F64 -> "float64";
+            default -> name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+}
