@@ -1,0 +1,406 @@
+package dev.rudder.steering.vectors;
+
+import dev.rudder.runtime.BadInputException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A minimal GGUF reader (versions 2 and 3, little-endian), enough for llama.cpp control vectors and for looking at
+ * the header of any GGUF file.
+ *
+ * <p>Layout read: magic {@code "GGUF"}, uint32 version, uint64 tensor count, uint64 metadata count; the metadata
+ * pairs (GGUF string key = uint64 length + UTF-8 bytes, uint32 value type, value; arrays = uint32 element type,
+ * uint64 count, elements); the tensor infos (name, uint32 n_dims, uint64 dims[n_dims] innermost first, uint32 ggml
+ * type, uint64 offset relative to the data section); padding to the alignment ({@code general.alignment}, default
+ * 32); the data section. Every length and offset is checked against the file size, so a truncated or lying file
+ * gives a {@link BadInputException} naming the file, never an out-of-bounds error.
+ *
+ * <p>The file is memory-mapped; tensor data stays valid until {@link #close()}.
+ */
+public final class GgufFile implements AutoCloseable {
+
+    /** {@code "GGUF"} read as a little-endian uint32. */
+    public static final int MAGIC = 0x46554747;
+    /** The alignment used when {@code general.alignment} is absent. */
+    public static final int DEFAULT_ALIGNMENT = 32;
+    /** ggml tensor types this reader can widen to float32. */
+    public static final int GGML_TYPE_F32 = 0;
+    public static final int GGML_TYPE_F16 = 1;
+    public static final int GGML_TYPE_BF16 = 30;
+
+    private static final int MAX_DIMS = 4;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** One tensor's header entry. {@code dims} are in GGUF order (innermost, {@code ne[0]}, first). */
+    public record TensorInfo(String name, long[] dims, int ggmlType, long offset) {
+        public long elementCount() {
+            long n = 1;
+            for (long d : dims) {
+                n *= d;
+            }
+            return n;
+        }
+
+        /** Human name of the ggml type ({@code F32}, {@code F16}, {@code BF16}, else {@code type N}). */
+        public String typeName() {
+            return ggmlTypeName(ggmlType);
+        }
+    }
+
+    private final Path file;
+    private final Arena arena;
+    private final MemorySegment seg;
+    private final int version;
+    private final int alignment;
+    private final Map<String, GgufValue> metadata;
+    private final Map<String, TensorInfo> tensors;
+    private final long dataStart;
+    private long pos;
+
+    private GgufFile(Path file, Arena arena, MemorySegment seg) {
+        this.file = file;
+        this.arena = arena;
+        this.seg = seg;
+        if (seg.byteSize() < 24) {
+            throw bad("is too short to be a GGUF file (" + seg.byteSize() + " bytes)");
+        }
+        if (seg.get(I32, 0) != MAGIC) {
+            throw bad("is not a GGUF file (no GGUF magic)");
+        }
+        int v = seg.get(I32, 4);
+        if ((v & 0xFFFF) == 0 && v != 0) {
+            throw bad("is a big-endian GGUF file; only little-endian GGUF is supported");
+        }
+        if (v != 2 && v != 3) {
+            throw bad("has GGUF version " + Integer.toUnsignedString(v) + "; versions 2 and 3 are supported");
+        }
+        this.version = v;
+        pos = 8;
+        long nTensors = u64("tensor count");
+        long nKv = u64("metadata count");
+        if (nTensors < 0 || nTensors > remaining() / 24) {
+            throw bad("claims " + Long.toUnsignedString(nTensors) + " tensors, more than the file can hold");
+        }
+        if (nKv < 0 || nKv > remaining() / 12) {
+            throw bad("claims " + Long.toUnsignedString(nKv) + " metadata entries, more than the file can hold");
+        }
+        Map<String, GgufValue> kv = new LinkedHashMap<>();
+        for (long i = 0; i < nKv; i++) {
+            String key = string("metadata key #" + i);
+            int typeId = i32("type of metadata " + key);
+            GgufValueType type = GgufValueType.byId(typeId);
+            if (type == null) {
+                throw bad("metadata " + key + " has unknown value type " + typeId);
+            }
+            GgufValue value = value(type, key);
+            if (kv.putIfAbsent(key, value) != null) {
+                throw bad("has the metadata key " + key + " twice");
+            }
+        }
+        this.metadata = Collections.unmodifiableMap(kv);
+        GgufValue al = kv.get("general.alignment");
+        int alignment = DEFAULT_ALIGNMENT;
+        if (al != null) {
+            Long a = al.asLong();
+            if (a == null || a <= 0 || a > (1 << 30) || Long.bitCount(a) != 1) {
+                throw bad("has an invalid general.alignment " + al.asText() + " (must be a power of two)");
+            }
+            alignment = (int) (long) a;
+        }
+        this.alignment = alignment;
+        Map<String, TensorInfo> ts = new LinkedHashMap<>();
+        for (long i = 0; i < nTensors; i++) {
+            String name = string("tensor name #" + i);
+            int nDims = i32("dimension count of tensor " + name);
+            if (nDims < 0 || nDims > MAX_DIMS) {
+                throw bad("tensor " + name + " has " + Integer.toUnsignedString(nDims) + " dimensions (at most "
+                        + MAX_DIMS + ")");
+            }
+            long[] dims = new long[nDims];
+            for (int d = 0; d < nDims; d++) {
+                dims[d] = u64("dimension " + d + " of tensor " + name);
+                if (dims[d] < 0 || dims[d] > (1L << 40)) {
+                    throw bad("tensor " + name + " has an invalid dimension " + Long.toUnsignedString(dims[d]));
+                }
+            }
+            int type = i32("type of tensor " + name);
+            long offset = u64("offset of tensor " + name);
+            if (ts.putIfAbsent(name, new TensorInfo(name, dims, type, offset)) != null) {
+                throw bad("has the tensor " + name + " twice");
+            }
+        }
+        this.tensors = Collections.unmodifiableMap(ts);
+        long start = align(pos, alignment);
+        if (nTensors > 0 && start > seg.byteSize()) {
+            throw bad("is truncated: its data section would start at byte " + start + " but the file has "
+                    + seg.byteSize() + " bytes");
+        }
+        this.dataStart = start;
+        for (TensorInfo t : ts.values()) {
+            if (t.offset() < 0 || t.offset() % alignment != 0) {
+                throw bad("tensor " + t.name() + " has offset " + Long.toUnsignedString(t.offset())
+                        + ", not a multiple of the alignment " + alignment);
+            }
+            long size = byteSize(t);
+            if (size >= 0 && (t.offset() > seg.byteSize() - start || size > seg.byteSize() - start - t.offset())) {
+                throw bad("is truncated: tensor " + t.name() + " needs bytes " + (start + t.offset()) + ".."
+                        + (start + t.offset() + size) + " but the file has " + seg.byteSize());
+            }
+        }
+    }
+
+    /**
+     * Opens and parses a GGUF file.
+     *
+     * @throws BadInputException when the file is not valid GGUF (message names the file)
+     * @throws UncheckedIOException on I/O errors; {@link NoSuchFileException} (wrapped) when it is missing
+     */
+    public static GgufFile open(Path file) {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            MemorySegment seg = ch.size() == 0 ? MemorySegment.ofArray(new byte[0])
+                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            try {
+                return new GgufFile(file, arena, seg);
+            } catch (RuntimeException e) {
+                arena.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            arena.close();
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** True when {@code file} starts with the GGUF magic. */
+    public static boolean hasMagic(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            byte[] b = in.readNBytes(4);
+            return b.length == 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F';
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public int version() {
+        return version;
+    }
+
+    public int alignment() {
+        return alignment;
+    }
+
+    /** Byte offset of the data section in the file. */
+    public long dataStart() {
+        return dataStart;
+    }
+
+    /** All metadata, in file order. */
+    public Map<String, GgufValue> metadata() {
+        return metadata;
+    }
+
+    /** One metadata value, or null. */
+    public GgufValue get(String key) {
+        return metadata.get(key);
+    }
+
+    /** The tensors, in file order. */
+    public List<TensorInfo> tensors() {
+        return new ArrayList<>(tensors.values());
+    }
+
+    /** One tensor's info, or null. */
+    public TensorInfo tensor(String name) {
+        return tensors.get(name);
+    }
+
+    /**
+     * Widens an F32, F16 or BF16 tensor to a new float array.
+     *
+     * @throws BadInputException for other types or tensors too large for one array
+     */
+    public float[] readFloats(TensorInfo t) {
+        long n = t.elementCount();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw bad("tensor " + t.name() + " is too large to read into one array (" + n + " elements)");
+        }
+        long base = dataStart + t.offset();
+        float[] out = new float[(int) n];
+        switch (t.ggmlType()) {
+            case GGML_TYPE_F32 -> MemorySegment.copy(seg, F32, base, out, 0, out.length);
+            case GGML_TYPE_F16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.float16ToFloat(seg.get(I16, base + 2L * i));
+                }
+            }
+            case GGML_TYPE_BF16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.intBitsToFloat((seg.get(I16, base + 2L * i) & 0xFFFF) << 16);
+                }
+            }
+            default -> throw bad("tensor " + t.name() + " has type " + t.typeName()
+                    + "; only F32, F16 and BF16 can be read as floats");
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    /** Human name of a ggml tensor type. */
+    public static String ggmlTypeName(int type) {
+        return switch (type) {
+            case GGML_TYPE_F32 -> "F32";
+            case GGML_TYPE_F16 -> "F16";
+            case 2 -> "Q4_0";
+            case 3 -> "Q4_1";
+            case 6 -> "Q5_0";
+            case 7 -> "Q5_1";
+            case 8 -> "Q8_0";
+            case GGML_TYPE_BF16 -> "BF16";
+            default -> "type " + type;
+        };
+    }
+
+    static long align(long x, int alignment) {
+        return (x + alignment - 1) / alignment * alignment;
+    }
+
+    private static long byteSize(TensorInfo t) {
+        return switch (t.ggmlType()) {
+            case GGML_TYPE_F32 -> 4 * t.elementCount();
+            case GGML_TYPE_F16, GGML_TYPE_BF16 -> 2 * t.elementCount();
+            default -> -1; // block-quantized: not checked here
+        };
+    }
+
+    private BadInputException bad(String what) {
+        return new BadInputException("GGUF file " + file + " " + what);
+    }
+
+    private long remaining() {
+        return seg.byteSize() - pos;
+    }
+
+    private void need(long n, String what) {
+        if (n < 0 || n > remaining()) {
+            throw bad("is truncated while reading " + what + " at byte " + pos);
+        }
+    }
+
+    private int i32(String what) {
+        need(4, what);
+        int v = seg.get(I32, pos);
+        pos += 4;
+        return v;
+    }
+
+    private long u64(String what) {
+        need(8, what);
+        long v = seg.get(I64, pos);
+        pos += 8;
+        return v;
+    }
+
+    private String string(String what) {
+        long len = u64("length of " + what);
+        need(len, what);
+        byte[] b = new byte[(int) len];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, b, 0, b.length);
+        pos += len;
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            throw bad("has invalid UTF-8 in " + what);
+        }
+    }
+
+    private GgufValue value(GgufValueType type, String key) {
+        String what = "metadata " + key;
+        return switch (type) {
+            case UINT8 -> {
+                need(1, what);
+                yield new GgufValue(type, (long) (seg.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF), null);
+            }
+            case INT8 -> {
+                need(1, what);
+                yield new GgufValue(type, (long) seg.get(ValueLayout.JAVA_BYTE, pos++), null);
+            }
+            case BOOL -> {
+                need(1, what);
+                byte b = seg.get(ValueLayout.JAVA_BYTE, pos++);
+                if (b != 0 && b != 1) {
+                    throw bad("has an invalid boolean " + b + " in " + what);
+                }
+                yield new GgufValue(type, b == 1, null);
+            }
+            case UINT16, INT16 -> {
+                need(2, what);
+                short s = seg.get(I16, pos);
+                pos += 2;
+                yield new GgufValue(type, type == GgufValueType.UINT16 ? (long) (s & 0xFFFF) : (long) s, null);
+            }
+            case UINT32 -> new GgufValue(type, i32(what) & 0xFFFFFFFFL, null);
+            case INT32 -> new GgufValue(type, (long) i32(what), null);
+            case UINT64, INT64 -> new GgufValue(type, u64(what), null);
+            case FLOAT32 -> {
+                need(4, what);
+                float f = seg.get(F32, pos);
+                pos += 4;
+                yield new GgufValue(type, f, null);
+            }
+            case FLOAT64 -> {
+                need(8, what);
+                double d = seg.get(F64, pos);
+                pos += 8;
+                yield new GgufValue(type, d, null);
+            }
+            case STRING -> new GgufValue(type, string(what), null);
+            case ARRAY -> {
+                int et = i32("element type of " + what);
+                GgufValueType elem = GgufValueType.byId(et);
+                if (elem == null || elem == GgufValueType.ARRAY) {
+                    throw bad("metadata " + key + " is an array of unsupported element type " + et);
+                }
+                long n = u64("length of " + what);
+                if (n < 0 || n > remaining() / elem.minBytes()) {
+                    throw bad("is truncated: array " + key + " claims " + Long.toUnsignedString(n) + " elements");
+                }
+                List<GgufValue> items = new ArrayList<>((int) n);
+                for (long i = 0; i < n; i++) {
+                    items.add(value(elem, key + "[" + i + "]"));
+                }
+                yield new GgufValue(type, items, elem);
+            }
+        };
+    }
+}
