@@ -2,8 +2,10 @@ package dev.rudder.steering.vectors;
 
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.SafeTensorsFile;
+import dev.rudder.runtime.io.SafeTensorsWriter;
 import dev.rudder.runtime.io.TensorInfo;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -54,5 +56,14 @@ public final class SafetensorsVectors {
             }
             return SteeringVectors.of(vectors, VectorMetadata.fromStringMap(st.metadata(), src), src);
         }
+    }
+
+    /** Writes {@code vectors} as F32 tensors {@code direction.l} (ascending) with {@link VectorMetadata#toStringMap}. */
+    public static void write(Path file, SteeringVectors vectors) throws IOException {
+        SafeTensorsWriter w = new SafeTensorsWriter(vectors.metadata().toStringMap());
+        for (int layer : vectors.layers()) {
+            w.add("direction." + layer, vectors.vector(layer), vectors.hiddenSize());
+        }
+        w.write(file);
     }
 }
