@@ -1,0 +1,226 @@
+package dev.rudder.runtime.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Kernels} on {@code jdk.incubator.vector} with {@link FloatVector#SPECIES_PREFERRED}
+ * (any width); tails are done scalar. Loaded reflectively by {@link VectorSupport} so nothing
+ * references this class when the incubator module is absent.
+ *
+ * <p>Results agree with {@link ScalarKernels} within float tolerance (reductions sum in a
+ * different order). {@link #residualAdd} updates {@code x} with exactly the scalar operations
+ * (no FMA), so the hidden state is bit-identical to the scalar reference; only the probe sum
+ * differs in summation order.
+ */
+public final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    public VectorKernels() {
+    }
+
+    @Override
+    public String name() {
+        return "vector-" + S.vectorBitSize();
+    }
+
+    @Override
+    public void rmsnorm(float[] out, int oOff, float[] x, int xOff, float[] w, int n, float eps) {
+        int upper = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        int i = 0;
+        for (; i + 2 * L <= upper; i += 2 * L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector v1 = FloatVector.fromArray(S, x, xOff + i + L);
+            a0 = v0.fma(v0, a0);
+            a1 = v1.fma(v1, a1);
+        }
+        for (; i < upper; i += L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, xOff + i);
+            a0 = v0.fma(v0, a0);
+        }
+        float ss = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float v = x[xOff + i];
+            ss += v * v;
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        i = 0;
+        for (; i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i).mul(inv);
+            FloatVector.fromArray(S, w, i).mul(v).intoArray(out, oOff + i);
+        }
+        for (; i < n; i++) {
+            out[oOff + i] = w[i] * (x[xOff + i] * inv);
+        }
+    }
+
+    @Override
+    public float residualAdd(float[] x, int xOff, float[] delta, int dOff, float[] steer, float scale, float[] probe, int n) {
+        int upper = S.loopBound(n);
+        int i = 0;
+        if (steer == null && probe == null) {
+            for (; i < upper; i += L) {
+                FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, delta, dOff + i)).intoArray(x, xOff + i);
+            }
+            for (; i < n; i++) {
+                x[xOff + i] += delta[dOff + i];
+            }
+            return 0f;
+        }
+        if (probe == null) {
+            for (; i < upper; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, delta, dOff + i));
+                v.add(FloatVector.fromArray(S, steer, i).mul(scale)).intoArray(x, xOff + i);
+            }
+            for (; i < n; i++) {
+                x[xOff + i] = x[xOff + i] + delta[dOff + i] + scale * steer[i];
+            }
+            return 0f;
+        }
+        FloatVector acc = FloatVector.zero(S);
+        if (steer == null) {
+            for (; i < upper; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, delta, dOff + i));
+                v.intoArray(x, xOff + i);
+                acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                float v = x[xOff + i] + delta[dOff + i];
+                x[xOff + i] = v;
+                sum += v * probe[i];
+            }
+            return sum;
+        }
+        for (; i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, delta, dOff + i));
+            v = v.add(FloatVector.fromArray(S, steer, i).mul(scale));
+            v.intoArray(x, xOff + i);
+            acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float v = x[xOff + i] + delta[dOff + i] + scale * steer[i];
+            x[xOff + i] = v;
+            sum += v * probe[i];
+        }
+        return sum;
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int upper = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        int i = 0;
+        for (; i + 4 * L <= upper; i += 4 * L) {
+            a0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), a0);
+            a1 = FloatVector.fromArray(S, a, aOff + i + L).fma(FloatVector.fromArray(S, b, bOff + i + L), a1);
+            a2 = FloatVector.fromArray(S, a, aOff + i + 2 * L).fma(FloatVector.fromArray(S, b, bOff + i + 2 * L), a2);
+            a3 = FloatVector.fromArray(S, a, aOff + i + 3 * L).fma(FloatVector.fromArray(S, b, bOff + i + 3 * L), a3);
+        }
+        for (; i < upper; i += L) {
+            a0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), a0);
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        int upper = S.loopBound(n);
+        int i = 0;
+        for (; i < upper; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.broadcast(S, a), FloatVector.fromArray(S, y, yOff + i))
+                    .intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        int upper = S.loopBound(n);
+        int i = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        if (upper > 0) {
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; i < upper; i += L) {
+                m = m.max(FloatVector.fromArray(S, x, off + i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        FloatVector acc = FloatVector.zero(S);
+        i = 0;
+        for (; i < upper; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        i = 0;
+        for (; i < upper; i += L) {
+            FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] *= inv;
+        }
+    }
+
+    @Override
+    public void swiglu(float[] gate, int gOff, float[] up, int uOff, int n) {
+        int upper = S.loopBound(n);
+        int i = 0;
+        for (; i < upper; i += L) {
+            FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
+            FloatVector den = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            g.div(den).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(gate, gOff + i);
+        }
+        for (; i < n; i++) {
+            float g = gate[gOff + i];
+            gate[gOff + i] = g / (1f + (float) Math.exp(-g)) * up[uOff + i];
+        }
+    }
+
+    @Override
+    public void rope(float[] x, int off, int headDim, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        int upper = S.loopBound(half);
+        int i = 0;
+        for (; i < upper; i += L) {
+            FloatVector c = FloatVector.fromArray(S, cos, i);
+            FloatVector s = FloatVector.fromArray(S, sin, i);
+            FloatVector x1 = FloatVector.fromArray(S, x, off + i);
+            FloatVector x2 = FloatVector.fromArray(S, x, off + i + half);
+            x1.mul(c).sub(x2.mul(s)).intoArray(x, off + i);
+            x2.mul(c).add(x1.mul(s)).intoArray(x, off + i + half);
+        }
+        for (; i < half; i++) {
+            float c = cos[i];
+            float s = sin[i];
+            float x1 = x[off + i];
+            float x2 = x[off + i + half];
+            x[off + i] = x1 * c - x2 * s;
+            x[off + i + half] = x2 * c + x1 * s;
+        }
+    }
+}

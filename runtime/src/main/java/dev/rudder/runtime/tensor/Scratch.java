@@ -1,0 +1,29 @@
+package dev.rudder.runtime.tensor;
+
+/** Per-thread float scratch buffers for the matrix kernels (grown on demand, never shrunk). */
+final class Scratch {
+    private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+    private float[] x = new float[0];
+    private float[] w = new float[0];
+
+    static Scratch get() {
+        return LOCAL.get();
+    }
+
+    /** A buffer for (permuted) activations, at least {@code n} floats. */
+    float[] x(int n) {
+        if (x.length < n) {
+            x = new float[n];
+        }
+        return x;
+    }
+
+    /** A buffer for widened weight rows, at least {@code n} floats. */
+    float[] w(int n) {
+        if (w.length < n) {
+            w = new float[n];
+        }
+        return w;
+    }
+}

@@ -1,0 +1,257 @@
+package dev.rudder.runtime.kernel;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class KernelsTest {
+    static final int[] SIZES = {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 128, 172, 577, 1536};
+    static final float EPS = Math.ulp(1f);
+
+    final ScalarKernels scalar = new ScalarKernels();
+    final VectorKernels vector = new VectorKernels();
+    final Random rnd = new Random(42);
+
+    float[] rand(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        return a;
+    }
+
+    /** Rigorous-ish bound for a float sum of n terms of total magnitude sumAbs. */
+    static double tol(int n, double sumAbs) {
+        return 2.0 * (n + 2) * EPS * sumAbs + 1e-30;
+    }
+
+    static void close(double expected, double actual, double tol, String what) {
+        assertTrue(Math.abs(expected - actual) <= tol,
+                () -> what + ": expected " + expected + " got " + actual + " (tol " + tol + ")");
+    }
+
+    @Test
+    void selectedIsVectorWhenModulePresent() {
+        assertTrue(VectorSupport.available());
+        if (!Boolean.getBoolean("rudder.scalar")) {
+            assertInstanceOf(VectorKernels.class, Kernels.get());
+        }
+        assertInstanceOf(VectorKernels.class, VectorSupport.vectorKernels());
+    }
+
+    @Test
+    void dot() {
+        for (int n : SIZES) {
+            float[] a = rand(n + 5);
+            float[] b = rand(n + 3);
+            double ref = 0;
+            double abs = 0;
+            for (int i = 0; i < n; i++) {
+                ref += (double) a[5 + i] * b[3 + i];
+                abs += Math.abs((double) a[5 + i] * b[3 + i]);
+            }
+            close(ref, scalar.dot(a, 5, b, 3, n), tol(n, abs), "scalar dot n=" + n);
+            close(ref, vector.dot(a, 5, b, 3, n), tol(n, abs), "vector dot n=" + n);
+        }
+    }
+
+    @Test
+    void rmsnorm() {
+        for (int n : SIZES) {
+            float[] x = rand(n + 2);
+            float[] w = rand(n);
+            float eps = 1e-5f;
+            double ss = 0;
+            for (int i = 0; i < n; i++) {
+                ss += (double) x[2 + i] * x[2 + i];
+            }
+            double inv = 1.0 / Math.sqrt(ss / n + eps);
+            float[] o1 = new float[n + 1];
+            float[] o2 = new float[n + 1];
+            scalar.rmsnorm(o1, 1, x, 2, w, n, eps);
+            vector.rmsnorm(o2, 1, x, 2, w, n, eps);
+            for (int i = 0; i < n; i++) {
+                double ref = w[i] * x[2 + i] * inv;
+                double t = 1e-5 * Math.abs(ref) + 1e-7;
+                close(ref, o1[1 + i], t, "scalar rmsnorm n=" + n + " i=" + i);
+                close(ref, o2[1 + i], t, "vector rmsnorm n=" + n + " i=" + i);
+            }
+            assertEquals(0f, o2[0]);
+        }
+    }
+
+    @Test
+    void residualAddPlainIsBitIdentical() {
+        for (int n : SIZES) {
+            float[] x0 = rand(n + 4);
+            float[] d = rand(n + 1);
+            float[] xs = x0.clone();
+            float[] xv = x0.clone();
+            float[] xr = x0.clone();
+            for (int i = 0; i < n; i++) {
+                xr[4 + i] += d[1 + i];
+            }
+            assertEquals(0f, scalar.residualAdd(xs, 4, d, 1, null, 3f, null, n));
+            assertEquals(0f, vector.residualAdd(xv, 4, d, 1, null, 3f, null, n));
+            assertArrayEquals(xr, xs, "scalar n=" + n);
+            for (int i = 0; i < xr.length; i++) {
+                assertEquals(Float.floatToRawIntBits(xr[i]), Float.floatToRawIntBits(xv[i]), "vector n=" + n + " i=" + i);
+            }
+        }
+    }
+
+    @Test
+    void residualAddSteerAndProbe() {
+        for (int n : SIZES) {
+            for (int mode = 0; mode < 4; mode++) {
+                boolean hasSteer = (mode & 1) != 0;
+                boolean hasProbe = (mode & 2) != 0;
+                float[] x0 = rand(n + 3);
+                float[] d = rand(n + 2);
+                float[] steer = hasSteer ? rand(n) : null;
+                float[] probe = hasProbe ? rand(n) : null;
+                float scale = 0.75f;
+                float[] xs = x0.clone();
+                float[] xv = x0.clone();
+                float ps = scalar.residualAdd(xs, 3, d, 2, steer, scale, probe, n);
+                float pv = vector.residualAdd(xv, 3, d, 2, steer, scale, probe, n);
+                double ref = 0;
+                double abs = 0;
+                for (int i = 0; i < n; i++) {
+                    double v = (double) x0[3 + i] + d[2 + i] + (hasSteer ? (double) scale * steer[i] : 0);
+                    assertEquals(v, xs[3 + i], 4 * Math.ulp((float) Math.abs(v)) + 1e-6, "x mode=" + mode);
+                    // the vector path updates x with exactly the scalar operations
+                    assertEquals(Float.floatToRawIntBits(xs[3 + i]), Float.floatToRawIntBits(xv[3 + i]), "x bits mode=" + mode);
+                    if (hasProbe) {
+                        ref += (double) xs[3 + i] * probe[i];
+                        abs += Math.abs((double) xs[3 + i] * probe[i]);
+                    }
+                }
+                assertEquals(x0[0], xv[0]);
+                assertEquals(x0[2], xv[2]);
+                if (hasProbe) {
+                    close(ref, ps, tol(n, abs), "scalar probe n=" + n);
+                    close(ref, pv, tol(n, abs), "vector probe n=" + n);
+                } else {
+                    assertEquals(0f, ps);
+                    assertEquals(0f, pv);
+                }
+            }
+        }
+    }
+
+    @Test
+    void axpy() {
+        for (int n : SIZES) {
+            float[] x = rand(n + 1);
+            float[] y0 = rand(n + 2);
+            float a = -1.25f;
+            float[] ys = y0.clone();
+            float[] yv = y0.clone();
+            scalar.axpy(a, x, 1, ys, 2, n);
+            vector.axpy(a, x, 1, yv, 2, n);
+            for (int i = 0; i < n; i++) {
+                double ref = y0[2 + i] + (double) a * x[1 + i];
+                double t = 2 * EPS * (Math.abs(y0[2 + i]) + Math.abs(a * x[1 + i])) + 1e-30;
+                close(ref, ys[2 + i], t, "scalar axpy");
+                close(ref, yv[2 + i], t, "vector axpy");
+            }
+            assertEquals(y0[0], yv[0]);
+            assertEquals(y0[1], yv[1]);
+        }
+    }
+
+    @Test
+    void softmax() {
+        for (int n : SIZES) {
+            float[] x0 = rand(n + 3);
+            for (int i = 0; i < n; i++) {
+                x0[3 + i] *= 4;
+            }
+            float[] xs = x0.clone();
+            float[] xv = x0.clone();
+            scalar.softmax(xs, 3, n);
+            vector.softmax(xv, 3, n);
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, x0[3 + i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += Math.exp(x0[3 + i] - max);
+            }
+            for (int i = 0; i < n; i++) {
+                double ref = Math.exp(x0[3 + i] - max) / sum;
+                double t = 1e-5 * ref + 1e-9;
+                close(ref, xs[3 + i], t, "scalar softmax n=" + n);
+                close(ref, xv[3 + i], t, "vector softmax n=" + n);
+            }
+            assertEquals(x0[2], xv[2]);
+        }
+    }
+
+    @Test
+    void swiglu() {
+        for (int n : SIZES) {
+            float[] g0 = rand(n + 1);
+            for (int i = 0; i < g0.length; i++) {
+                g0[i] *= 6;
+            }
+            float[] up = rand(n + 2);
+            float[] gs = g0.clone();
+            float[] gv = g0.clone();
+            scalar.swiglu(gs, 1, up, 2, n);
+            vector.swiglu(gv, 1, up, 2, n);
+            for (int i = 0; i < n; i++) {
+                double g = g0[1 + i];
+                double ref = g / (1 + Math.exp(-g)) * up[2 + i];
+                double t = 1e-5 * Math.abs(ref) + 1e-9;
+                close(ref, gs[1 + i], t, "scalar swiglu");
+                close(ref, gv[1 + i], t, "vector swiglu");
+            }
+            assertEquals(g0[0], gv[0]);
+        }
+    }
+
+    @Test
+    void swigluExtremes() {
+        float[] g = {-200f, -90f, -20f, 0f, 20f, 90f, 200f, Float.NEGATIVE_INFINITY, -0f};
+        float[] up = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+        float[] gs = g.clone();
+        float[] gv = g.clone();
+        scalar.swiglu(gs, 0, up, 0, g.length);
+        vector.swiglu(gv, 0, up, 0, g.length);
+        for (int i = 0; i < g.length - 2; i++) {
+            assertEquals(gs[i], gv[i], 1e-6 * Math.abs(gs[i]) + 1e-30, "i=" + i);
+        }
+    }
+
+    @Test
+    void rope() {
+        for (int headDim : new int[] {2, 8, 16, 30, 32, 64, 128, 130}) {
+            int half = headDim / 2;
+            float[] x0 = rand(headDim + 5);
+            float[] cos = new float[half];
+            float[] sin = new float[half];
+            for (int i = 0; i < half; i++) {
+                double ang = 7 * Math.pow(10000, -2.0 * i / headDim);
+                cos[i] = (float) Math.cos(ang);
+                sin[i] = (float) Math.sin(ang);
+            }
+            float[] xs = x0.clone();
+            float[] xv = x0.clone();
+            scalar.rope(xs, 5, headDim, cos, sin);
+            vector.rope(xv, 5, headDim, cos, sin);
+            for (int i = 0; i < x0.length; i++) {
+                assertEquals(Float.floatToRawIntBits(xs[i]), Float.floatToRawIntBits(xv[i]), "headDim=" + headDim + " i=" + i);
+            }
+            for (int i = 0; i < half; i++) {
+                double x1 = x0[5 + i], x2 = x0[5 + i + half];
+                close(x1 * cos[i] - x2 * sin[i], xs[5 + i], 1e-6 * (Math.abs(x1) + Math.abs(x2)), "rope");
+                close(x2 * cos[i] + x1 * sin[i], xs[5 + i + half], 1e-6 * (Math.abs(x1) + Math.abs(x2)), "rope");
+            }
+        }
+    }
+}

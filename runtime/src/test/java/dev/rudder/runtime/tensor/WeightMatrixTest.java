@@ -1,0 +1,366 @@
+package dev.rudder.runtime.tensor;
+
+import jdk.incubator.vector.IntVector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class WeightMatrixTest {
+    static final int[] COLS = {1, 2, 7, 16, 17, 31, 63, 64, 65, 172, 577};
+    static final int[] ROWS = {1, 3, 5, 9, 13};
+    static final String[] DTYPES = {"F32", "F16", "BF16"};
+    static final Arena ARENA = Arena.ofShared();
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    final Random rnd = new Random(7);
+
+    @AfterAll
+    static void closeArena() {
+        ARENA.close();
+    }
+
+    /** A random matrix, its exactly-widened float values, placed at an odd address offset. */
+    record Fixture(MemorySegment seg, float[] values) {
+    }
+
+    Fixture fixture(String dtype, int rows, int cols) {
+        int eb = WeightMatrices.elementBytes(dtype);
+        long bytes = (long) rows * cols * eb;
+        MemorySegment seg = ARENA.allocate(bytes + 3, 16).asSlice(1, bytes); // unaligned on purpose
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            float f = (float) rnd.nextGaussian() * 0.5f;
+            switch (dtype) {
+                case "F32" -> {
+                    seg.set(FLOAT_LE, 4L * i, f);
+                    v[i] = f;
+                }
+                case "F16" -> {
+                    short h = Float.floatToFloat16(f);
+                    seg.set(SHORT_LE, 2L * i, h);
+                    v[i] = Float.float16ToFloat(h);
+                }
+                case "BF16" -> {
+                    short b = (short) (Float.floatToRawIntBits(f) >>> 16);
+                    seg.set(SHORT_LE, 2L * i, b);
+                    v[i] = Float.intBitsToFloat(b << 16);
+                }
+                default -> throw new AssertionError();
+            }
+        }
+        return new Fixture(seg, v);
+    }
+
+    static WeightMatrix make(String dtype, MemorySegment seg, int rows, int cols, boolean vector) {
+        return switch (dtype) {
+            case "F32" -> new F32Matrix(seg, rows, cols, vector);
+            case "F16" -> new F16Matrix(seg, rows, cols, vector);
+            case "BF16" -> new BF16Matrix(seg, rows, cols, vector);
+            default -> throw new AssertionError();
+        };
+    }
+
+    float[] rand(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        return a;
+    }
+
+    static void check(float[] w, int r, int cols, float[] x, int xOff, float actual, String what) {
+        double ref = 0;
+        double abs = 0;
+        for (int c = 0; c < cols; c++) {
+            double p = (double) w[r * cols + c] * x[xOff + c];
+            ref += p;
+            abs += Math.abs(p);
+        }
+        double tol = 2.0 * (cols + 2) * Math.ulp(1f) * abs + 1e-30;
+        double e = ref;
+        assertTrue(Math.abs(e - actual) <= tol, () -> what + ": row " + r + " expected " + e + " got " + actual + " tol " + tol);
+    }
+
+    @Test
+    void matvecVectorAndScalarAgainstDoubleReference() {
+        for (String dtype : DTYPES) {
+            for (int rows : ROWS) {
+                for (int cols : COLS) {
+                    Fixture f = fixture(dtype, rows, cols);
+                    float[] x = rand(cols + 3);
+                    for (boolean vector : new boolean[] {false, true}) {
+                        WeightMatrix m = make(dtype, f.seg, rows, cols, vector);
+                        assertEquals(dtype, m.dtype());
+                        assertEquals(rows, m.rows());
+                        assertEquals(cols, m.cols());
+                        // full range, then a range not starting at 0
+                        int[][] ranges = {{0, rows}, {1, rows}, {rows / 2, rows}, {rows - 1, rows}, {0, 0}};
+                        for (int[] rg : ranges) {
+                            float[] out = new float[rows + 2];
+                            java.util.Arrays.fill(out, Float.NaN);
+                            m.matvec(x, 3, out, 2, rg[0], rg[1]);
+                            for (int r = 0; r < rows; r++) {
+                                String what = dtype + " " + (vector ? "vector" : "scalar") + " [" + rows + "x" + cols + "] range " + rg[0] + ".." + rg[1];
+                                if (r >= rg[0] && r < rg[1]) {
+                                    check(f.values, r, cols, x, 3, out[2 + r], what);
+                                } else {
+                                    assertTrue(Float.isNaN(out[2 + r]), what + " wrote outside range at " + r);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulVectorAndScalarAgainstDoubleReference() {
+        for (String dtype : DTYPES) {
+            for (int rows : new int[] {1, 4, 5, 9, 11}) {
+                for (int cols : COLS) {
+                    Fixture f = fixture(dtype, rows, cols);
+                    for (int n : new int[] {1, 2, 3, 5}) {
+                        float[] x = rand(n * cols);
+                        int stride = rows + 3;
+                        for (boolean vector : new boolean[] {false, true}) {
+                            WeightMatrix m = make(dtype, f.seg, rows, cols, vector);
+                            int[][] ranges = {{0, rows}, {1, rows}, {rows / 2, rows}};
+                            for (int[] rg : ranges) {
+                                float[] out = new float[n * stride];
+                                java.util.Arrays.fill(out, Float.NaN);
+                                m.matmul(x, n, out, stride, rg[0], rg[1]);
+                                for (int i = 0; i < n; i++) {
+                                    for (int r = 0; r < stride; r++) {
+                                        String what = dtype + " matmul " + (vector ? "vector" : "scalar") + " [" + rows + "x" + cols
+                                                + "] n=" + n + " i=" + i + " range " + rg[0] + ".." + rg[1];
+                                        float o = out[i * stride + r];
+                                        if (r >= rg[0] && r < rg[1]) {
+                                            check(f.values, r, cols, x, i * cols, o, what);
+                                        } else {
+                                            assertTrue(Float.isNaN(o), what + " wrote outside range at " + r);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulLargerBatchesMatchMatvec() {
+        for (String dtype : DTYPES) {
+            int rows = 37;
+            int cols = 130;
+            Fixture f = fixture(dtype, rows, cols);
+            int n = 19;
+            float[] x = rand(n * cols);
+            WeightMatrix v = make(dtype, f.seg, rows, cols, true);
+            WeightMatrix s = make(dtype, f.seg, rows, cols, false);
+            float[] ov = new float[n * rows];
+            float[] os = new float[n * rows];
+            v.matmul(x, n, ov, rows, 0, rows);
+            s.matmul(x, n, os, rows, 0, rows);
+            float[] mv = new float[rows];
+            for (int i = 0; i < n; i++) {
+                s.matvec(x, i * cols, mv, 0, 0, rows);
+                for (int r = 0; r < rows; r++) {
+                    // scalar matmul and scalar matvec sum in the same order
+                    assertEquals(mv[r], os[i * rows + r], 0f);
+                    check(f.values, r, cols, x, i * cols, ov[i * rows + r], dtype + " vector matmul");
+                }
+            }
+        }
+    }
+
+    @Test
+    void readRowIsExactWidening() {
+        for (String dtype : DTYPES) {
+            int rows = 6;
+            int cols = 45;
+            Fixture f = fixture(dtype, rows, cols);
+            for (boolean vector : new boolean[] {false, true}) {
+                WeightMatrix m = make(dtype, f.seg, rows, cols, vector);
+                float[] dst = new float[cols + 2];
+                for (int r = 0; r < rows; r++) {
+                    m.readRow(r, dst, 2);
+                    for (int c = 0; c < cols; c++) {
+                        assertEquals(Float.floatToRawIntBits(f.values[r * cols + c]), Float.floatToRawIntBits(dst[2 + c]));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Every one of the 65536 16-bit patterns, as one [1, 65536] matrix. */
+    static MemorySegment allHalfPatterns() {
+        MemorySegment seg = ARENA.allocate(2L * 65536 + 1, 16).asSlice(1, 2L * 65536);
+        for (int i = 0; i < 65536; i++) {
+            seg.set(SHORT_LE, 2L * i, (short) i);
+        }
+        return seg;
+    }
+
+    @Test
+    void bf16WideningExactForAllPatterns() {
+        MemorySegment seg = allHalfPatterns();
+        float[] dst = new float[65536];
+        new BF16Matrix(seg, 1, 65536, false).readRow(0, dst, 0);
+        for (int i = 0; i < 65536; i++) {
+            assertEquals(i << 16, Float.floatToRawIntBits(dst[i]));
+            assertEquals(i << 16, Float.floatToRawIntBits(BF16Matrix.toFloat((short) i)));
+        }
+        // the vector widening (pair layout): lane j of a block holds columns 2j (low) and 2j+1 (high)
+        int l = VecOps.L;
+        for (long b = 0; b < 65536; b += 2L * l) {
+            IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, 2 * b, ByteOrder.LITTLE_ENDIAN);
+            float[] lo = VecOps.bf16Low(w).toArray();
+            float[] hi = VecOps.bf16High(w).toArray();
+            for (int j = 0; j < l; j++) {
+                assertEquals((int) (b + 2 * j) << 16, Float.floatToRawIntBits(lo[j]));
+                assertEquals((int) (b + 2 * j + 1) << 16, Float.floatToRawIntBits(hi[j]));
+            }
+        }
+        // subnormal / inf / NaN spot checks
+        assertEquals(Float.POSITIVE_INFINITY, BF16Matrix.toFloat((short) 0x7F80));
+        assertEquals(Float.NEGATIVE_INFINITY, BF16Matrix.toFloat((short) 0xFF80));
+        assertTrue(Float.isNaN(BF16Matrix.toFloat((short) 0x7FC0)));
+        assertEquals(Float.MIN_VALUE * 65536, BF16Matrix.toFloat((short) 0x0001));
+    }
+
+    static void assertSameF16(short h, float actual, String what) {
+        float expected = Float.float16ToFloat(h);
+        if (Float.isNaN(expected)) {
+            assertTrue(Float.isNaN(actual), what + " " + Integer.toHexString(h & 0xFFFF));
+            // payload kept (the quiet bit may be set by hardware conversion)
+            int mask = ~0x00400000;
+            assertEquals(Float.floatToRawIntBits(expected) & mask, Float.floatToRawIntBits(actual) & mask, what);
+        } else {
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
+                    what + " " + Integer.toHexString(h & 0xFFFF));
+        }
+    }
+
+    @Test
+    void f16WideningExactForAllPatterns() {
+        MemorySegment seg = allHalfPatterns();
+        float[] dst = new float[65536];
+        new F16Matrix(seg, 1, 65536, false).readRow(0, dst, 0);
+        for (int i = 0; i < 65536; i++) {
+            assertSameF16((short) i, dst[i], "scalar");
+        }
+        int l = VecOps.L;
+        for (long b = 0; b < 65536; b += 2L * l) {
+            IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, 2 * b, ByteOrder.LITTLE_ENDIAN);
+            float[] lo = VecOps.f16Low(w).toArray();
+            float[] hi = VecOps.f16High(w).toArray();
+            for (int j = 0; j < l; j++) {
+                assertSameF16((short) (b + 2 * j), lo[j], "vector");
+                assertSameF16((short) (b + 2 * j + 1), hi[j], "vector");
+            }
+        }
+        // reference values
+        assertEquals(0x1p-24f, Float.float16ToFloat((short) 0x0001));
+        assertEquals(65504f, Float.float16ToFloat((short) 0x7BFF));
+    }
+
+    @Test
+    void vectorWideningInMatvecHandlesSpecials() {
+        // subnormals, max, signed zero in BF16/F16 rows; x = 1 on one column, 0 elsewhere is not
+        // safe with infinities (0*inf), so use finite specials here
+        short[] f16 = {0x0001, (short) 0x8001, 0x03FF, 0x7BFF, (short) 0xFBFF, (short) 0x8000, 0x3C00};
+        short[] bf16 = {0x0001, (short) 0x8001, 0x007F, 0x7F7F, (short) 0xFF7F, (short) 0x8000, 0x3F80};
+        for (String dtype : new String[] {"F16", "BF16"}) {
+            short[] pats = dtype.equals("F16") ? f16 : bf16;
+            int cols = 3 * VecOps.BLOCK + 3;
+            for (int p = 0; p < pats.length; p++) {
+                for (int col : new int[] {0, 1, VecOps.BLOCK - 1, VecOps.BLOCK, cols - 1}) {
+                    MemorySegment seg = ARENA.allocate(2L * cols + 1).asSlice(1, 2L * cols);
+                    seg.set(SHORT_LE, 2L * col, pats[p]);
+                    float[] x = new float[cols];
+                    x[col] = 1f;
+                    float expected = dtype.equals("F16") ? Float.float16ToFloat(pats[p]) : BF16Matrix.toFloat(pats[p]);
+                    for (boolean vector : new boolean[] {false, true}) {
+                        float[] out = new float[1];
+                        make(dtype, seg, 1, cols, vector).matvec(x, 0, out, 0, 0, 1);
+                        assertEquals(expected, out[0], 0f, dtype + " pattern " + p + " col " + col + " vector=" + vector);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void infinitiesPropagate() {
+        int cols = 40;
+        for (String dtype : new String[] {"F32", "F16", "BF16"}) {
+            MemorySegment seg = ARENA.allocate(4L * cols);
+            seg = seg.asSlice(0, (long) WeightMatrices.elementBytes(dtype) * cols);
+            switch (dtype) {
+                case "F32" -> seg.set(FLOAT_LE, 4L * 17, Float.POSITIVE_INFINITY);
+                case "F16" -> seg.set(SHORT_LE, 2L * 17, (short) 0x7C00);
+                default -> seg.set(SHORT_LE, 2L * 17, (short) 0x7F80);
+            }
+            float[] x = new float[cols];
+            java.util.Arrays.fill(x, 1f);
+            for (boolean vector : new boolean[] {false, true}) {
+                float[] out = new float[1];
+                make(dtype, seg, 1, cols, vector).matvec(x, 0, out, 0, 0, 1);
+                assertEquals(Float.POSITIVE_INFINITY, out[0], dtype);
+            }
+        }
+    }
+
+    @Test
+    void factoryValidates() {
+        MemorySegment seg = ARENA.allocate(24);
+        assertInstanceOf(F32Matrix.class, WeightMatrices.wrap("F32", seg, 2, 3));
+        assertInstanceOf(F16Matrix.class, WeightMatrices.wrap("F16", seg, 3, 4));
+        assertInstanceOf(BF16Matrix.class, WeightMatrices.wrap("BF16", seg, 4, 3));
+        assertInstanceOf(BF16Matrix.class, WeightMatrices.wrap("bf16", seg, 4, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap("F32", seg, 2, 4));
+        assertTrue(e.getMessage().contains("24"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap("Q4_0", seg, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap(null, seg, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap("F16", seg, -1, -12));
+        WeightMatrix m = WeightMatrices.wrap("F32", seg, 2, 3);
+        assertThrows(IndexOutOfBoundsException.class, () -> m.matvec(new float[3], 0, new float[2], 0, 0, 3));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.readRow(2, new float[3], 0));
+        // read-only: the matrix never writes
+        assertTrue(((SegmentMatrix) m).segment().isReadOnly());
+    }
+
+    @Test
+    void ofFloatsHeapMatrix() {
+        int rows = 7;
+        int cols = 19;
+        float[] w = rand(rows * cols);
+        WeightMatrix m = WeightMatrices.ofFloats(w, rows, cols);
+        assertEquals("F32", m.dtype());
+        float[] x = rand(cols);
+        float[] out = new float[rows];
+        m.matvec(x, 0, out, 0, 0, rows);
+        for (int r = 0; r < rows; r++) {
+            check(w, r, cols, x, 0, out[r], "ofFloats");
+        }
+        float[] mm = new float[2 * rows];
+        float[] x2 = rand(2 * cols);
+        m.matmul(x2, 2, mm, rows, 0, rows);
+        for (int r = 0; r < rows; r++) {
+            check(w, r, cols, x2, 0, mm[r], "ofFloats matmul");
+            check(w, r, cols, x2, cols, mm[rows + r], "ofFloats matmul");
+        }
+        assertThrows(IllegalArgumentException.class, () -> WeightMatrices.ofFloats(w, rows, cols + 1));
+    }
+}
