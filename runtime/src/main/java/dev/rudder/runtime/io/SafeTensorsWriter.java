@@ -195,9 +195,11 @@ public final class SafeTensorsWriter {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        // not Files.createTempFile: that makes the file owner-only (0600); this one gets the usual permissions
+        Path tmp = (dir == null ? Path.of(".") : dir).resolve("." + abs.getFileName() + "."
+                + Long.toHexString(System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L) + ".tmp");
         boolean ok = false;
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(header));
