@@ -114,6 +114,7 @@ public final class AlignmentDelta {
                     }
                 }
             }
+            checkNotAnInput(outFile, sa, sb);
             List<SafeTensorsWriter.TensorSpec> specs = new ArrayList<>();
             long total = 0;
             for (TensorInfo t : aligned) {
@@ -157,6 +158,21 @@ public final class AlignmentDelta {
                 }
             });
             return new Result(outFile, specs.size(), total, maxAbs[0], Math.sqrt(sumSq[0]));
+        }
+    }
+
+    /** Refuses to write over one of the model files being read. */
+    private static void checkNotAnInput(Path outFile, TensorStore... stores) throws IOException {
+        if (!java.nio.file.Files.exists(outFile)) {
+            return;
+        }
+        for (TensorStore s : stores) {
+            for (var f : s.files()) {
+                if (java.nio.file.Files.isSameFile(outFile, f.path())) {
+                    throw new BadInputException("output " + outFile + " is a weights file of the model "
+                            + s.dir() + "; choose another output file");
+                }
+            }
         }
     }
 
