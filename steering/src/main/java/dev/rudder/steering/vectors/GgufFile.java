@@ -145,6 +145,13 @@ public final class GgufFile implements AutoCloseable {
                     throw bad("tensor " + name + " has an invalid dimension " + Long.toUnsignedString(dims[d]));
                 }
             }
+            long elements = 1;
+            for (long d : dims) {
+                if (d != 0 && elements > Long.MAX_VALUE / 8 / d) {
+                    throw bad("tensor " + name + " has an impossible shape " + java.util.Arrays.toString(dims));
+                }
+                elements *= d;
+            }
             int type = i32("type of tensor " + name);
             long offset = u64("offset of tensor " + name);
             if (ts.putIfAbsent(name, new TensorInfo(name, dims, type, offset)) != null) {

@@ -50,6 +50,13 @@ public record VectorMetadata(String modelHint, String method, LayerRange layers,
         if (promptCount != null && promptCount < 0) {
             throw new BadInputException("prompt count must not be negative, got " + promptCount);
         }
+        if (extra != null) {
+            for (Map.Entry<String, String> e : extra.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw new IllegalArgumentException("metadata keys and values must not be null: " + e);
+                }
+            }
+        }
         extra = extra == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(extra));
     }
 

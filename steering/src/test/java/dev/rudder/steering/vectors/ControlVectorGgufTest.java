@@ -158,6 +158,29 @@ class ControlVectorGgufTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama-f32", "rudder-chat-target"})
+    void randomCorruptionGivesBadInputOrAValidRead(String model) throws Exception {
+        byte[] golden = Files.readAllBytes(TestData.golden("apply/" + model + ".controlvector.gguf"));
+        java.util.Random r = new java.util.Random(42);
+        Path f = tmp.resolve("fuzz.gguf");
+        for (int iter = 0; iter < 500; iter++) {
+            byte[] b = golden.clone();
+            int edits = 1 + r.nextInt(3);
+            for (int e = 0; e < edits; e++) {
+                // mostly the header, where a bad byte changes structure
+                int pos = r.nextInt(4) == 0 ? r.nextInt(b.length) : r.nextInt(Math.min(b.length, 0xE0));
+                b[pos] = (byte) (r.nextBoolean() ? r.nextInt(256) : new int[] {0, 0xFF, 0x7F, 0x80}[r.nextInt(4)]);
+            }
+            Files.write(f, b);
+            try {
+                ControlVectorGguf.read(f);
+            } catch (BadInputException expected) {
+                // fine: anything else fails the test
+            }
+        }
+    }
+
     @Test
     void genericWriterAndReaderAgreeOnEveryValueType() throws Exception {
         GgufWriter w = new GgufWriter()
