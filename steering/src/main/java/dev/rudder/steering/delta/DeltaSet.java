@@ -28,7 +28,8 @@ import java.util.Set;
  * merged tensor array it returns from {@link #apply} is remembered. {@link #setLambda} then re-merges those arrays in
  * place from the base weights (re-read through the base model's memory mapping bound by
  * {@link #checkCompatible}) and the delta files (kept mapped until {@link #close}), without reopening any file.
- * Change lambdas only while no forward pass is running on the model.
+ * Change lambdas only while no forward pass is running on the model. One {@code DeltaSet} serves one loaded model
+ * (the first array handed out per tensor is the one re-merged).
  *
  * <p>For use without a model: {@link #merged(String, float[])} and {@link #mergeInto}.
  */
@@ -216,7 +217,9 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
     public synchronized float[] apply(String tensorName, float[] stored) {
         mergeInto(tensorName, stored, stored);
         if (touches(tensorName)) {
-            registered.put(tensorName, stored);
+            // the first array per tensor is the one the model keeps; later calls (e.g. ModelWeights.remerge, which
+            // merges into a fresh array and copies it over) must not replace it
+            registered.putIfAbsent(tensorName, stored);
         }
         return stored;
     }
