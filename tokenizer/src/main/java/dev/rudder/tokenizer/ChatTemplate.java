@@ -1,0 +1,63 @@
+package dev.rudder.tokenizer;
+
+import dev.rudder.tokenizer.jinja.JinjaException;
+import dev.rudder.tokenizer.jinja.JinjaTemplate;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model's chat template: Jinja source rendered exactly as Hugging Face's {@code apply_chat_template} does
+ * (semantics of {@code @huggingface/jinja}: trim_blocks and lstrip_blocks on, {@code raise_exception}, {@code tojson},
+ * {@code strftime_now}, Python string methods, loop controls). Immutable and thread-safe.
+ */
+public final class ChatTemplate {
+    private final String source;
+    private final JinjaTemplate template;
+
+    private ChatTemplate(String source, JinjaTemplate template) {
+        this.source = source;
+        this.template = template;
+    }
+
+    /** Parses a template; a syntax error is a {@link ChatTemplateException}. */
+    public static ChatTemplate of(String jinjaSource) {
+        try {
+            return new ChatTemplate(jinjaSource, JinjaTemplate.parse(jinjaSource));
+        } catch (JinjaException e) {
+            throw new ChatTemplateException("chat template does not parse: " + e.getMessage(), e);
+        }
+    }
+
+    /** The Jinja source. */
+    public String source() {
+        return source;
+    }
+
+    /**
+     * Renders {@code messages} (each a map with {@code role}, {@code content}, ...) with {@code add_generation_prompt}
+     * and any further variables (e.g. {@code bos_token}, {@code eos_token}, {@code tools}, {@code date_string}).
+     *
+     * @throws ChatTemplateException with exactly the template's message when it calls {@code raise_exception(msg)}
+     */
+    public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt,
+                         Map<String, Object> extraVariables) {
+        Map<String, Object> ctx = new LinkedHashMap<>();
+        if (extraVariables != null) {
+            ctx.putAll(extraVariables);
+        }
+        ctx.put("messages", messages == null ? List.of() : messages);
+        ctx.put("add_generation_prompt", addGenerationPrompt);
+        return renderContext(ctx);
+    }
+
+    /** Renders with a complete context (messages, add_generation_prompt and everything else). */
+    public String renderContext(Map<String, Object> context) {
+        try {
+            return template.render(context);
+        } catch (JinjaException e) {
+            throw new ChatTemplateException(e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.rudder.tokenizer;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** tokenizer.json {@code normalizer}: applied to each piece of text between added tokens. */
+interface Normalizer {
+    String normalize(String s);
+
+    record Sequence(List<Normalizer> normalizers) implements Normalizer {
+        @Override
+        public String normalize(String s) {
+            for (Normalizer n : normalizers) {
+                s = n.normalize(s);
+            }
+            return s;
+        }
+    }
+
+    record Unicode(java.text.Normalizer.Form form) implements Normalizer {
+        @Override
+        public String normalize(String s) {
+            return java.text.Normalizer.normalize(s, form);
+        }
+    }
+
+    record Prepend(String prepend) implements Normalizer {
+        @Override
+        public String normalize(String s) {
+            return s.isEmpty() ? s : prepend + s;
+        }
+    }
+
+    record Replace(String literal, Pattern regex, String content) implements Normalizer {
+        @Override
+        public String normalize(String s) {
+            if (literal != null) {
+                return literal.isEmpty() ? s : s.replace(literal, content);
+            }
+            return regex.matcher(s).replaceAll(java.util.regex.Matcher.quoteReplacement(content));
+        }
+    }
+
+    record Lowercase() implements Normalizer {
+        @Override
+        public String normalize(String s) {
+            return s.toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    record Strip(boolean left, boolean right) implements Normalizer {
+        @Override
+        public String normalize(String s) {
+            int b = 0;
+            int e = s.length();
+            if (left) {
+                while (b < e && Text.isWhitespace(s.charAt(b))) {
+                    b++;
+                }
+            }
+            if (right) {
+                while (e > b && Text.isWhitespace(s.charAt(e - 1))) {
+                    e--;
+                }
+            }
+            return s.substring(b, e);
+        }
+    }
+}
