@@ -1,12 +1,85 @@
 package dev.rudder.cli;
 
+import dev.rudder.ChatMessage;
+import dev.rudder.Generation;
+import dev.rudder.GenerationRequest;
+import dev.rudder.Rudder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** Placeholder until this verb is implemented. */
-@Command(name = "chat", description = "(not implemented yet)")
-final class ChatCommand implements Runnable {
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rudder chat}: an interactive conversation using the model's chat template. Each user
+ * line is a turn; the whole conversation is re-rendered with the template every turn, so the
+ * template's rules (role alternation, system prompt placement) always hold.
+ */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = "Interactive chat with the model's chat template (type /exit or end input to quit, /reset to start over).")
+final class ChatCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--system", description = "system message")
+    String system;
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "512", description = "most tokens per answer (default ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Mixin
+    SteeringOptions steering;
+
     @Override
-    public void run() {
-        throw new UnsupportedOperationException("rudder chat is not implemented yet");
+    public Integer call() throws Exception {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (Rudder rudder = steering.load(modelOptions)) {
+            var plan = steering.plan(rudder);
+            rudder.renderChat(List.of(ChatMessage.user("check")));   // fail early without a chat template
+            List<ChatMessage> history = new ArrayList<>();
+            if (system != null) {
+                history.add(ChatMessage.system(system));
+            }
+            boolean tty = System.console() != null;
+            while (true) {
+                if (tty) {
+                    out.print("> ");
+                    out.flush();
+                }
+                String line = in.readLine();
+                if (line == null || line.strip().equals("/exit")) {
+                    break;
+                }
+                if (line.strip().equals("/reset")) {
+                    history.removeIf(m -> !m.role().equals("system"));
+                    continue;
+                }
+                if (line.isBlank()) {
+                    continue;
+                }
+                history.add(ChatMessage.user(line));
+                GenerationRequest req = new GenerationRequest(rudder.encodeChat(history), sampling.toOptions(),
+                        maxTokens, plan, 0, true);
+                Generation g = rudder.generate(req, piece -> {
+                    out.print(piece);
+                    out.flush();
+                });
+                out.println();
+                history.add(ChatMessage.assistant(g.text()));
+                steering.report(g.steering(), System.err);
+                Stats.print(g.stats(), System.err);
+            }
+        }
+        return 0;
     }
 }

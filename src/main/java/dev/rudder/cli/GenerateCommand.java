@@ -1,12 +1,108 @@
 package dev.rudder.cli;
 
+import dev.rudder.ChatMessage;
+import dev.rudder.Generation;
+import dev.rudder.GenerationRequest;
+import dev.rudder.Rudder;
+import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.model.PromptInput;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** Placeholder until this verb is implemented. */
-@Command(name = "generate", description = "(not implemented yet)")
-final class GenerateCommand implements Runnable {
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code rudder generate}: one prompt in, streamed text out, statistics on stderr. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate text from a prompt, streaming it to stdout.")
+final class GenerateCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptSource source;
+
+    static final class PromptSource {
+        @Option(names = {"-p", "--prompt"}, description = "prompt text")
+        String text;
+
+        @Option(names = "--prompt-ids", split = ",", description = "feed exactly these token ids (no tokenizer, nothing added)")
+        int[] ids;
+    }
+
+    @Option(names = "--chat", description = "wrap the prompt in the model's chat template")
+    boolean chat;
+
+    @Option(names = "--system", description = "system message (with --chat)")
+    String system;
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "256", description = "most tokens to generate (default ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--context", defaultValue = "0", description = "context length (default: prompt + max tokens, capped by the model)")
+    int context;
+
+    @Option(names = "--ignore-eos", description = "keep generating after end-of-sequence tokens")
+    boolean ignoreEos;
+
+    @Option(names = "--print-ids", description = "print the generated ids as a JSON array on the last line")
+    boolean printIds;
+
+    @Option(names = "--soft-prompt", description = "safetensors file with one 2-D tensor [rows, hidden]: its rows are fed before the prompt")
+    Path softPrompt;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Mixin
+    SteeringOptions steering;
+
     @Override
-    public void run() {
-        throw new UnsupportedOperationException("rudder generate is not implemented yet");
+    public Integer call() {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        if (system != null && !chat) {
+            throw new BadInputException("--system needs --chat");
+        }
+        try (Rudder rudder = steering.load(modelOptions)) {
+            PromptInput prompt;
+            if (source.ids != null) {
+                if (chat) {
+                    throw new BadInputException("--prompt-ids feeds ids as they are; it cannot be combined with --chat");
+                }
+                prompt = PromptInput.tokens(source.ids);
+            } else if (chat) {
+                List<ChatMessage> msgs = new ArrayList<>();
+                if (system != null) {
+                    msgs.add(ChatMessage.system(system));
+                }
+                msgs.add(ChatMessage.user(source.text));
+                prompt = rudder.encodeChat(msgs);
+            } else {
+                prompt = rudder.encode(source.text);
+            }
+            if (softPrompt != null) {
+                prompt = SoftPrompt.read(softPrompt, rudder.config().hiddenSize()).then(prompt);
+            }
+            GenerationRequest req = new GenerationRequest(prompt, sampling.toOptions(), maxTokens,
+                    steering.plan(rudder), context, !ignoreEos);
+            Generation g = rudder.generate(req, piece -> {
+                out.print(piece);
+                out.flush();
+            });
+            out.println();
+            if (printIds) {
+                out.println(g.tokens());
+            }
+            steering.report(g.steering(), System.err);
+            Stats.print(g.stats(), System.err);
+        }
+        return 0;
     }
 }

@@ -49,7 +49,8 @@ public final class RudderCli implements Runnable {
             }
             throw ex;
         });
-        cli.setExitCodeExceptionMapper(ex -> isBadInput(ex) ? EXIT_BAD_INPUT : 1);
+        cli.setExitCodeExceptionMapper(ex -> ex instanceof CommandLine.ParameterException ? EXIT_USAGE
+                : isBadInput(ex) ? EXIT_BAD_INPUT : 1);
         return cli.execute(args);
     }
 

@@ -119,7 +119,7 @@ class InspectCommandTest {
      * mapper currently maps picocli's ParameterException to 1 as well, so only "not 0" is asserted here.
      */
     static void assertUsageError(Result r, String fragment) {
-        assertNotEquals(0, r.code());
+        assertEquals(RudderCli.EXIT_USAGE, r.code(), r.err());
         assertTrue(r.err().contains(fragment), r.err());
         assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
     }

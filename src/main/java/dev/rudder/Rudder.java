@@ -1,0 +1,227 @@
+package dev.rudder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.generate.Generator;
+import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.model.Model;
+import dev.rudder.runtime.model.PromptInput;
+import dev.rudder.runtime.model.Session;
+import dev.rudder.runtime.model.WeightTransform;
+import dev.rudder.runtime.parallel.WorkerPool;
+import dev.rudder.runtime.steer.SteeringPlan;
+import dev.rudder.steering.apply.AlignmentVectors;
+import dev.rudder.tokenizer.ChatTemplate;
+import dev.rudder.tokenizer.StreamingDecoder;
+import dev.rudder.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The library facade: a model folder loaded with its tokenizer and chat template, ready to
+ * generate (optionally steered). The {@code rudder} command is a thin layer over this class.
+ *
+ * <pre>{@code
+ * try (Rudder r = Rudder.load(Path.of("models/rudder-chat/aligned"))) {
+ *     Generation g = r.generate(GenerationRequest.chat(r, List.of(ChatMessage.user("Hi!"))), System.out::print);
+ * }
+ * }</pre>
+ */
+public final class Rudder implements AutoCloseable {
+    private final Model model;
+    private final Tokenizer tokenizer;   // null when the folder has no tokenizer.json
+    private final Set<Integer> stopTokens;
+    private final WeightTransform transform;
+
+    private Rudder(Model model, Tokenizer tokenizer, Set<Integer> stopTokens, WeightTransform transform) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.stopTokens = stopTokens;
+        this.transform = transform;
+    }
+
+    /** Loads a Hugging Face model folder (or cache folder) using all processors. */
+    public static Rudder load(Path dir) {
+        return load(dir, WorkerPool.defaultThreads(), null);
+    }
+
+    /** Loads with {@code threads} workers; {@code transform} (may be null) merges e.g. alignment vectors. */
+    public static Rudder load(Path dir, int threads, WeightTransform transform) {
+        Model model;
+        try {
+            model = Model.load(dir, threads, transform);
+        } catch (RuntimeException e) {
+            closeTransform(transform);
+            throw e;
+        }
+        try {
+            if (transform instanceof AlignmentVectors av) {
+                av.checkCompatible(model.config());
+                av.checkAllUsed();
+            }
+            Path resolved = model.directory();
+            Tokenizer tok = Files.exists(resolved.resolve("tokenizer.json")) ? Tokenizer.fromModelDir(resolved) : null;
+            return new Rudder(model, tok, stopTokens(model.config(), resolved, tok), transform);
+        } catch (RuntimeException e) {
+            model.close();
+            closeTransform(transform);
+            throw e;
+        }
+    }
+
+    /** End-of-sequence ids from config.json, generation_config.json and the tokenizer's eos_token. */
+    private static Set<Integer> stopTokens(ModelConfig cfg, Path dir, Tokenizer tok) {
+        Set<Integer> stops = new LinkedHashSet<>();
+        if (cfg.eosTokenIds() != null) {
+            stops.addAll(cfg.eosTokenIds());
+        }
+        Path gen = dir.resolve("generation_config.json");
+        if (Files.exists(gen)) {
+            try {
+                JsonNode eos = new ObjectMapper().readTree(gen.toFile()).get("eos_token_id");
+                if (eos != null && eos.isArray()) {
+                    eos.forEach(e -> stops.add(e.asInt()));
+                } else if (eos != null && eos.canConvertToInt()) {
+                    stops.add(eos.asInt());
+                }
+            } catch (IOException e) {
+                throw new BadInputException(gen + " is not valid JSON: " + e.getMessage(), e);
+            }
+        }
+        if (tok != null) {
+            String eos = tok.specialTokens().get("eos_token");
+            if (eos != null) {
+                tok.tokenId(eos).ifPresent(stops::add);
+            }
+        }
+        return stops;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    public Optional<Tokenizer> tokenizer() {
+        return Optional.ofNullable(tokenizer);
+    }
+
+    public Set<Integer> stopTokens() {
+        return stopTokens;
+    }
+
+    /** The tokenizer, or a clear error when the model folder has none. */
+    public Tokenizer requireTokenizer() {
+        if (tokenizer == null) {
+            throw new BadInputException("model folder " + model.directory()
+                    + " has no tokenizer.json; pass token ids (--prompt-ids) instead of text");
+        }
+        return tokenizer;
+    }
+
+    /** Encodes plain text, adding the tokenizer's BOS/EOS as its post-processor says. */
+    public PromptInput encode(String text) {
+        return PromptInput.tokens(requireTokenizer().encode(text, true));
+    }
+
+    /** Renders messages with the model's chat template and the generation prompt. */
+    public String renderChat(List<ChatMessage> messages) {
+        Tokenizer tok = requireTokenizer();
+        ChatTemplate template = tok.chatTemplate().orElseThrow(() -> new BadInputException(
+                "model folder " + model.directory() + " has no chat_template in tokenizer_config.json"));
+        List<Map<String, Object>> msgs = new ArrayList<>();
+        for (ChatMessage m : messages) {
+            msgs.add(Map.of("role", m.role(), "content", m.content()));
+        }
+        return template.render(msgs, true, Map.of());
+    }
+
+    /**
+     * Encodes a rendered chat prompt. The template already holds the special tokens it wants
+     * (e.g. BOS), so the post-processor is not run again.
+     */
+    public PromptInput encodeChat(List<ChatMessage> messages) {
+        return PromptInput.tokens(requireTokenizer().encode(renderChat(messages), false));
+    }
+
+    /** Starts a session (KV cache) for low-level use: prefill/decode/steering reports. */
+    public Session newSession(int contextLength, SteeringPlan plan) {
+        return model.newSession(contextLength, plan);
+    }
+
+    /**
+     * Generates text for the request; decoded text is streamed to {@code onText} as tokens are
+     * produced (complete UTF-8 characters only). Special tokens are not printed.
+     */
+    public Generation generate(GenerationRequest request, Consumer<String> onText) {
+        int ctx = request.contextLength() > 0 ? request.contextLength()
+                : Math.min(model.config().maxPositionEmbeddings() > 0 ? model.config().maxPositionEmbeddings() : Integer.MAX_VALUE,
+                request.prompt().length() + request.maxTokens());
+        if (request.prompt().length() >= ctx && request.maxTokens() > 0) {
+            throw new BadInputException("prompt of " + request.prompt().length() + " tokens does not fit the context length of "
+                    + ctx + " with room to generate");
+        }
+        Session session = model.newSession(ctx, request.plan());
+        StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder(true);
+        StringBuilder text = new StringBuilder();
+        Set<Integer> stops = request.stopAtEos() ? stopTokens : Set.of();
+        Generator.Result r = Generator.generate(session, request.prompt(), request.sampling(), request.maxTokens(),
+                stops, id -> {
+                    if (decoder != null && !(stops.contains(id))) {
+                        String piece = decoder.accept(id);
+                        if (!piece.isEmpty()) {
+                            text.append(piece);
+                            if (onText != null) {
+                                onText.accept(piece);
+                            }
+                        }
+                    }
+                    return true;
+                });
+        return new Generation(text.toString(), r.tokens(), r, session.report());
+    }
+
+    /**
+     * Changes the lambda of alignment vector {@code index} (in the order given at load) and
+     * re-merges the weights in place, without reopening any file. Not while a request runs.
+     */
+    public void setDeltaLambda(int index, double lambda) {
+        if (!(transform instanceof AlignmentVectors av)) {
+            throw new BadInputException("this model was loaded without alignment vectors (--delta)");
+        }
+        if (index < 0 || index >= av.size()) {
+            throw new BadInputException("alignment vector index " + index + " out of range (0.." + (av.size() - 1) + ")");
+        }
+        av.setLambda(index, lambda);
+        model.weights().remerge();
+    }
+
+    private static void closeTransform(WeightTransform t) {
+        if (t instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing read-only mappings cannot lose data
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        closeTransform(transform);
+    }
+}

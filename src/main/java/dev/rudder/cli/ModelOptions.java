@@ -1,0 +1,19 @@
+package dev.rudder.cli;
+
+import dev.rudder.runtime.parallel.WorkerPool;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The model folder and thread count, shared by every verb that runs a model. */
+final class ModelOptions {
+    @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder (or HF cache folder models--org--name)")
+    Path model;
+
+    @Option(names = "--threads", description = "worker threads (default: available processors)")
+    Integer threads;
+
+    int threadCount() {
+        return threads == null ? WorkerPool.defaultThreads() : threads;
+    }
+}

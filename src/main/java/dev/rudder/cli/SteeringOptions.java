@@ -1,0 +1,115 @@
+package dev.rudder.cli;
+
+import dev.rudder.Rudder;
+import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.steer.SteeringPlan;
+import dev.rudder.runtime.steer.SteeringReport;
+import dev.rudder.steering.apply.SteeringSpec;
+import dev.rudder.steering.inferaligner.GuidanceGate;
+import dev.rudder.steering.vectors.LayerRange;
+import dev.rudder.steering.vectors.SteeringVectorFiles;
+import dev.rudder.steering.vectors.SteeringVectors;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Steering flags shared by generate, chat and eval: vectors, layers, gate, positions, alignment deltas. */
+final class SteeringOptions {
+
+    @Option(names = "--steer", paramLabel = "FILE[:SCALE]",
+            description = "steering vectors (.safetensors or llama.cpp control-vector .gguf); SCALE defaults to the file's "
+                    + "rudder.scale metadata, else 1")
+    String steer;
+
+    @Option(names = "--layers", paramLabel = "A-B", description = "steer only these 0-based blocks (default: the file's layer range)")
+    String layers;
+
+    @Option(names = "--gate", paramLabel = "FILE", description = "InferAligner gate from `rudder align calibrate`: steer only requests it flags")
+    Path gate;
+
+    @Option(names = "--steer-positions", defaultValue = "prompt", paramLabel = "prompt|generated|all",
+            description = "which positions get the vectors (default: ${DEFAULT-VALUE})")
+    String positions;
+
+    @Option(names = "--steer-at", defaultValue = "block", paramLabel = "block|attn",
+            description = "add after the block (llama.cpp l_out, default) or right after the attention residual add")
+    String at;
+
+    @Option(names = "--normalize", description = "use unit-length vectors (InferAligner's theta/||theta||); also on when the file's metadata says rudder.normalize=true")
+    boolean normalize;
+
+    @Option(names = "--delta", paramLabel = "FILE:LAMBDA", description = "alignment vector merged as W + LAMBDA * delta (repeatable)")
+    List<String> deltas = new ArrayList<>();
+
+    /** Loads the model, merging any alignment deltas. */
+    Rudder load(ModelOptions m) {
+        if (deltas.isEmpty()) {
+            return Rudder.load(m.model, m.threadCount(), null);
+        }
+        return Rudder.load(m.model, m.threadCount(), DeltaOption.transform(deltas));
+    }
+
+    boolean active() {
+        return steer != null;
+    }
+
+    SteeringPlan plan(Rudder rudder) {
+        if (steer == null) {
+            if (gate != null || layers != null) {
+                throw new BadInputException("--gate and --layers need --steer FILE");
+            }
+            return SteeringPlan.NONE;
+        }
+        String file = steer;
+        Double scale = null;
+        int colon = steer.lastIndexOf(':');
+        if (colon > 0 && !java.nio.file.Files.exists(Path.of(steer))) {
+            file = steer.substring(0, colon);
+            try {
+                scale = Double.parseDouble(steer.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new BadInputException("--steer " + steer + ": scale '" + steer.substring(colon + 1) + "' is not a number");
+            }
+        }
+        SteeringVectors vectors;
+        try {
+            vectors = SteeringVectorFiles.read(Path.of(file));
+        } catch (IOException e) {
+            throw new BadInputException("cannot read vector file " + file + ": " + e.getMessage(), e);
+        }
+        boolean norm = normalize || "true".equals(vectors.metadata().extra().get("rudder.normalize"));
+        SteeringSpec spec = new SteeringSpec(vectors, scale, layers == null ? null : LayerRange.parse(layers), norm,
+                point(), positions(), gate == null ? null : GuidanceGate.read(gate));
+        return spec.toPlan(rudder.config());
+    }
+
+    SteeringPlan.Positions positions() {
+        return switch (positions.toLowerCase(Locale.ROOT)) {
+            case "prompt" -> SteeringPlan.Positions.PROMPT;
+            case "generated" -> SteeringPlan.Positions.GENERATED;
+            case "all" -> SteeringPlan.Positions.ALL;
+            default -> throw new BadInputException("--steer-positions must be prompt, generated or all, got " + positions);
+        };
+    }
+
+    SteeringSpec.Point point() {
+        return switch (at.toLowerCase(Locale.ROOT)) {
+            case "block" -> SteeringSpec.Point.BLOCK_OUTPUT;
+            case "attn" -> SteeringSpec.Point.AFTER_ATTENTION;
+            default -> throw new BadInputException("--steer-at must be block or attn, got " + at);
+        };
+    }
+
+    /** One line on stderr about the gate, when there is one. */
+    void report(SteeringReport r, PrintStream err) {
+        if (gate != null && steer != null) {
+            err.printf(Locale.ROOT, "gate: %s (score %.3f)%s%n", r.gateOpen() ? "open, steering" : "closed, not steering",
+                    r.gateScore(), r.recomputed() ? "; steered layers at or below the gate layer were recomputed" : "");
+        }
+    }
+}
