@@ -24,7 +24,8 @@ final class BpeModel {
     /** vocab ids of single BMP chars (no prefix/suffix), -1 when absent, for fast symbol lookup. */
     private final int[] charIds;
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
-    private static final int CACHE_MAX = 100_000;
+    /** Words cached per tokenizer; system property {@code rudder.tokenizer.cache} (0 disables, for benchmarks). */
+    private final int cacheMax = Integer.getInteger("rudder.tokenizer.cache", 100_000);
     private static final int CACHE_MAX_WORD = 256;
 
     BpeModel(Map<String, Integer> vocab, String[] idToToken, LongLongMap merges, Integer unkId, boolean fuseUnk,
@@ -60,8 +61,8 @@ final class BpeModel {
         int[] ids = cache.get(word);
         if (ids == null) {
             ids = tokenizeWord(word);
-            if (word.length() <= CACHE_MAX_WORD) {
-                if (cache.size() >= CACHE_MAX) {
+            if (cacheMax > 0 && word.length() <= CACHE_MAX_WORD) {
+                if (cache.size() >= cacheMax) {
                     cache.clear();
                 }
                 cache.put(word, ids);
