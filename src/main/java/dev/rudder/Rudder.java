@@ -11,7 +11,7 @@ import dev.rudder.runtime.model.Session;
 import dev.rudder.runtime.model.WeightTransform;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.steer.SteeringPlan;
-import dev.rudder.steering.apply.AlignmentVectors;
+import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.tokenizer.ChatTemplate;
 import dev.rudder.tokenizer.StreamingDecoder;
 import dev.rudder.tokenizer.Tokenizer;
@@ -59,16 +59,15 @@ public final class Rudder implements AutoCloseable {
     public static Rudder load(Path dir, int threads, WeightTransform transform) {
         Model model;
         try {
+            if (transform instanceof DeltaSet deltas) {
+                deltas.checkCompatible(dir);   // every delta fits this model, before anything is loaded
+            }
             model = Model.load(dir, threads, transform);
         } catch (RuntimeException e) {
             closeTransform(transform);
             throw e;
         }
         try {
-            if (transform instanceof AlignmentVectors av) {
-                av.checkCompatible(model.config());
-                av.checkAllUsed();
-            }
             Path resolved = model.directory();
             Tokenizer tok = Files.exists(resolved.resolve("tokenizer.json")) ? Tokenizer.fromModelDir(resolved) : null;
             return new Rudder(model, tok, stopTokens(model.config(), resolved, tok), transform);
@@ -199,14 +198,13 @@ public final class Rudder implements AutoCloseable {
      * re-merges the weights in place, without reopening any file. Not while a request runs.
      */
     public void setDeltaLambda(int index, double lambda) {
-        if (!(transform instanceof AlignmentVectors av)) {
+        if (!(transform instanceof DeltaSet deltas)) {
             throw new BadInputException("this model was loaded without alignment vectors (--delta)");
         }
-        if (index < 0 || index >= av.size()) {
-            throw new BadInputException("alignment vector index " + index + " out of range (0.." + (av.size() - 1) + ")");
+        if (index < 0 || index >= deltas.size()) {
+            throw new BadInputException("alignment vector index " + index + " out of range (0.." + (deltas.size() - 1) + ")");
         }
-        av.setLambda(index, lambda);
-        model.weights().remerge();
+        deltas.setLambda(index, (float) lambda);
     }
 
     private static void closeTransform(WeightTransform t) {

@@ -7,8 +7,6 @@ import dev.rudder.runtime.io.TensorStore;
 import dev.rudder.runtime.tensor.WeightMatrices;
 import dev.rudder.runtime.tensor.WeightMatrix;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -26,7 +24,6 @@ public final class ModelWeights {
 
     private final TensorStore store;
     private final WeightTransform transform;
-    private final Map<String, float[]> merged = new LinkedHashMap<>();   // live arrays of transformed tensors
 
     public ModelWeights(ModelConfig config, TensorStore store, WeightTransform transform) {
         this.config = config;
@@ -73,9 +70,7 @@ public final class ModelWeights {
     private WeightMatrix matrix(String name, int rows, int cols) {
         TensorInfo t = store.require(name, rows, cols);
         if (transform != null && transform.touches(name)) {
-            float[] w = transform.apply(name, store.readFloats(t));
-            merged.put(name, w);
-            return WeightMatrices.ofFloats(w, rows, cols);
+            return WeightMatrices.ofFloats(transform.apply(name, store.readFloats(t)), rows, cols);
         }
         switch (t.dtype()) {
             case F32, F16, BF16 -> {
@@ -89,27 +84,12 @@ public final class ModelWeights {
     private float[] vector(String name, int n) {
         TensorInfo t = store.require(name, n);
         float[] v = store.readFloats(t);
-        if (transform != null && transform.touches(name)) {
-            v = transform.apply(name, v);
-            merged.put(name, v);
-        }
-        return v;
+        return transform != null && transform.touches(name) ? transform.apply(name, v) : v;
     }
 
     private float[] optionalVector(String name, int n) {
         Optional<TensorInfo> t = store.find(name);
         return t.isPresent() ? vector(name, n) : null;
-    }
-
-    /**
-     * Re-applies the transform to every tensor it touched, in place (e.g. after an alignment
-     * vector's lambda changed). Call only while no session of this model is running.
-     */
-    public void remerge() {
-        for (Map.Entry<String, float[]> e : merged.entrySet()) {
-            float[] fresh = transform.apply(e.getKey(), store.readFloats(store.require(e.getKey())));
-            System.arraycopy(fresh, 0, e.getValue(), 0, fresh.length);
-        }
     }
 
     public ModelConfig config() {

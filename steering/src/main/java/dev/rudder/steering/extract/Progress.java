@@ -8,6 +8,7 @@ public final class Progress {
     private final String label;
     private final int total;
     private final long start = System.nanoTime();
+    private long lastDraw;
 
     public Progress(PrintStream out, String label, int total) {
         this.out = out;
@@ -19,6 +20,11 @@ public final class Progress {
         if (out == null) {
             return;
         }
+        long now = System.nanoTime();
+        if (done < total && now - lastDraw < 200_000_000L) {
+            return;   // redraw at most five times a second
+        }
+        lastDraw = now;
         int width = 30;
         int filled = total == 0 ? width : (int) ((long) done * width / total);
         double secs = (System.nanoTime() - start) / 1e9;
