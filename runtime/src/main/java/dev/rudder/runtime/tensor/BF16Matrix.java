@@ -139,8 +139,8 @@ public final class BF16Matrix extends SegmentMatrix {
             }
         }
 
-        /** Widens row r into dst[dOff ..) in pair layout. */
-        static void widen(MemorySegment seg, int cols, int r, float[] dst, int dOff) {
+        /** Widens row r into dst[dOff ..) in pair layout (see {@link VecOps}). */
+        static void widenPair(MemorySegment seg, int cols, int r, float[] dst, int dOff) {
             long base = 2L * cols * r;
             int main = VecOps.pairMain(cols);
             for (int c = 0; c < main; c += BLOCK) {
@@ -153,19 +153,41 @@ public final class BF16Matrix extends SegmentMatrix {
             }
         }
 
+        /**
+         * Batched product. With at least as many rows as inputs, the inputs are transposed once
+         * and groups of rows widened fast ({@link VecOps#matmulXT}); otherwise full tiles of
+         * {@link VecOps#TILE} rows are widened transposed and run through the outer-product
+         * kernel ({@link VecOps#tileT}); leftover rows use the dot-product tile.
+         */
         static void matmul(MemorySegment seg, int cols, float[] x, int n, float[] out, int outStride, int r0, int r1) {
-            Scratch sc = Scratch.get();
-            float[] xp = sc.x(n * cols);
-            for (int i = 0; i < n; i++) {
-                VecOps.permute(x, i * cols, cols, xp, i * cols);
+            if (n >= VecOps.L && r1 - r0 >= n) {
+                VecOps.matmulXT((r, dst, off) -> widenPair(seg, cols, r, dst, off), true, cols, x, n, out, outStride, r0, r1);
+                return;
             }
-            float[] wt = sc.w(4 * cols);
-            for (int r = r0; r < r1; r += 4) {
+            final int t = VecOps.TILE;
+            float[] wt = Scratch.get().w(t * cols);
+            long rb = 2L * cols;
+            int r = r0;
+            for (; r + t <= r1; r += t) {
+                long base = r * rb;
+                for (int c = 0; c < cols; c++) {
+                    long o = base + 2L * c;
+                    int d = c * t;
+                    for (int j = 0; j < t; j++) {
+                        wt[d + j] = at(seg, o + j * rb);
+                    }
+                }
+                VecOps.tileT(wt, cols, x, n, out, outStride, r);
+            }
+            for (; r < r1; r += 4) {
                 int k = Math.min(4, r1 - r);
                 for (int j = 0; j < k; j++) {
-                    widen(seg, cols, r + j, wt, j * cols);
+                    long base = (r + j) * rb;
+                    for (int c = 0; c < cols; c++) {
+                        wt[j * cols + c] = at(seg, base + 2L * c);
+                    }
                 }
-                VecOps.tile(wt, k, cols, xp, n, out, outStride, r);
+                VecOps.tile(wt, k, cols, x, n, out, outStride, r);
             }
         }
     }

@@ -108,11 +108,31 @@ public final class F32Matrix extends SegmentMatrix {
             }
         }
 
+        /** Transposed tiles through the outer-product kernel; leftover rows use the dot-product tile. */
         static void matmul(MemorySegment seg, int cols, float[] x, int n, float[] out, int outStride, int r0, int r1) {
-            float[] wt = Scratch.get().w(4 * cols);
-            for (int r = r0; r < r1; r += 4) {
+            if (n >= VecOps.L && r1 - r0 >= n) {
+                VecOps.matmulXT((r, dst, off) -> MemorySegment.copy(seg, FLOAT_LE, 4L * cols * r, dst, off, cols),
+                        false, cols, x, n, out, outStride, r0, r1);
+                return;
+            }
+            final int t = VecOps.TILE;
+            float[] wt = Scratch.get().w(t * cols);
+            long rb = 4L * cols;
+            int r = r0;
+            for (; r + t <= r1; r += t) {
+                long base = r * rb;
+                for (int c = 0; c < cols; c++) {
+                    long o = base + 4L * c;
+                    int d = c * t;
+                    for (int j = 0; j < t; j++) {
+                        wt[d + j] = seg.get(FLOAT_LE, o + j * rb);
+                    }
+                }
+                VecOps.tileT(wt, cols, x, n, out, outStride, r);
+            }
+            for (; r < r1; r += 4) {
                 int k = Math.min(4, r1 - r);
-                MemorySegment.copy(seg, FLOAT_LE, 4L * cols * r, wt, 0, k * cols);
+                MemorySegment.copy(seg, FLOAT_LE, r * rb, wt, 0, k * cols);
                 VecOps.tile(wt, k, cols, x, n, out, outStride, r);
             }
         }

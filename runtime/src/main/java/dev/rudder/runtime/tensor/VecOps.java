@@ -202,4 +202,240 @@ final class VecOps {
             out[i * outStride + r] = s;
         }
     }
+
+    /** Rows per transposed matmul tile: two vectors' worth. */
+    static final int TILE = 2 * L;
+
+    /**
+     * Transposed-tile matmul micro-kernel (outer-product form, no horizontal reductions):
+     * {@code wt[c*TILE + j]} holds weight row {@code r+j}, column c (natural column order), for
+     * j in [0, TILE). For each group of 6 inputs, 12 accumulators hold out rows r..r+TILE of 6
+     * inputs; each column c costs 2 weight loads, 6 broadcasts and 12 FMAs.
+     * Writes {@code out[i*outStride + r + j]} for all n inputs and j in [0, TILE).
+     */
+    static void tileT(float[] wt, int cols, float[] x, int n, float[] out, int outStride, int r) {
+        int i = 0;
+        for (; i + 6 <= n; i += 6) {
+            int x0 = i * cols;
+            int x1 = x0 + cols;
+            int x2 = x1 + cols;
+            int x3 = x2 + cols;
+            int x4 = x3 + cols;
+            int x5 = x4 + cols;
+            FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F), b1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F), b2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+            FloatVector a4 = FloatVector.zero(F), b4 = FloatVector.zero(F);
+            FloatVector a5 = FloatVector.zero(F), b5 = FloatVector.zero(F);
+            for (int c = 0; c < cols; c++) {
+                int o = c * TILE;
+                FloatVector v0 = FloatVector.fromArray(F, wt, o);
+                FloatVector v1 = FloatVector.fromArray(F, wt, o + L);
+                FloatVector s = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = v0.fma(s, a0);
+                b0 = v1.fma(s, b0);
+                s = FloatVector.broadcast(F, x[x1 + c]);
+                a1 = v0.fma(s, a1);
+                b1 = v1.fma(s, b1);
+                s = FloatVector.broadcast(F, x[x2 + c]);
+                a2 = v0.fma(s, a2);
+                b2 = v1.fma(s, b2);
+                s = FloatVector.broadcast(F, x[x3 + c]);
+                a3 = v0.fma(s, a3);
+                b3 = v1.fma(s, b3);
+                s = FloatVector.broadcast(F, x[x4 + c]);
+                a4 = v0.fma(s, a4);
+                b4 = v1.fma(s, b4);
+                s = FloatVector.broadcast(F, x[x5 + c]);
+                a5 = v0.fma(s, a5);
+                b5 = v1.fma(s, b5);
+            }
+            int o = i * outStride + r;
+            a0.intoArray(out, o);
+            b0.intoArray(out, o + L);
+            o += outStride;
+            a1.intoArray(out, o);
+            b1.intoArray(out, o + L);
+            o += outStride;
+            a2.intoArray(out, o);
+            b2.intoArray(out, o + L);
+            o += outStride;
+            a3.intoArray(out, o);
+            b3.intoArray(out, o + L);
+            o += outStride;
+            a4.intoArray(out, o);
+            b4.intoArray(out, o + L);
+            o += outStride;
+            a5.intoArray(out, o);
+            b5.intoArray(out, o + L);
+        }
+        for (; i < n; i++) {
+            int x0 = i * cols;
+            FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F), b1 = FloatVector.zero(F);
+            int c = 0;
+            for (; c + 2 <= cols; c += 2) {
+                int o = c * TILE;
+                FloatVector s = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = FloatVector.fromArray(F, wt, o).fma(s, a0);
+                b0 = FloatVector.fromArray(F, wt, o + L).fma(s, b0);
+                s = FloatVector.broadcast(F, x[x0 + c + 1]);
+                a1 = FloatVector.fromArray(F, wt, o + TILE).fma(s, a1);
+                b1 = FloatVector.fromArray(F, wt, o + TILE + L).fma(s, b1);
+            }
+            for (; c < cols; c++) {
+                int o = c * TILE;
+                FloatVector s = FloatVector.broadcast(F, x[x0 + c]);
+                a0 = FloatVector.fromArray(F, wt, o).fma(s, a0);
+                b0 = FloatVector.fromArray(F, wt, o + L).fma(s, b0);
+            }
+            int o = i * outStride + r;
+            a0.add(a1).intoArray(out, o);
+            b0.add(b1).intoArray(out, o + L);
+        }
+    }
+
+    /** Widens weight row {@code row} into {@code dst[dOff .. dOff+cols)} in some fixed column order. */
+    @FunctionalInterface
+    interface RowWidener {
+        void widen(int row, float[] dst, int dOff);
+    }
+
+    /** Rows per group in the transposed-activation kernel. */
+    static final int XT_ROWS = 6;
+    /** Widened-weight block budget of the transposed-activation matmul, in floats (256 KB). */
+    static final int XT_BLOCK_FLOATS = 64 * 1024;
+
+    /**
+     * Matmul with transposed activations, for row ranges at least as long as the batch.
+     * {@code x} (n rows of cols) is transposed once per call into slabs of 2L inputs:
+     * {@code xT[s*cols*2L + pos(c)*2L + lane]} for input {@code s*2L + lane} (zero padded; pos is
+     * the pair-layout position when {@code pairLayout}, else c). Rows are widened (fast,
+     * row-major, via {@code widener}, in the same column order) in blocks of at most 256 KB; for
+     * each slab, groups of 6 rows run the kernel: per column 6 weight broadcasts x 2 activation
+     * vectors = 12 FMAs, no horizontal reductions. The slab (cols*2L floats) stays in L1/L2 across
+     * the row groups of a block.
+     */
+    static void matmulXT(RowWidener widener, boolean pairLayout, int cols, float[] x, int n, float[] out,
+                         int outStride, int r0, int r1) {
+        final int sl = 2 * L;
+        int slabs = (n + sl - 1) / sl;
+        Scratch sc = Scratch.get();
+        float[] xT = sc.x(slabs * sl * cols);
+        transposeInputs(x, n, cols, pairLayout, xT);
+        int blockRows = Math.max(XT_ROWS, XT_BLOCK_FLOATS / Math.max(1, cols) / XT_ROWS * XT_ROWS);
+        float[] wt = sc.w(blockRows * cols + XT_ROWS * sl);
+        int accOff = blockRows * cols;
+        for (int rb = r0; rb < r1; rb += blockRows) {
+            int rows = Math.min(blockRows, r1 - rb);
+            for (int j = 0; j < rows; j++) {
+                widener.widen(rb + j, wt, j * cols);
+            }
+            int padded = (rows + XT_ROWS - 1) / XT_ROWS * XT_ROWS;
+            if (padded > rows) {
+                java.util.Arrays.fill(wt, rows * cols, padded * cols, 0f);
+            }
+            for (int s = 0; s < slabs; s++) {
+                int slab = s * sl * cols;
+                int i0 = s * sl;
+                int iEnd = Math.min(n, i0 + sl);
+                for (int g = 0; g < rows; g += XT_ROWS) {
+                    kernelXT(wt, g * cols, cols, xT, slab, wt, accOff);
+                    int k = Math.min(XT_ROWS, rows - g);
+                    int r = rb + g;
+                    for (int j = 0; j < k; j++) {
+                        int a = accOff + j * sl - i0;
+                        for (int i = i0; i < iEnd; i++) {
+                            out[i * outStride + r + j] = wt[a + i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Fills the slab layout of {@link #matmulXT}; padded inputs are zero. */
+    private static void transposeInputs(float[] x, int n, int cols, boolean pairLayout, float[] xT) {
+        final int sl = 2 * L;
+        int slabs = (n + sl - 1) / sl;
+        int main = pairLayout ? pairMain(cols) : 0;
+        for (int s = 0; s < slabs; s++) {
+            int slab = s * sl * cols;
+            int i0 = s * sl;
+            int cnt = Math.min(sl, n - i0);
+            for (int lane = 0; lane < cnt; lane++) {
+                int src = (i0 + lane) * cols;
+                for (int c0 = 0; c0 < main; c0 += BLOCK) {
+                    int d = slab + c0 * sl + lane;
+                    for (int j = 0; j < L; j++) {
+                        xT[d + j * sl] = x[src + c0 + 2 * j];
+                        xT[d + (L + j) * sl] = x[src + c0 + 2 * j + 1];
+                    }
+                }
+                for (int c = main; c < cols; c++) {
+                    xT[slab + c * sl + lane] = x[src + c];
+                }
+            }
+            for (int lane = cnt; lane < sl; lane++) {
+                for (int c = 0; c < cols; c++) {
+                    xT[slab + c * sl + lane] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * 6 widened rows ({@code wt[w0 + j*cols + c]}) times one slab of 2L transposed inputs;
+     * writes {@code acc[accOff + j*2L + lane]}.
+     */
+    private static void kernelXT(float[] wt, int w0, int cols, float[] xT, int slab, float[] acc, int accOff) {
+        int w1 = w0 + cols;
+        int w2 = w1 + cols;
+        int w3 = w2 + cols;
+        int w4 = w3 + cols;
+        int w5 = w4 + cols;
+        FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F), b1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F), b2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F), b4 = FloatVector.zero(F);
+        FloatVector a5 = FloatVector.zero(F), b5 = FloatVector.zero(F);
+        for (int c = 0; c < cols; c++) {
+            int xo = slab + c * 2 * L;
+            FloatVector x0 = FloatVector.fromArray(F, xT, xo);
+            FloatVector x1 = FloatVector.fromArray(F, xT, xo + L);
+            FloatVector s = FloatVector.broadcast(F, wt[w0 + c]);
+            a0 = x0.fma(s, a0);
+            b0 = x1.fma(s, b0);
+            s = FloatVector.broadcast(F, wt[w1 + c]);
+            a1 = x0.fma(s, a1);
+            b1 = x1.fma(s, b1);
+            s = FloatVector.broadcast(F, wt[w2 + c]);
+            a2 = x0.fma(s, a2);
+            b2 = x1.fma(s, b2);
+            s = FloatVector.broadcast(F, wt[w3 + c]);
+            a3 = x0.fma(s, a3);
+            b3 = x1.fma(s, b3);
+            s = FloatVector.broadcast(F, wt[w4 + c]);
+            a4 = x0.fma(s, a4);
+            b4 = x1.fma(s, b4);
+            s = FloatVector.broadcast(F, wt[w5 + c]);
+            a5 = x0.fma(s, a5);
+            b5 = x1.fma(s, b5);
+        }
+        int o = accOff;
+        a0.intoArray(acc, o);
+        b0.intoArray(acc, o + L);
+        a1.intoArray(acc, o + 2 * L);
+        b1.intoArray(acc, o + 3 * L);
+        a2.intoArray(acc, o + 4 * L);
+        b2.intoArray(acc, o + 5 * L);
+        a3.intoArray(acc, o + 6 * L);
+        b3.intoArray(acc, o + 7 * L);
+        a4.intoArray(acc, o + 8 * L);
+        b4.intoArray(acc, o + 9 * L);
+        a5.intoArray(acc, o + 10 * L);
+        b5.intoArray(acc, o + 11 * L);
+    }
 }

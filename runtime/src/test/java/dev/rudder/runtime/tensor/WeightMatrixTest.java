@@ -125,15 +125,15 @@ class WeightMatrixTest {
     @Test
     void matmulVectorAndScalarAgainstDoubleReference() {
         for (String dtype : DTYPES) {
-            for (int rows : new int[] {1, 4, 5, 9, 11}) {
+            for (int rows : new int[] {1, 4, 5, 11, 16, 17, 35, 50, 70}) {
                 for (int cols : COLS) {
                     Fixture f = fixture(dtype, rows, cols);
-                    for (int n : new int[] {1, 2, 3, 5}) {
+                    for (int n : new int[] {1, 2, 5, 6, 8, 13, 17, 40}) {
                         float[] x = rand(n * cols);
                         int stride = rows + 3;
                         for (boolean vector : new boolean[] {false, true}) {
                             WeightMatrix m = make(dtype, f.seg, rows, cols, vector);
-                            int[][] ranges = {{0, rows}, {1, rows}, {rows / 2, rows}};
+                            int[][] ranges = {{0, rows}, {1, rows}, {rows / 2, rows}, {rows / 3, rows - rows / 4}};
                             for (int[] rg : ranges) {
                                 float[] out = new float[n * stride];
                                 java.util.Arrays.fill(out, Float.NaN);
