@@ -578,11 +578,13 @@ public final class Tokenizer {
             specials.add(new AddedVocabulary.AddedToken(i, lc.vocab[i], true, false, false, false, false));
         }
         Map<String, String> sp = new LinkedHashMap<>(special);
-        if (lc.vocab.length > 2) {
-            sp.putIfAbsent("bos_token", lc.vocab[1]);
-            sp.putIfAbsent("eos_token", lc.vocab[2]);
-            sp.putIfAbsent("unk_token", lc.vocab[0]);
+        // llama2.c spells <s> and </s> as "\n<s>\n", "\n</s>\n"; the usual names resolve to the same ids
+        for (int i = 0; i < 3; i++) {
+            tokenToId.putIfAbsent(lc.vocab[i].strip(), i);
         }
+        sp.putIfAbsent("bos_token", lc.vocab[1].strip());
+        sp.putIfAbsent("eos_token", lc.vocab[2].strip());
+        sp.putIfAbsent("unk_token", lc.vocab[0].strip());
         // specials are recognised in text only in the tokenizer.json world; llama2.c never matches them
         return new Tokenizer(null, null, null, lc, new PostProcessor(new int[]{1}, new int[0]), null,
                 new AddedVocabulary(specials), lc.vocab, tokenToId, Collections.unmodifiableMap(sp), ct);
