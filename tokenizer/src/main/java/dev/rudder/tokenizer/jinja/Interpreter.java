@@ -369,7 +369,9 @@ final class Interpreter {
         Object a = eval(u.arg(), env);
         switch (u.op()) {
             case "not":
-                return !truthy(a);
+                // the reference negates the JavaScript truthiness of the raw value: lists and objects are
+                // always truthy there (so `not []` is false), unlike the Python-like `if`
+                return !Values.jsTruthy(a);
             case "-":
                 if (a instanceof Long l) {
                     return -l;
@@ -1050,8 +1052,7 @@ final class Interpreter {
                         if (!(item instanceof Map<?, ?> im)) {
                             throw new JinjaException("`" + name + "` can only be applied to array of objects");
                         }
-                        Object a = im.containsKey(attr) ? im.get(attr) : UNDEFINED;
-                        boolean res = a != null && a != UNDEFINED && t.test(a, rest);
+                        boolean res = im.containsKey(attr) && t.test(im.get(attr), rest);
                         if (select == res) {
                             r.add(item);
                         }

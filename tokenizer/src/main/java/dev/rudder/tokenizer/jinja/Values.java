@@ -157,6 +157,14 @@ final class Values {
         return true;
     }
 
+    /** JavaScript truthiness of the raw value (containers are always truthy). */
+    static boolean jsTruthy(Object v) {
+        if (v instanceof List<?> || v instanceof Map<?, ?>) {
+            return true;
+        }
+        return truthy(v);
+    }
+
     /** JavaScript {@code Number.prototype.toString}. */
     static String jsNumber(double d) {
         if (Double.isNaN(d)) {
