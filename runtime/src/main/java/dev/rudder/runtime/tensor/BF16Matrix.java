@@ -15,6 +15,7 @@ import java.nio.ByteOrder;
  */
 public final class BF16Matrix extends SegmentMatrix {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public BF16Matrix(MemorySegment data, int rows, int cols) {
         this(data, rows, cols, VECTOR_DEFAULT);
@@ -139,6 +140,35 @@ public final class BF16Matrix extends SegmentMatrix {
             }
         }
 
+        /**
+         * {@code wt[c*TILE + j] = w[row j of the tile at byte offset base][c]}, reading 4 columns
+         * of each row per 8-byte load.
+         */
+        private static void widenTransposed(MemorySegment seg, int cols, long base, long rb, float[] wt) {
+            final int t = VecOps.TILE;
+            int c4 = cols & ~3;
+            for (int c = 0; c < c4; c += 4) {
+                long o = base + 2L * c;
+                int d = c * t;
+                for (int j = 0; j < t; j++) {
+                    long v = seg.get(LONG_LE, o + j * rb);
+                    int lo = (int) v;
+                    int hi = (int) (v >>> 32);
+                    wt[d + j] = Float.intBitsToFloat(lo << 16);
+                    wt[d + t + j] = Float.intBitsToFloat(lo & 0xFFFF0000);
+                    wt[d + 2 * t + j] = Float.intBitsToFloat(hi << 16);
+                    wt[d + 3 * t + j] = Float.intBitsToFloat(hi & 0xFFFF0000);
+                }
+            }
+            for (int c = c4; c < cols; c++) {
+                long o = base + 2L * c;
+                int d = c * t;
+                for (int j = 0; j < t; j++) {
+                    wt[d + j] = at(seg, o + j * rb);
+                }
+            }
+        }
+
         /** Widens row r into dst[dOff ..) in pair layout (see {@link VecOps}). */
         static void widenPair(MemorySegment seg, int cols, int r, float[] dst, int dOff) {
             long base = 2L * cols * r;
@@ -160,7 +190,13 @@ public final class BF16Matrix extends SegmentMatrix {
          * kernel ({@link VecOps#tileT}); leftover rows use the dot-product tile.
          */
         static void matmul(MemorySegment seg, int cols, float[] x, int n, float[] out, int outStride, int r0, int r1) {
-            if (n >= VecOps.L && r1 - r0 >= n) {
+            if (n < 4) {
+                for (int i = 0; i < n; i++) {
+                    matvec(seg, cols, x, i * cols, out, i * outStride, r0, r1);
+                }
+                return;
+            }
+            if (r1 - r0 >= n) {
                 VecOps.matmulXT((r, dst, off) -> widenPair(seg, cols, r, dst, off), true, cols, x, n, out, outStride, r0, r1);
                 return;
             }
@@ -170,13 +206,7 @@ public final class BF16Matrix extends SegmentMatrix {
             int r = r0;
             for (; r + t <= r1; r += t) {
                 long base = r * rb;
-                for (int c = 0; c < cols; c++) {
-                    long o = base + 2L * c;
-                    int d = c * t;
-                    for (int j = 0; j < t; j++) {
-                        wt[d + j] = at(seg, o + j * rb);
-                    }
-                }
+                widenTransposed(seg, cols, base, rb, wt);
                 VecOps.tileT(wt, cols, x, n, out, outStride, r);
             }
             for (; r < r1; r += 4) {

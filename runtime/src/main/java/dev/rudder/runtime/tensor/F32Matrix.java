@@ -110,7 +110,13 @@ public final class F32Matrix extends SegmentMatrix {
 
         /** Transposed tiles through the outer-product kernel; leftover rows use the dot-product tile. */
         static void matmul(MemorySegment seg, int cols, float[] x, int n, float[] out, int outStride, int r0, int r1) {
-            if (n >= VecOps.L && r1 - r0 >= n) {
+            if (n < 4) {
+                for (int i = 0; i < n; i++) {
+                    matvec(seg, cols, x, i * cols, out, i * outStride, r0, r1);
+                }
+                return;
+            }
+            if (r1 - r0 >= n) {
                 VecOps.matmulXT((r, dst, off) -> MemorySegment.copy(seg, FLOAT_LE, 4L * cols * r, dst, off, cols),
                         false, cols, x, n, out, outStride, r0, r1);
                 return;
