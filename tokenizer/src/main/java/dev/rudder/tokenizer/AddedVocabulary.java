@@ -25,6 +25,11 @@ final class AddedVocabulary {
     private final Matcher normalizedMatcher;
 
     AddedVocabulary(List<AddedToken> tokens) {
+        this(tokens, null);
+    }
+
+    /** Tokens with {@code normalized: true} are matched in normalized text by their normalized content, as in HF. */
+    AddedVocabulary(List<AddedToken> tokens, Normalizer normalizer) {
         this.tokens = tokens;
         List<AddedToken> rawList = new ArrayList<>();
         List<AddedToken> normList = new ArrayList<>();
@@ -40,6 +45,16 @@ final class AddedVocabulary {
             (t.normalized() ? normList : rawList).add(t);
         }
         raw = rawList.isEmpty() ? null : new Matcher(rawList);
+        if (normalizer != null) {
+            List<AddedToken> n = new ArrayList<>();
+            for (AddedToken t : normList) {
+                String c = normalizer.normalize(t.content());
+                if (!c.isEmpty()) {
+                    n.add(new AddedToken(t.id(), c, t.special(), t.lstrip(), t.rstrip(), t.singleWord(), true));
+                }
+            }
+            normList = n;
+        }
         normalizedMatcher = normList.isEmpty() ? null : new Matcher(normList);
     }
 

@@ -328,7 +328,7 @@ public final class Tokenizer {
         PreTokenizer pre = parsePreTokenizer(root.get("pre_tokenizer"), file, "pre_tokenizer");
         PostProcessor post = parsePostProcessor(root.get("post_processor"), file, "post_processor", tokenToId);
         Decoder dec = parseDecoder(root.get("decoder"), file, "decoder");
-        return new Tokenizer(normalizer, pre, model, null, post, dec, new AddedVocabulary(addedTokens), idToToken,
+        return new Tokenizer(normalizer, pre, model, null, post, dec, new AddedVocabulary(addedTokens, normalizer), idToToken,
                 tokenToId, Collections.unmodifiableMap(special), ct);
     }
 

@@ -108,4 +108,20 @@ class BadInputTest {
         Files.writeString(tmp.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% if %}\"}");
         assertThrows(ChatTemplateException.class, () -> Tokenizer.fromModelDir(tmp));
     }
+
+    @Test
+    void addedTokensRawAndNormalized() throws Exception {
+        Files.writeString(tmp.resolve("tokenizer.json"), "{" + GOOD_MODEL + ", \"normalizer\": {\"type\": \"Lowercase\"},"
+                + "\"added_tokens\": [{\"id\": 3, \"content\": \"BB\", \"special\": false, \"normalized\": true},"
+                + "{\"id\": 4, \"content\": \"<X>\", \"special\": true, \"normalized\": false, \"lstrip\": true}]}");
+        Tokenizer t = Tokenizer.fromModelDir(tmp);
+        // "Bb" normalizes to "bb" which is the normalized content of the added token "BB"; "<X>" is matched raw
+        assertArrayEquals(new int[]{0, 3, 4, 0}, t.encode("ABb  <X>A", false));
+        assertEquals(java.util.List.of("a", "bb", "  <X>", "a"), t.encodeDetailed("ABb  <X>A", false).tokens());
+        assertEquals(5, t.vocabSize());
+        assertTrue(t.isSpecial(4));
+        assertFalse(t.isSpecial(3));
+        assertEquals("a BB a", t.decode(new int[]{0, 3, 4, 0}, true));
+        assertEquals("a BB <X> a", t.decode(new int[]{0, 3, 4, 0}, false));
+    }
 }
