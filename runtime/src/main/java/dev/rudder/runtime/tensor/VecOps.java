@@ -319,11 +319,23 @@ final class VecOps {
      */
     static void matmulXT(RowWidener widener, boolean pairLayout, int cols, float[] x, int n, float[] out,
                          int outStride, int r0, int r1) {
+        // bound the transposed-input scratch: inputs in chunks of at most XT_MAX_INPUTS
+        for (int i0 = 0; i0 < n; i0 += XT_MAX_INPUTS) {
+            matmulXT(widener, pairLayout, cols, x, i0 * cols, Math.min(XT_MAX_INPUTS, n - i0), out, i0 * outStride,
+                    outStride, r0, r1);
+        }
+    }
+
+    /** Most inputs transposed at once by {@link #matmulXT} (bounds its scratch to 256*cols floats). */
+    static final int XT_MAX_INPUTS = 256;
+
+    private static void matmulXT(RowWidener widener, boolean pairLayout, int cols, float[] x, int xOff, int n,
+                                 float[] out, int outOff, int outStride, int r0, int r1) {
         final int sl = 2 * L;
         int slabs = (n + sl - 1) / sl;
         Scratch sc = Scratch.get();
         float[] xT = sc.x(slabs * sl * cols);
-        transposeInputs(x, n, cols, pairLayout, xT);
+        transposeInputs(x, xOff, n, cols, pairLayout, xT);
         int blockRows = Math.max(XT_ROWS, XT_BLOCK_FLOATS / Math.max(1, cols) / XT_ROWS * XT_ROWS);
         float[] wt = sc.w(blockRows * cols + XT_ROWS * sl);
         int accOff = blockRows * cols;
@@ -347,7 +359,7 @@ final class VecOps {
                     for (int j = 0; j < k; j++) {
                         int a = accOff + j * sl - i0;
                         for (int i = i0; i < iEnd; i++) {
-                            out[i * outStride + r + j] = wt[a + i];
+                            out[outOff + i * outStride + r + j] = wt[a + i];
                         }
                     }
                 }
@@ -356,7 +368,7 @@ final class VecOps {
     }
 
     /** Fills the slab layout of {@link #matmulXT}; padded inputs are zero. */
-    private static void transposeInputs(float[] x, int n, int cols, boolean pairLayout, float[] xT) {
+    private static void transposeInputs(float[] x, int xOff, int n, int cols, boolean pairLayout, float[] xT) {
         final int sl = 2 * L;
         int slabs = (n + sl - 1) / sl;
         int main = pairLayout ? pairMain(cols) : 0;
@@ -365,7 +377,7 @@ final class VecOps {
             int i0 = s * sl;
             int cnt = Math.min(sl, n - i0);
             for (int lane = 0; lane < cnt; lane++) {
-                int src = (i0 + lane) * cols;
+                int src = xOff + (i0 + lane) * cols;
                 for (int c0 = 0; c0 < main; c0 += BLOCK) {
                     int d = slab + c0 * sl + lane;
                     for (int j = 0; j < L; j++) {

@@ -185,6 +185,26 @@ class WeightMatrixTest {
     }
 
     @Test
+    void matmulLongBatchIsChunked() {
+        // more inputs than one transposed chunk (256), rows >= n so the transposed-input path runs
+        for (String dtype : DTYPES) {
+            int rows = 300;
+            int cols = 21;
+            int n = 290;
+            Fixture f = fixture(dtype, rows, cols);
+            float[] x = rand(n * cols);
+            float[] out = new float[n * rows];
+            make(dtype, f.seg, rows, cols, true).matmul(x, n, out, rows, 0, rows);
+            for (int i = 0; i < n; i += 7) {
+                for (int r = 0; r < rows; r += 5) {
+                    check(f.values, r, cols, x, i * cols, out[i * rows + r], dtype + " chunked i=" + i);
+                }
+            }
+            check(f.values, rows - 1, cols, x, (n - 1) * cols, out[(n - 1) * rows + rows - 1], dtype + " chunked last");
+        }
+    }
+
+    @Test
     void readRowIsExactWidening() {
         for (String dtype : DTYPES) {
             int rows = 6;
