@@ -1,5 +1,7 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.parallel.WorkerPool;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 
@@ -38,5 +40,20 @@ public final class WeightMatrices {
     /** A heap F32 matrix over {@code data} (not copied; row-major {@code rows * cols}). */
     public static WeightMatrix ofFloats(float[] data, int rows, int cols) {
         return new F32Matrix(MemorySegment.ofArray(data), rows, cols);
+    }
+
+    /** Row-range grain for parallel matvec. */
+    public static final int MATVEC_GRAIN = 8;
+    /** Row-range grain for parallel matmul: a multiple of the kernels' row groups (6 and 16). */
+    public static final int MATMUL_GRAIN = 48;
+
+    /** {@code out[outOff + r] = dot(row r, x[xOff ..])} for all rows, rows split over the pool. */
+    public static void matvec(WorkerPool pool, WeightMatrix m, float[] x, int xOff, float[] out, int outOff) {
+        pool.parallelFor(m.rows(), MATVEC_GRAIN, (s, e) -> m.matvec(x, xOff, out, outOff, s, e));
+    }
+
+    /** {@link WeightMatrix#matmul} over all rows, rows split over the pool. */
+    public static void matmul(WorkerPool pool, WeightMatrix m, float[] x, int n, float[] out, int outStride) {
+        pool.parallelFor(m.rows(), MATMUL_GRAIN, (s, e) -> m.matmul(x, n, out, outStride, s, e));
     }
 }

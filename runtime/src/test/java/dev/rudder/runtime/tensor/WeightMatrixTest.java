@@ -205,6 +205,31 @@ class WeightMatrixTest {
     }
 
     @Test
+    void parallelHelpers() {
+        try (dev.rudder.runtime.parallel.WorkerPool pool = new dev.rudder.runtime.parallel.WorkerPool(3)) {
+            for (String dtype : DTYPES) {
+                int rows = 150;
+                int cols = 70;
+                Fixture f = fixture(dtype, rows, cols);
+                WeightMatrix m = WeightMatrices.wrap(dtype, f.seg, rows, cols);
+                float[] x = rand(10 * cols);
+                float[] out = new float[rows + 1];
+                WeightMatrices.matvec(pool, m, x, cols, out, 1);
+                for (int r = 0; r < rows; r++) {
+                    check(f.values, r, cols, x, cols, out[1 + r], dtype + " parallel matvec");
+                }
+                float[] mm = new float[10 * rows];
+                WeightMatrices.matmul(pool, m, x, 10, mm, rows);
+                for (int i = 0; i < 10; i++) {
+                    for (int r = 0; r < rows; r++) {
+                        check(f.values, r, cols, x, i * cols, mm[i * rows + r], dtype + " parallel matmul");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void readRowIsExactWidening() {
         for (String dtype : DTYPES) {
             int rows = 6;
