@@ -69,12 +69,24 @@ public final class Rudder implements AutoCloseable {
         }
         try {
             Path resolved = model.directory();
-            Tokenizer tok = Files.exists(resolved.resolve("tokenizer.json")) ? Tokenizer.fromModelDir(resolved) : null;
+            Tokenizer tok = hasTokenizer(resolved) ? Tokenizer.fromModelDir(resolved) : null;
             return new Rudder(model, tok, stopTokens(model.config(), resolved, tok), transform);
         } catch (RuntimeException e) {
             model.close();
             closeTransform(transform);
             throw e;
+        }
+    }
+
+    /** tokenizer.json, or a llama2.c tokenizer.bin / tok*.bin (as llama2.c checkpoints ship). */
+    private static boolean hasTokenizer(Path dir) {
+        if (Files.exists(dir.resolve("tokenizer.json")) || Files.exists(dir.resolve("tokenizer.bin"))) {
+            return true;
+        }
+        try (var files = Files.list(dir)) {
+            return files.anyMatch(f -> f.getFileName().toString().matches("tok.*\\.bin"));
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -126,7 +138,7 @@ public final class Rudder implements AutoCloseable {
     public Tokenizer requireTokenizer() {
         if (tokenizer == null) {
             throw new BadInputException("model folder " + model.directory()
-                    + " has no tokenizer.json; pass token ids (--prompt-ids) instead of text");
+                    + " has no tokenizer (tokenizer.json or llama2.c tokenizer.bin); pass token ids (--prompt-ids) instead of text");
         }
         return tokenizer;
     }
