@@ -42,7 +42,7 @@ public final class VectorKernels implements Kernels {
             FloatVector v0 = FloatVector.fromArray(S, x, xOff + i);
             a0 = v0.fma(v0, a0);
         }
-        float ss = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float ss = LaneSum.sum(a0.add(a1));
         for (; i < n; i++) {
             float v = x[xOff + i];
             ss += v * v;
@@ -88,7 +88,7 @@ public final class VectorKernels implements Kernels {
                 v.intoArray(x, xOff + i);
                 acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = LaneSum.sum(acc);
             for (; i < n; i++) {
                 float v = x[xOff + i] + delta[dOff + i];
                 x[xOff + i] = v;
@@ -102,7 +102,7 @@ public final class VectorKernels implements Kernels {
             v.intoArray(x, xOff + i);
             acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.sum(acc);
         for (; i < n; i++) {
             float v = x[xOff + i] + delta[dOff + i] + scale * steer[i];
             x[xOff + i] = v;
@@ -128,7 +128,7 @@ public final class VectorKernels implements Kernels {
         for (; i < upper; i += L) {
             a0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), a0);
         }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }
@@ -170,7 +170,7 @@ public final class VectorKernels implements Kernels {
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.sum(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

@@ -1,5 +1,6 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -132,7 +133,7 @@ public final class BF16Matrix extends SegmentMatrix {
                     a0 = VecOps.bf16Low(w0).fma(FloatVector.fromArray(VecOps.F, xp, c), a0);
                     a1 = VecOps.bf16High(w0).fma(FloatVector.fromArray(VecOps.F, xp, c + L), a1);
                 }
-                float d = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+                float d = LaneSum.sum(a0.add(a1).add(a2.add(a3)));
                 for (; c < cols; c++) {
                     d += at(seg, b + 2L * c) * xp[c];
                 }

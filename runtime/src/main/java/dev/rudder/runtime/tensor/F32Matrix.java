@@ -1,5 +1,6 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -100,7 +101,7 @@ public final class F32Matrix extends SegmentMatrix {
                     a0 = FloatVector.fromMemorySegment(VecOps.F, seg, b + 4L * c, ByteOrder.LITTLE_ENDIAN)
                             .fma(FloatVector.fromArray(VecOps.F, x, xOff + c), a0);
                 }
-                float d = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+                float d = LaneSum.sum(a0.add(a1).add(a2.add(a3)));
                 for (; c < cols; c++) {
                     d += seg.get(FLOAT_LE, b + 4L * c) * x[xOff + c];
                 }

@@ -1,5 +1,6 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -125,10 +126,10 @@ final class VecOps {
                 a30 = v.fma(x0, a30);
                 a31 = v.fma(x1, a31);
             }
-            float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
-            float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
-            float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
-            float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+            float s00 = LaneSum.sum(a00), s01 = LaneSum.sum(a01);
+            float s10 = LaneSum.sum(a10), s11 = LaneSum.sum(a11);
+            float s20 = LaneSum.sum(a20), s21 = LaneSum.sum(a21);
+            float s30 = LaneSum.sum(a30), s31 = LaneSum.sum(a31);
             for (int c = main; c < cols; c++) {
                 float x0 = x[xa + c];
                 float x1 = x[xb + c];
@@ -163,8 +164,8 @@ final class VecOps {
                 a2 = FloatVector.fromArray(F, wt, w2 + c).fma(x0, a2);
                 a3 = FloatVector.fromArray(F, wt, w3 + c).fma(x0, a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = LaneSum.sum(a0), s1 = LaneSum.sum(a1);
+            float s2 = LaneSum.sum(a2), s3 = LaneSum.sum(a3);
             for (int c = main; c < cols; c++) {
                 float x0 = x[xa + c];
                 s0 += wt[c] * x0;
@@ -195,7 +196,7 @@ final class VecOps {
             for (; c < main; c += L) {
                 a0 = FloatVector.fromArray(F, wt, wOff + c).fma(FloatVector.fromArray(F, x, xa + c), a0);
             }
-            float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            float s = LaneSum.sum(a0.add(a1));
             for (; c < cols; c++) {
                 s += wt[wOff + c] * x[xa + c];
             }
