@@ -12,7 +12,6 @@ import dev.rudder.runtime.model.WeightTransform;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.steering.delta.DeltaSet;
-import dev.rudder.tokenizer.ChatTemplate;
 import dev.rudder.tokenizer.StreamingDecoder;
 import dev.rudder.tokenizer.Tokenizer;
 
@@ -151,13 +150,13 @@ public final class Rudder implements AutoCloseable {
     /** Renders messages with the model's chat template and the generation prompt. */
     public String renderChat(List<ChatMessage> messages) {
         Tokenizer tok = requireTokenizer();
-        ChatTemplate template = tok.chatTemplate().orElseThrow(() -> new BadInputException(
+        tok.chatTemplate().orElseThrow(() -> new BadInputException(
                 "model folder " + model.directory() + " has no chat_template in tokenizer_config.json"));
         List<Map<String, Object>> msgs = new ArrayList<>();
         for (ChatMessage m : messages) {
             msgs.add(Map.of("role", m.role(), "content", m.content()));
         }
-        return template.render(msgs, true, Map.of());
+        return tok.applyChatTemplate(msgs, true, Map.of());   // fills bos_token, eos_token, ... from the config
     }
 
     /**
