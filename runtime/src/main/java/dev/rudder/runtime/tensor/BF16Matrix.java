@@ -185,7 +185,7 @@ public final class BF16Matrix extends SegmentMatrix {
         }
 
         /**
-         * Batched product. With at least as many rows as inputs, the inputs are transposed once
+         * Batched product. With at least half as many rows as inputs, the inputs are transposed once
          * and groups of rows widened fast ({@link VecOps#matmulXT}); otherwise full tiles of
          * {@link VecOps#TILE} rows are widened transposed and run through the outer-product
          * kernel ({@link VecOps#tileT}); leftover rows use the dot-product tile.
@@ -197,7 +197,7 @@ public final class BF16Matrix extends SegmentMatrix {
                 }
                 return;
             }
-            if (r1 - r0 >= n) {
+            if (2 * (r1 - r0) >= n) {
                 VecOps.matmulXT((r, dst, off) -> widenPair(seg, cols, r, dst, off), true, cols, x, n, out, outStride, r0, r1);
                 return;
             }

@@ -117,7 +117,7 @@ public final class F32Matrix extends SegmentMatrix {
                 }
                 return;
             }
-            if (r1 - r0 >= n) {
+            if (2 * (r1 - r0) >= n) {
                 VecOps.matmulXT((r, dst, off) -> MemorySegment.copy(seg, FLOAT_LE, 4L * cols * r, dst, off, cols),
                         false, cols, x, n, out, outStride, r0, r1);
                 return;
