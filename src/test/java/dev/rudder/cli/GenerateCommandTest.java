@@ -42,6 +42,25 @@ class GenerateCommandTest {
     }
 
     @Test
+    void chatKeepsTheConversationAcrossTurns() {
+        java.io.InputStream old = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("Compute 3 plus 4.\n\nReverse the list 1, 2, 3.\n/exit\n"
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            InspectCommandTest.Result r = run("chat", "-m", CHAT, "-n", "24");
+            assertEquals(0, r.code(), r.err());
+            // two answers, the second prompt holding the whole conversation (longer than the first)
+            java.util.List<String> stats = r.err().lines().filter(l -> l.startsWith("prompt tokens:")).toList();
+            assertEquals(2, stats.size(), r.err());
+            int first = Integer.parseInt(stats.get(0).replaceAll("prompt tokens: (\\d+),.*", "$1"));
+            int second = Integer.parseInt(stats.get(1).replaceAll("prompt tokens: (\\d+),.*", "$1"));
+            assertTrue(second > first + 10, stats.toString());
+        } finally {
+            System.setIn(old);
+        }
+    }
+
+    @Test
     void sameSeedGivesTheSameSampledText() {
         String[] args = {"generate", "-m", CHAT, "-p", "Hello", "-n", "12", "--temperature", "0.9", "--top-p", "0.95", "--seed", "7"};
         assertEquals(run(args).out(), run(args).out());
