@@ -50,6 +50,9 @@ final class AlignCommand implements Runnable {
         @Option(names = "--no-chat", description = "do not wrap prompts in the chat template")
         boolean noChat;
 
+        @Option(names = "--batch", defaultValue = "8", description = "prompts per layer-major pass (default ${DEFAULT-VALUE})")
+        int batch;
+
         @Option(names = "--limit", defaultValue = "0", description = "use at most N prompts per file (0 = all)")
         int limit;
 
@@ -66,7 +69,7 @@ final class AlignCommand implements Runnable {
                     good.addAll(PromptSets.encode(rudder, p, !noChat, limit));
                 }
                 GateCalibrator.Calibration c = GateCalibrator.calibrate(rudder.model(), srv, bad, good,
-                        layers == null ? null : LayerRange.parse(layers), System.err);
+                        layers == null ? null : LayerRange.parse(layers), batch, System.err);
                 System.out.println("layer  balanced-acc  accuracy  harmful-flagged  harmless-passed  bias");
                 for (GateCalibrator.LayerResult r : c.layers()) {
                     System.out.printf(Locale.ROOT, "%5d  %12.3f  %8.3f  %15.3f  %15.3f  %.4f%s%n", r.layer(), r.balancedAccuracy(),

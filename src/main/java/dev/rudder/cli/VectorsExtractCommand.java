@@ -50,6 +50,9 @@ final class VectorsExtractCommand implements Callable<Integer> {
     @Option(names = "--chat", description = "wrap each prompt in the model's chat template with the generation prompt")
     boolean chat;
 
+    @Option(names = "--batch", defaultValue = "8", description = "prompts per layer-major pass (default ${DEFAULT-VALUE}; 1 = one at a time)")
+    int batch;
+
     @Option(names = "--limit", defaultValue = "0", description = "use at most N prompts from each file (0 = all)")
     int limit;
 
@@ -64,7 +67,7 @@ final class VectorsExtractCommand implements Callable<Integer> {
             List<int[]> pos = PromptSets.encode(rudder, positive, chat, limit);
             List<int[]> neg = PromptSets.encode(rudder, negative, chat, limit);
             LayerRange range = layers == null ? null : LayerRange.parse(layers);
-            SteeringVectors v = VectorExtractor.extract(rudder.model(), pos, neg, m, range, System.err);
+            SteeringVectors v = VectorExtractor.extract(rudder.model(), pos, neg, m, range, batch, System.err);
             VectorMetadata meta = v.metadata().withDefaultScale(scale);
             if (normalize) {
                 Map<String, String> extra = new HashMap<>(meta.extra());

@@ -54,6 +54,10 @@ public final class Session {
     private float[] proj;
     private float[] gate;
     private float[] up;
+    private int[] rowPos;      // RoPE position of each row of the batch
+    private int[] rowStart;    // first cache index each row may attend to (0, or its sequence start when packed)
+    private int[] captureRows; // rows whose block outputs are captured (packed prefill), else null
+    private float[][][] packedCaptured;
 
     private int pos;
     // steering state
@@ -137,12 +141,63 @@ public final class Session {
         return all;
     }
 
+    /**
+     * Runs several independent prompts in one layer-major pass (each attends only to itself and
+     * starts at position 0, exactly as if run alone) and returns, per prompt, every block's output
+     * at its last token ({@code [prompt][layer][hidden]}). Weights are read once for the whole
+     * pack, which makes vector extraction and gate calibration several times faster. Needs a fresh
+     * session whose context holds all prompts together; steering vectors apply to every row, gates
+     * are not supported here.
+     */
+    public float[][][] lastTokenBlockOutputs(int[][] prompts) {
+        if (pos != 0) {
+            throw new IllegalStateException("packed prefill needs a fresh session");
+        }
+        if (plan.gate() != null) {
+            throw new BadInputException("a gated plan decides per prompt; run gated prompts one at a time");
+        }
+        int n = 0;
+        for (int[] p : prompts) {
+            if (p.length == 0) {
+                throw new BadInputException("the prompt is empty: give at least one token");
+            }
+            n += p.length;
+        }
+        checkRoom(n);
+        ensureCapacity(n);
+        captureRows = new int[prompts.length];
+        packedCaptured = new float[prompts.length][cfg.numLayers()][hidden];
+        int row = 0;
+        for (int j = 0; j < prompts.length; j++) {
+            for (int t = 0; t < prompts[j].length; t++) {
+                int id = prompts[j][t];
+                if (id < 0 || id >= vocab) {
+                    throw new BadInputException("token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+                }
+                embed(id, row);
+                rowPos[row] = t;
+                rowStart[row] = row - t;
+                row++;
+            }
+            captureRows[j] = row - 1;
+        }
+        try {
+            forward(n, plan.positions().prompt() ? 1f : 0f, 0, cfg.numLayers(), true);
+            return packedCaptured;
+        } finally {
+            pos += n;
+            captureRows = null;
+            packedCaptured = null;
+        }
+    }
+
     /** Feeds one generated token and returns the logits for the next (array reused by the next call). */
     public float[] decode(int token) {
         if (token < 0 || token >= vocab) {
             throw new BadInputException("token id " + token + " is outside the vocabulary (0.." + (vocab - 1) + ")");
         }
         checkRoom(1);
+        plainRows(1);
         embed(token, 0);
         boolean steer = plan.positions().generated() && gateOpen != Boolean.FALSE;
         forward(1, steer ? 1f : 0f, 0, cfg.numLayers(), false);
@@ -178,6 +233,7 @@ public final class Session {
         }
         checkRoom(n);
         ensureCapacity(n);
+        plainRows(n);
         for (int i = 0; i < n; i++) {
             if (input.isToken(i)) {
                 int id = input.token(i);
@@ -266,8 +322,8 @@ public final class Session {
             addBias(kb, lw.bk(), n, kvDim);
             addBias(vb, lw.bv(), n, kvDim);
             for (int i = 0; i < n; i++) {
-                float[] cos = rope.cos(pos + i);
-                float[] sin = rope.sin(pos + i);
+                float[] cos = rope.cos(rowPos[i]);
+                float[] sin = rope.sin(rowPos[i]);
                 for (int h = 0; h < nHeads; h++) {
                     k.rope(q, i * qDim + h * headDim, headDim, cos, sin);
                 }
@@ -307,7 +363,11 @@ public final class Session {
                     probeScores[l] = score;
                 }
             }
-            if (captured != null && prompt) {
+            if (captureRows != null) {
+                for (int j = 0; j < captureRows.length; j++) {
+                    System.arraycopy(x, captureRows[j] * hidden, packedCaptured[j][l], 0, hidden);
+                }
+            } else if (captured != null && prompt) {
                 System.arraycopy(x, (n - 1) * hidden, captured[l], 0, hidden);
             }
         }
@@ -340,13 +400,14 @@ public final class Session {
             for (int i = 0; i < batch; i++) {
                 int qOff = i * qDim + h * headDim;
                 int last = pos + i;
-                for (int t = 0; t <= last; t++) {
+                int first = rowStart[i];
+                for (int t = first; t <= last; t++) {
                     scores[t] = k.dot(q, qOff, kc, t * kvDim + kvOff, headDim) * invSqrt;
                 }
-                k.softmax(scores, 0, last + 1);
+                k.softmax(scores, first, last - first + 1);
                 int oOff = i * qDim + h * headDim;
                 Arrays.fill(attnOut, oOff, oOff + headDim, 0f);
-                for (int t = 0; t <= last; t++) {
+                for (int t = first; t <= last; t++) {
                     k.axpy(scores[t], vc, t * kvDim + kvOff, attnOut, oOff, headDim);
                 }
             }
@@ -372,6 +433,15 @@ public final class Session {
         proj = new float[n * hidden];
         gate = new float[n * inter];
         up = new float[n * inter];
+        rowPos = new int[n];
+        rowStart = new int[n];
+    }
+
+    private void plainRows(int n) {
+        for (int i = 0; i < n; i++) {
+            rowPos[i] = pos + i;
+            rowStart[i] = 0;
+        }
     }
 
     /**

@@ -36,6 +36,12 @@ public final class VectorExtractor {
      */
     public static SteeringVectors extract(Model model, List<int[]> positive, List<int[]> negative, Method method,
                                           LayerRange layers, PrintStream progress) {
+        return extract(model, positive, negative, method, layers, 1, progress);
+    }
+
+    /** As above, running up to {@code batch} prompts per layer-major pass (same results, fewer weight reads). */
+    public static SteeringVectors extract(Model model, List<int[]> positive, List<int[]> negative, Method method,
+                                          LayerRange layers, int batch, PrintStream progress) {
         if (positive.isEmpty() || negative.isEmpty()) {
             throw new BadInputException("need at least one positive and one negative prompt");
         }
@@ -45,21 +51,21 @@ public final class VectorExtractor {
         if (range.last() >= nl) {
             throw new BadInputException("layer range " + range + " is outside the model's " + nl + " layers (0.." + (nl - 1) + ")");
         }
-        LastTokenActivations acts = new LastTokenActivations(model);
+        LastTokenActivations acts = new LastTokenActivations(model, batch);
         Map<Integer, float[]> out = new TreeMap<>();
         Progress bar = new Progress(progress, "extracting", positive.size() + negative.size());
         if (method == Method.MEAN) {
             double[][] sumPos = new double[nl][h];
             double[][] sumNeg = new double[nl][h];
-            int done = 0;
-            for (int[] p : positive) {
-                accumulate(sumPos, acts.of(p), range);
-                bar.update(++done);
-            }
-            for (int[] p : negative) {
-                accumulate(sumNeg, acts.of(p), range);
-                bar.update(++done);
-            }
+            int[] done = {0};
+            acts.forEach(positive, a -> {
+                accumulate(sumPos, a, range);
+                bar.update(++done[0]);
+            });
+            acts.forEach(negative, a -> {
+                accumulate(sumNeg, a, range);
+                bar.update(++done[0]);
+            });
             for (int l = range.first(); l <= range.last(); l++) {
                 float[] v = new float[h];
                 for (int i = 0; i < h; i++) {
@@ -76,16 +82,25 @@ public final class VectorExtractor {
             for (int l = range.first(); l <= range.last(); l++) {
                 pca[l] = new PairedPca(h);
             }
-            int done = 0;
+            // interleave the pairs so each pack holds whole pairs: p0, n0, p1, n1, ...
+            List<int[]> interleaved = new java.util.ArrayList<>(2 * pairs);
             for (int i = 0; i < pairs; i++) {
-                float[][] a = acts.of(positive.get(i));
-                float[][] b = acts.of(negative.get(i));
-                for (int l = range.first(); l <= range.last(); l++) {
-                    pca[l].add(a[l], b[l]);
-                }
-                done += 2;
-                bar.update(done);
+                interleaved.add(positive.get(i));
+                interleaved.add(negative.get(i));
             }
+            float[][][] pending = new float[1][][];
+            int[] done = {0};
+            acts.forEach(interleaved, a -> {
+                if (pending[0] == null) {
+                    pending[0] = a;
+                } else {
+                    for (int l = range.first(); l <= range.last(); l++) {
+                        pca[l].add(pending[0][l], a[l]);
+                    }
+                    pending[0] = null;
+                }
+                bar.update(done[0] += 1);
+            });
             bar.update(positive.size() + negative.size());
             for (int l = range.first(); l <= range.last(); l++) {
                 out.put(l, pca[l].firstComponent());

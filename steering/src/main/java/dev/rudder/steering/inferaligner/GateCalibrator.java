@@ -35,6 +35,12 @@ public final class GateCalibrator {
 
     public static Calibration calibrate(Model target, SteeringVectors targetVectors, List<int[]> harmful,
                                         List<int[]> harmless, LayerRange candidates, PrintStream progress) {
+        return calibrate(target, targetVectors, harmful, harmless, candidates, 1, progress);
+    }
+
+    /** As above, running up to {@code batch} prompts per layer-major pass. */
+    public static Calibration calibrate(Model target, SteeringVectors targetVectors, List<int[]> harmful,
+                                        List<int[]> harmless, LayerRange candidates, int batch, PrintStream progress) {
         if (harmful.isEmpty() || harmless.isEmpty()) {
             throw new BadInputException("calibration needs harmful and harmless prompts");
         }
@@ -54,19 +60,21 @@ public final class GateCalibrator {
         for (int l : layers) {
             units[l] = unit(targetVectors.vector(l), targetVectors.norm(l));
         }
-        LastTokenActivations acts = new LastTokenActivations(target);
+        LastTokenActivations acts = new LastTokenActivations(target, batch);
         float[][] posScores = new float[nl][harmful.size()];
         float[][] negScores = new float[nl][harmless.size()];
         Progress bar = new Progress(progress, "calibrating", harmful.size() + harmless.size());
-        int done = 0;
-        for (int i = 0; i < harmful.size(); i++) {
-            score(acts.of(harmful.get(i)), units, layers, posScores, i);
-            bar.update(++done);
-        }
-        for (int i = 0; i < harmless.size(); i++) {
-            score(acts.of(harmless.get(i)), units, layers, negScores, i);
-            bar.update(++done);
-        }
+        int[] done = {0};
+        int[] i = {0};
+        acts.forEach(harmful, a -> {
+            score(a, units, layers, posScores, i[0]++);
+            bar.update(++done[0]);
+        });
+        i[0] = 0;
+        acts.forEach(harmless, a -> {
+            score(a, units, layers, negScores, i[0]++);
+            bar.update(++done[0]);
+        });
         List<LayerResult> results = new ArrayList<>();
         LayerResult best = null;
         for (int l : layers) {

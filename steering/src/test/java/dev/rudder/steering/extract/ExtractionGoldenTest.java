@@ -26,12 +26,22 @@ class ExtractionGoldenTest {
     @ParameterizedTest
     @ValueSource(strings = {"aligned", "target"})
     void meanDifferenceMatchesReferenceAndIsDeterministic(String which) {
+        check(which, 1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {3, 16})
+    void packedPromptsGiveTheSameVectors(int batch) {
+        check("aligned", batch);
+    }
+
+    private static void check(String which, int batch) {
         JsonNode prompts = Shared.json("golden/steering/extraction/prompts.json");
         SteeringVectors golden = SafetensorsVectors.read(
                 Shared.path("golden/steering/extraction/rudder-chat-" + which + ".mean_diff.safetensors"));
         try (Model model = Model.load(Shared.path("models/rudder-chat/" + which), 2, null)) {
             SteeringVectors got = VectorExtractor.extract(model, ids(prompts.get("harmful")), ids(prompts.get("harmless")),
-                    VectorExtractor.Method.MEAN, null, null);
+                    VectorExtractor.Method.MEAN, null, batch, null);
             assertArrayEquals(golden.layers(), got.layers());
             for (int l : golden.layers()) {
                 float[] want = golden.vector(l);
@@ -40,9 +50,9 @@ class ExtractionGoldenTest {
                 assertTrue(diff <= tol, which + " layer " + l + ": max abs diff " + diff + " > " + tol);
             }
             SteeringVectors again = VectorExtractor.extract(model, ids(prompts.get("harmful")).subList(0, 8),
-                    ids(prompts.get("harmless")).subList(0, 8), VectorExtractor.Method.MEAN, null, null);
+                    ids(prompts.get("harmless")).subList(0, 8), VectorExtractor.Method.MEAN, null, batch, null);
             SteeringVectors again2 = VectorExtractor.extract(model, ids(prompts.get("harmful")).subList(0, 8),
-                    ids(prompts.get("harmless")).subList(0, 8), VectorExtractor.Method.MEAN, null, null);
+                    ids(prompts.get("harmless")).subList(0, 8), VectorExtractor.Method.MEAN, null, batch, null);
             assertTrue(again.sameVectors(again2), "extraction is deterministic");
         }
     }
