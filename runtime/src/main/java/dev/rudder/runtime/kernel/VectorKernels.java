@@ -81,14 +81,24 @@ public final class VectorKernels implements Kernels {
             }
             return 0f;
         }
+        // two probe accumulators: the FMA latency chain would otherwise bound the loop
         FloatVector acc = FloatVector.zero(S);
+        FloatVector acc2 = FloatVector.zero(S);
         if (steer == null) {
+            for (; i + 2 * L <= upper; i += 2 * L) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, delta, dOff + i));
+                FloatVector u = FloatVector.fromArray(S, x, xOff + i + L).add(FloatVector.fromArray(S, delta, dOff + i + L));
+                v.intoArray(x, xOff + i);
+                u.intoArray(x, xOff + i + L);
+                acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
+                acc2 = u.fma(FloatVector.fromArray(S, probe, i + L), acc2);
+            }
             for (; i < upper; i += L) {
                 FloatVector v = FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, delta, dOff + i));
                 v.intoArray(x, xOff + i);
                 acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
             }
-            float sum = LaneSum.sum(acc);
+            float sum = LaneSum.sum(acc.add(acc2));
             for (; i < n; i++) {
                 float v = x[xOff + i] + delta[dOff + i];
                 x[xOff + i] = v;
@@ -96,13 +106,23 @@ public final class VectorKernels implements Kernels {
             }
             return sum;
         }
+        for (; i + 2 * L <= upper; i += 2 * L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, delta, dOff + i));
+            FloatVector u = FloatVector.fromArray(S, x, xOff + i + L).add(FloatVector.fromArray(S, delta, dOff + i + L));
+            v = v.add(FloatVector.fromArray(S, steer, i).mul(scale));
+            u = u.add(FloatVector.fromArray(S, steer, i + L).mul(scale));
+            v.intoArray(x, xOff + i);
+            u.intoArray(x, xOff + i + L);
+            acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
+            acc2 = u.fma(FloatVector.fromArray(S, probe, i + L), acc2);
+        }
         for (; i < upper; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, delta, dOff + i));
             v = v.add(FloatVector.fromArray(S, steer, i).mul(scale));
             v.intoArray(x, xOff + i);
             acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
         }
-        float sum = LaneSum.sum(acc);
+        float sum = LaneSum.sum(acc.add(acc2));
         for (; i < n; i++) {
             float v = x[xOff + i] + delta[dOff + i] + scale * steer[i];
             x[xOff + i] = v;
