@@ -104,13 +104,60 @@ public final class BF16Matrix extends SegmentMatrix {
         private static final int BLOCK = VecOps.BLOCK;
 
         /**
-         * One row at a time, 64 bytes (two pair-layout blocks) per iteration into four
-         * accumulators: a single sequential stream through the matrix, which the hardware
-         * prefetcher serves best (measured: ~1.6x the DRAM bandwidth of interleaving 4 rows).
+         * Four sequential streams per thread: the row range is cut in four quarters and one row
+         * of each is read per pass. Measured single-thread from DRAM on the 2-core EPYC:
+         * one stream (one row at a time) ~13.5 GB/s, four adjacent rows ~8.6 GB/s, four
+         * quarter-apart rows ~19 GB/s. Leftover rows (range % 4) go one at a time.
          */
         static void matvec(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
             float[] xp = Scratch.get().x(cols);
             VecOps.permute(x, xOff, cols, xp, 0);
+            int main = VecOps.pairMain(cols);
+            long rb = 2L * cols;
+            int q = (r1 - r0) / 4;
+            long qb = q * rb;
+            for (int r = r0; r < r0 + q; r++) {
+                long b = r * rb;
+                FloatVector a0 = FloatVector.zero(VecOps.F), a1 = FloatVector.zero(VecOps.F);
+                FloatVector a2 = FloatVector.zero(VecOps.F), a3 = FloatVector.zero(VecOps.F);
+                for (int c = 0; c < main; c += BLOCK) {
+                    FloatVector x0 = FloatVector.fromArray(VecOps.F, xp, c);
+                    FloatVector x1 = FloatVector.fromArray(VecOps.F, xp, c + L);
+                    long o = b + 2L * c;
+                    IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, o, ByteOrder.LITTLE_ENDIAN);
+                    a0 = VecOps.bf16High(w).fma(x1, VecOps.bf16Low(w).fma(x0, a0));
+                    w = IntVector.fromMemorySegment(VecOps.I, seg, o + qb, ByteOrder.LITTLE_ENDIAN);
+                    a1 = VecOps.bf16High(w).fma(x1, VecOps.bf16Low(w).fma(x0, a1));
+                    w = IntVector.fromMemorySegment(VecOps.I, seg, o + 2 * qb, ByteOrder.LITTLE_ENDIAN);
+                    a2 = VecOps.bf16High(w).fma(x1, VecOps.bf16Low(w).fma(x0, a2));
+                    w = IntVector.fromMemorySegment(VecOps.I, seg, o + 3 * qb, ByteOrder.LITTLE_ENDIAN);
+                    a3 = VecOps.bf16High(w).fma(x1, VecOps.bf16Low(w).fma(x0, a3));
+                }
+                float d0 = LaneSum.sum(a0);
+                float d1 = LaneSum.sum(a1);
+                float d2 = LaneSum.sum(a2);
+                float d3 = LaneSum.sum(a3);
+                for (int c = main; c < cols; c++) {
+                    float xv = xp[c];
+                    long o = b + 2L * c;
+                    d0 += at(seg, o) * xv;
+                    d1 += at(seg, o + qb) * xv;
+                    d2 += at(seg, o + 2 * qb) * xv;
+                    d3 += at(seg, o + 3 * qb) * xv;
+                }
+                out[outOff + r] = d0;
+                out[outOff + r + q] = d1;
+                out[outOff + r + 2 * q] = d2;
+                out[outOff + r + 3 * q] = d3;
+            }
+            if (r0 + 4 * q < r1) {
+                matvecRows(seg, cols, xp, 0, out, outOff, r0 + 4 * q, r1);
+            }
+        }
+
+        /** One row at a time, on x already in pair layout (xOff ignored: 0). */
+        private static void matvecRows(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
+            float[] xp = x; // already in pair layout
             int main = VecOps.pairMain(cols);
             int main2 = cols - cols % (2 * BLOCK);
             long rb = 2L * cols;

@@ -80,40 +80,33 @@ public final class F16Matrix extends SegmentMatrix {
     }
 
     private static final class Vec {
-        private static final int L = VecOps.L;
-        private static final int BLOCK = VecOps.BLOCK;
 
-        /** One row at a time (a single sequential stream), two pair-layout blocks per iteration. */
+        /**
+         * One row at a time: bulk copy of the row's halves into a short[] scratch, widening by a
+         * plain {@link Float#float16ToFloat} loop (C2 intrinsifies and auto-vectorizes it to
+         * vcvtph2ps), then a Vector API dot product. Measured ~3x faster than a bit-level
+         * Vector API conversion, whose size also defeats C2's inlining in a matvec loop.
+         */
         static void matvec(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
-            float[] xp = Scratch.get().x(cols);
-            VecOps.permute(x, xOff, cols, xp, 0);
-            int main = VecOps.pairMain(cols);
-            int main2 = cols - cols % (2 * BLOCK);
-            long rb = 2L * cols;
+            Scratch sc = Scratch.get();
+            short[] h = sc.h(cols);
+            float[] w = sc.w(cols);
             for (int r = r0; r < r1; r++) {
-                long b = r * rb;
-                FloatVector a0 = FloatVector.zero(VecOps.F), a1 = FloatVector.zero(VecOps.F);
-                FloatVector a2 = FloatVector.zero(VecOps.F), a3 = FloatVector.zero(VecOps.F);
-                int c = 0;
-                for (; c < main2; c += 2 * BLOCK) {
-                    long o = b + 2L * c;
-                    IntVector w0 = IntVector.fromMemorySegment(VecOps.I, seg, o, ByteOrder.LITTLE_ENDIAN);
-                    IntVector w1 = IntVector.fromMemorySegment(VecOps.I, seg, o + 2 * BLOCK, ByteOrder.LITTLE_ENDIAN);
-                    a0 = VecOps.f16Low(w0).fma(FloatVector.fromArray(VecOps.F, xp, c), a0);
-                    a1 = VecOps.f16High(w0).fma(FloatVector.fromArray(VecOps.F, xp, c + L), a1);
-                    a2 = VecOps.f16Low(w1).fma(FloatVector.fromArray(VecOps.F, xp, c + BLOCK), a2);
-                    a3 = VecOps.f16High(w1).fma(FloatVector.fromArray(VecOps.F, xp, c + BLOCK + L), a3);
-                }
-                for (; c < main; c += BLOCK) {
-                    IntVector w0 = IntVector.fromMemorySegment(VecOps.I, seg, b + 2L * c, ByteOrder.LITTLE_ENDIAN);
-                    a0 = VecOps.f16Low(w0).fma(FloatVector.fromArray(VecOps.F, xp, c), a0);
-                    a1 = VecOps.f16High(w0).fma(FloatVector.fromArray(VecOps.F, xp, c + L), a1);
-                }
-                float d = LaneSum.sum(a0.add(a1).add(a2.add(a3)));
-                for (; c < cols; c++) {
-                    d += at(seg, b + 2L * c) * xp[c];
-                }
-                out[outOff + r] = d;
+                widenRow(seg, cols, r, h, w, 0);
+                out[outOff + r] = VecOps.dot(w, 0, x, xOff, cols);
+            }
+        }
+
+        /** Row r widened into dst[dOff ..) in natural order, via the short[] scratch h. */
+        static void widenRow(MemorySegment seg, int cols, int r, short[] h, float[] dst, int dOff) {
+            MemorySegment.copy(seg, BF16Matrix.SHORT_LE, 2L * cols * r, h, 0, cols);
+            widen(h, dst, dOff, cols);
+        }
+
+        /** The auto-vectorized conversion loop; package-visible through {@link F16Matrix#widenForTest}. */
+        static void widen(short[] h, float[] dst, int dOff, int n) {
+            for (int i = 0; i < n; i++) {
+                dst[dOff + i] = Float.float16ToFloat(h[i]);
             }
         }
 
@@ -146,20 +139,6 @@ public final class F16Matrix extends SegmentMatrix {
             }
         }
 
-        /** Widens row r into dst[dOff ..) in pair layout (see {@link VecOps}). */
-        static void widenPair(MemorySegment seg, int cols, int r, float[] dst, int dOff) {
-            long base = 2L * cols * r;
-            int main = VecOps.pairMain(cols);
-            for (int c = 0; c < main; c += BLOCK) {
-                IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, base + 2L * c, ByteOrder.LITTLE_ENDIAN);
-                VecOps.f16Low(w).intoArray(dst, dOff + c);
-                VecOps.f16High(w).intoArray(dst, dOff + c + L);
-            }
-            for (int c = main; c < cols; c++) {
-                dst[dOff + c] = at(seg, base + 2L * c);
-            }
-        }
-
         /**
          * Batched product. With at least half as many rows as inputs, the inputs are transposed once
          * and groups of rows widened fast ({@link VecOps#matmulXT}); otherwise full tiles of
@@ -174,7 +153,8 @@ public final class F16Matrix extends SegmentMatrix {
                 return;
             }
             if (2 * (r1 - r0) >= n) {
-                VecOps.matmulXT((r, dst, off) -> widenPair(seg, cols, r, dst, off), true, cols, x, n, out, outStride, r0, r1);
+                short[] h = Scratch.get().h(cols);
+                VecOps.matmulXT((r, dst, off) -> widenRow(seg, cols, r, h, dst, off), false, cols, x, n, out, outStride, r0, r1);
                 return;
             }
             final int t = VecOps.TILE;
@@ -197,5 +177,10 @@ public final class F16Matrix extends SegmentMatrix {
                 VecOps.tile(wt, k, cols, x, n, out, outStride, r);
             }
         }
+    }
+
+    /** Test hook: the vector path's widening loop. */
+    static void widenForTest(short[] h, float[] dst) {
+        Vec.widen(h, dst, 0, h.length);
     }
 }

@@ -6,6 +6,7 @@ final class Scratch {
 
     private float[] x = new float[0];
     private float[] w = new float[0];
+    private short[] h = new short[0];
 
     static Scratch get() {
         return LOCAL.get();
@@ -17,6 +18,14 @@ final class Scratch {
             x = new float[n];
         }
         return x;
+    }
+
+    /** A buffer for raw 16-bit weights, at least {@code n} shorts. */
+    short[] h(int n) {
+        if (h.length < n) {
+            h = new short[n];
+        }
+        return h;
     }
 
     /** A buffer for widened weight rows, at least {@code n} floats. */

@@ -3,7 +3,6 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -11,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API building blocks shared by the dtype matrices. Only loaded when the Vector API path
  * is in use (the matrix classes reach it from nested holder classes).
  *
- * <p><b>Pair layout.</b> 16-bit weights are loaded as {@code IntVector}s: lane {@code j} of the
+ * <p><b>Pair layout.</b> bf16 weights are loaded as {@code IntVector}s: lane {@code j} of the
  * block starting at column {@code c} holds columns {@code c+2j} (low half) and {@code c+2j+1}
  * (high half). Widening the low halves gives the even columns, the high halves the odd ones, with
  * no shuffles. Activations are brought into the same order once per call ({@link #permute}):
@@ -59,27 +58,24 @@ final class VecOps {
         return w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
     }
 
-    /**
-     * IEEE binary16 bits in the low 16 bits of each lane (upper bits zero) -> float, exactly
-     * (normals, subnormals, signed zeros, infinities, NaNs with payload).
-     */
-    static FloatVector f16(IntVector h) {
-        IntVector em = h.lanewise(VectorOperators.AND, 0x7FFF);
-        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
-        // exponent rebias by a power-of-two multiply: exact for normals and subnormals
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = em.compare(VectorOperators.GE, 0x7C00);
-        IntVector bits = finite.blend(shifted.lanewise(VectorOperators.OR, 0x7F800000), special);
-        IntVector sign = h.lanewise(VectorOperators.AND, 0x8000).lanewise(VectorOperators.LSHL, 16);
-        return bits.lanewise(VectorOperators.OR, sign).reinterpretAsFloats();
-    }
-
-    static FloatVector f16Low(IntVector w) {
-        return f16(w.lanewise(VectorOperators.AND, 0xFFFF));
-    }
-
-    static FloatVector f16High(IntVector w) {
-        return f16(w.lanewise(VectorOperators.LSHR, 16));
+    /** {@code sum(a[aOff+i] * b[bOff+i])}, two accumulators, fixed-order lane sum. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int main = F.loopBound(n);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= main; i += 2 * L) {
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+            a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
+        }
+        for (; i < main; i += L) {
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+        }
+        float s = LaneSum.sum(a0.add(a1));
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
     }
 
     /**

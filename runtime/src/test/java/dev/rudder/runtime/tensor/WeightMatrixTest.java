@@ -305,15 +305,17 @@ class WeightMatrixTest {
         for (int i = 0; i < 65536; i++) {
             assertSameF16((short) i, dst[i], "scalar");
         }
-        int l = VecOps.L;
-        for (long b = 0; b < 65536; b += 2L * l) {
-            IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, 2 * b, ByteOrder.LITTLE_ENDIAN);
-            float[] lo = VecOps.f16Low(w).toArray();
-            float[] hi = VecOps.f16High(w).toArray();
-            for (int j = 0; j < l; j++) {
-                assertSameF16((short) (b + 2 * j), lo[j], "vector");
-                assertSameF16((short) (b + 2 * j + 1), hi[j], "vector");
-            }
+        // the vector path's widening loop (auto-vectorized by C2 once hot): run it hot, then check
+        short[] h = new short[65536];
+        for (int i = 0; i < 65536; i++) {
+            h[i] = (short) i;
+        }
+        float[] v = new float[65536];
+        for (int rep = 0; rep < 200; rep++) {
+            F16Matrix.widenForTest(h, v);
+        }
+        for (int i = 0; i < 65536; i++) {
+            assertSameF16((short) i, v[i], "vector");
         }
         // reference values
         assertEquals(0x1p-24f, Float.float16ToFloat((short) 0x0001));
