@@ -1,6 +1,5 @@
 package dev.rudder.runtime.tensor;
 
-import dev.rudder.runtime.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -110,7 +109,9 @@ public final class BF16Matrix extends SegmentMatrix {
          * quarter-apart rows ~19 GB/s. Leftover rows (range % 4) go one at a time.
          */
         static void matvec(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
-            float[] xp = Scratch.get().x(cols);
+            Scratch sc = Scratch.get();
+            float[] xp = sc.x(cols);
+            float[] lanes = sc.t(VecOps.L);
             VecOps.permute(x, xOff, cols, xp, 0);
             int main = VecOps.pairMain(cols);
             long rb = 2L * cols;
@@ -133,10 +134,14 @@ public final class BF16Matrix extends SegmentMatrix {
                     w = IntVector.fromMemorySegment(VecOps.I, seg, o + 3 * qb, ByteOrder.LITTLE_ENDIAN);
                     a3 = VecOps.bf16High(w).fma(x1, VecOps.bf16Low(w).fma(x0, a3));
                 }
-                float d0 = LaneSum.sum(a0);
-                float d1 = LaneSum.sum(a1);
-                float d2 = LaneSum.sum(a2);
-                float d3 = LaneSum.sum(a3);
+                a0.intoArray(lanes, 0);
+                float d0 = VecOps.sumLanes(lanes, 0);
+                a1.intoArray(lanes, 0);
+                float d1 = VecOps.sumLanes(lanes, 0);
+                a2.intoArray(lanes, 0);
+                float d2 = VecOps.sumLanes(lanes, 0);
+                a3.intoArray(lanes, 0);
+                float d3 = VecOps.sumLanes(lanes, 0);
                 for (int c = main; c < cols; c++) {
                     float xv = xp[c];
                     long o = b + 2L * c;
@@ -158,6 +163,7 @@ public final class BF16Matrix extends SegmentMatrix {
         /** One row at a time, on x already in pair layout (xOff ignored: 0). */
         private static void matvecRows(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
             float[] xp = x; // already in pair layout
+            float[] lanes = Scratch.get().t(VecOps.L);
             int main = VecOps.pairMain(cols);
             int main2 = cols - cols % (2 * BLOCK);
             long rb = 2L * cols;
@@ -180,7 +186,8 @@ public final class BF16Matrix extends SegmentMatrix {
                     a0 = VecOps.bf16Low(w0).fma(FloatVector.fromArray(VecOps.F, xp, c), a0);
                     a1 = VecOps.bf16High(w0).fma(FloatVector.fromArray(VecOps.F, xp, c + L), a1);
                 }
-                float d = LaneSum.sum(a0.add(a1).add(a2.add(a3)));
+                a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+                float d = VecOps.sumLanes(lanes, 0);
                 for (; c < cols; c++) {
                     d += at(seg, b + 2L * c) * xp[c];
                 }

@@ -1,6 +1,5 @@
 package dev.rudder.runtime.tensor;
 
-import dev.rudder.runtime.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -91,9 +90,10 @@ public final class F16Matrix extends SegmentMatrix {
             Scratch sc = Scratch.get();
             short[] h = sc.h(cols);
             float[] w = sc.w(cols);
+            float[] lanes = sc.t(VecOps.L);
             for (int r = r0; r < r1; r++) {
                 widenRow(seg, cols, r, h, w, 0);
-                out[outOff + r] = VecOps.dot(w, 0, x, xOff, cols);
+                out[outOff + r] = VecOps.dot(w, 0, x, xOff, cols, lanes);
             }
         }
 

@@ -1,6 +1,5 @@
 package dev.rudder.runtime.tensor;
 
-import dev.rudder.runtime.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -83,6 +82,7 @@ public final class F32Matrix extends SegmentMatrix {
          * quarter-apart rows ~19 GB/s. Leftover rows (range % 4) go one at a time.
          */
         static void matvec(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
+            float[] lanes = Scratch.get().t(VecOps.L);
             int main = VecOps.F.loopBound(cols);
             long rb = 4L * cols;
             int q = (r1 - r0) / 4;
@@ -99,10 +99,14 @@ public final class F32Matrix extends SegmentMatrix {
                     a2 = FloatVector.fromMemorySegment(VecOps.F, seg, o + 2 * qb, ByteOrder.LITTLE_ENDIAN).fma(xv, a2);
                     a3 = FloatVector.fromMemorySegment(VecOps.F, seg, o + 3 * qb, ByteOrder.LITTLE_ENDIAN).fma(xv, a3);
                 }
-                float d0 = LaneSum.sum(a0);
-                float d1 = LaneSum.sum(a1);
-                float d2 = LaneSum.sum(a2);
-                float d3 = LaneSum.sum(a3);
+                a0.intoArray(lanes, 0);
+                float d0 = VecOps.sumLanes(lanes, 0);
+                a1.intoArray(lanes, 0);
+                float d1 = VecOps.sumLanes(lanes, 0);
+                a2.intoArray(lanes, 0);
+                float d2 = VecOps.sumLanes(lanes, 0);
+                a3.intoArray(lanes, 0);
+                float d3 = VecOps.sumLanes(lanes, 0);
                 for (int c = main; c < cols; c++) {
                     float xv = x[xOff + c];
                     long o = b + 4L * c;
@@ -123,6 +127,7 @@ public final class F32Matrix extends SegmentMatrix {
 
         /** One row at a time. */
         private static void matvecRows(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
+            float[] lanes = Scratch.get().t(VecOps.L);
             int main = VecOps.F.loopBound(cols);
             int main4 = cols - cols % (4 * L);
             long rb = 4L * cols;
@@ -146,7 +151,8 @@ public final class F32Matrix extends SegmentMatrix {
                     a0 = FloatVector.fromMemorySegment(VecOps.F, seg, b + 4L * c, ByteOrder.LITTLE_ENDIAN)
                             .fma(FloatVector.fromArray(VecOps.F, x, xOff + c), a0);
                 }
-                float d = LaneSum.sum(a0.add(a1).add(a2.add(a3)));
+                a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+                float d = VecOps.sumLanes(lanes, 0);
                 for (; c < cols; c++) {
                     d += seg.get(FLOAT_LE, b + 4L * c) * x[xOff + c];
                 }

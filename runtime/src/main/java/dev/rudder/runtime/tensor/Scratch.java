@@ -7,6 +7,7 @@ final class Scratch {
     private float[] x = new float[0];
     private float[] w = new float[0];
     private short[] h = new short[0];
+    private float[] t = new float[0];
 
     static Scratch get() {
         return LOCAL.get();
@@ -18,6 +19,14 @@ final class Scratch {
             x = new float[n];
         }
         return x;
+    }
+
+    /** A small buffer for lane sums, at least {@code n} floats. */
+    float[] t(int n) {
+        if (t.length < n) {
+            t = new float[n];
+        }
+        return t;
     }
 
     /** A buffer for raw 16-bit weights, at least {@code n} shorts. */

@@ -1,6 +1,5 @@
 package dev.rudder.runtime.tensor;
 
-import dev.rudder.runtime.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -58,8 +57,23 @@ final class VecOps {
         return w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
     }
 
+    /**
+     * Sum of {@code t[off .. off+L)} by halving (lane i += lane i+h for h = L/2, L/4, ..., 1): the
+     * order of {@code LaneSum.sum}, deterministic whatever the JIT does. Works on an array so no
+     * vector crosses a call boundary (a vector argument of a method C2 does not inline gets boxed,
+     * i.e. allocated, on every call). Overwrites the lanes.
+     */
+    static float sumLanes(float[] t, int off) {
+        for (int h = L >> 1; h >= 1; h >>= 1) {
+            for (int i = 0; i < h; i++) {
+                t[off + i] += t[off + i + h];
+            }
+        }
+        return t[off];
+    }
+
     /** {@code sum(a[aOff+i] * b[bOff+i])}, two accumulators, fixed-order lane sum. */
-    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n, float[] lanes) {
         int main = F.loopBound(n);
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -71,7 +85,8 @@ final class VecOps {
         for (; i < main; i += L) {
             a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
         }
-        float s = LaneSum.sum(a0.add(a1));
+        a0.add(a1).intoArray(lanes, 0);
+        float s = sumLanes(lanes, 0);
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
@@ -94,6 +109,7 @@ final class VecOps {
     }
 
     private static void tile4(float[] wt, int cols, float[] x, int n, float[] out, int outStride, int r) {
+        float[] lanes = Scratch.get().t(8 * L);
         int main = F.loopBound(cols);
         int w1 = cols;
         int w2 = 2 * cols;
@@ -122,10 +138,18 @@ final class VecOps {
                 a30 = v.fma(x0, a30);
                 a31 = v.fma(x1, a31);
             }
-            float s00 = LaneSum.sum(a00), s01 = LaneSum.sum(a01);
-            float s10 = LaneSum.sum(a10), s11 = LaneSum.sum(a11);
-            float s20 = LaneSum.sum(a20), s21 = LaneSum.sum(a21);
-            float s30 = LaneSum.sum(a30), s31 = LaneSum.sum(a31);
+            a00.intoArray(lanes, 0);
+            a01.intoArray(lanes, L);
+            a10.intoArray(lanes, 2 * L);
+            a11.intoArray(lanes, 3 * L);
+            a20.intoArray(lanes, 4 * L);
+            a21.intoArray(lanes, 5 * L);
+            a30.intoArray(lanes, 6 * L);
+            a31.intoArray(lanes, 7 * L);
+            float s00 = sumLanes(lanes, 0), s01 = sumLanes(lanes, L);
+            float s10 = sumLanes(lanes, 2 * L), s11 = sumLanes(lanes, 3 * L);
+            float s20 = sumLanes(lanes, 4 * L), s21 = sumLanes(lanes, 5 * L);
+            float s30 = sumLanes(lanes, 6 * L), s31 = sumLanes(lanes, 7 * L);
             for (int c = main; c < cols; c++) {
                 float x0 = x[xa + c];
                 float x1 = x[xb + c];
@@ -160,8 +184,12 @@ final class VecOps {
                 a2 = FloatVector.fromArray(F, wt, w2 + c).fma(x0, a2);
                 a3 = FloatVector.fromArray(F, wt, w3 + c).fma(x0, a3);
             }
-            float s0 = LaneSum.sum(a0), s1 = LaneSum.sum(a1);
-            float s2 = LaneSum.sum(a2), s3 = LaneSum.sum(a3);
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, L);
+            a2.intoArray(lanes, 2 * L);
+            a3.intoArray(lanes, 3 * L);
+            float s0 = sumLanes(lanes, 0), s1 = sumLanes(lanes, L);
+            float s2 = sumLanes(lanes, 2 * L), s3 = sumLanes(lanes, 3 * L);
             for (int c = main; c < cols; c++) {
                 float x0 = x[xa + c];
                 s0 += wt[c] * x0;
@@ -179,6 +207,7 @@ final class VecOps {
 
     /** One widened row at {@code wt[wOff ..)} against all n inputs. */
     private static void tile1(float[] wt, int wOff, int cols, float[] x, int n, float[] out, int outStride, int r) {
+        float[] lanes = Scratch.get().t(8 * L);
         int main = F.loopBound(cols);
         for (int i = 0; i < n; i++) {
             int xa = i * cols;
@@ -192,7 +221,8 @@ final class VecOps {
             for (; c < main; c += L) {
                 a0 = FloatVector.fromArray(F, wt, wOff + c).fma(FloatVector.fromArray(F, x, xa + c), a0);
             }
-            float s = LaneSum.sum(a0.add(a1));
+            a0.add(a1).intoArray(lanes, 0);
+            float s = sumLanes(lanes, 0);
             for (; c < cols; c++) {
                 s += wt[wOff + c] * x[xa + c];
             }
