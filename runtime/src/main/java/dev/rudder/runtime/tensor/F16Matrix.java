@@ -1,16 +1,13 @@
 package dev.rudder.runtime.tensor;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
-
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 
 /**
- * IEEE binary16 weights, little-endian, row-major. Widening is exact ({@link Float#float16ToFloat}
- * on the scalar path, an equivalent bit-level conversion on the vector path: the incubating Vector
- * API of JDK 25 has no half-float conversion operator). Scalar and Vector API paths side by side.
+ * IEEE binary16 weights, little-endian, row-major. Widening is exact: {@link Float#float16ToFloat}
+ * on both paths. The incubating Vector API of JDK 25 has no half-float conversion operator, and a
+ * bit-level one is too big for C2 to inline in a matvec loop; instead the vector path widens a
+ * row at a time with a plain loop that C2 intrinsifies and auto-vectorizes (vcvtph2ps), then uses
+ * Vector API dot products and the shared matmul kernels of {@link VecOps}.
  */
 public final class F16Matrix extends SegmentMatrix {
 
