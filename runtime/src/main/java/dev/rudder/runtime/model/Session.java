@@ -171,9 +171,7 @@ public final class Session {
         for (int j = 0; j < prompts.length; j++) {
             for (int t = 0; t < prompts[j].length; t++) {
                 int id = prompts[j][t];
-                if (id < 0 || id >= vocab) {
-                    throw new BadInputException("token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-                }
+                checkToken(id);
                 embed(id, row);
                 rowPos[row] = t;
                 rowStart[row] = row - t;
@@ -193,9 +191,7 @@ public final class Session {
 
     /** Feeds one generated token and returns the logits for the next (array reused by the next call). */
     public float[] decode(int token) {
-        if (token < 0 || token >= vocab) {
-            throw new BadInputException("token id " + token + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-        }
+        checkToken(token);
         checkRoom(1);
         plainRows(1);
         embed(token, 0);
@@ -237,9 +233,7 @@ public final class Session {
         for (int i = 0; i < n; i++) {
             if (input.isToken(i)) {
                 int id = input.token(i);
-                if (id >= vocab) {
-                    throw new BadInputException("token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-                }
+                checkToken(id);
                 embed(id, i);
             } else {
                 float[] row = input.embedding(i);
@@ -291,6 +285,12 @@ public final class Session {
     private void decideGate(int n, Gate g) {
         gateScore = k.dot(x, (n - 1) * hidden, g.direction(), 0, hidden) + g.bias();
         gateOpen = gateScore > 0f;
+    }
+
+    private void checkToken(int id) {
+        if (id < 0 || id >= vocab) {
+            throw new BadInputException("token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+        }
     }
 
     private void checkRoom(int n) {
