@@ -201,6 +201,15 @@ public final class Rudder implements AutoCloseable {
                     }
                     return true;
                 });
+        if (decoder != null) {
+            String rest = decoder.flush();   // bytes of a character cut off by the token budget
+            if (!rest.isEmpty()) {
+                text.append(rest);
+                if (onText != null) {
+                    onText.accept(rest);
+                }
+            }
+        }
         return new Generation(text.toString(), r.tokens(), r, session.report());
     }
 
