@@ -112,6 +112,27 @@ class SteeringSeamTest {
     }
 
     @Test
+    void concurrentRequestsOnOneModelSteerIndependently() throws Exception {
+        try (Model m = Model.load(SharedData.model("rudder-chat/target"), 2, null)) {
+            int h = m.config().hiddenSize();
+            SteeringPlan steer = SteeringPlan.builder(m.config().numLayers()).blockOutput(2, randomVector(h, 11), 6f).build();
+            float[] plainAlone = run(m, SteeringPlan.NONE, PROMPT);
+            float[] steeredAlone = run(m, steer, PROMPT);
+            java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                for (int round = 0; round < 5; round++) {
+                    var a = ex.submit(() -> run(m, SteeringPlan.NONE, PROMPT));
+                    var b = ex.submit(() -> run(m, steer, PROMPT));
+                    assertArrayEquals(plainAlone, a.get(), "plain request next to a steered one");
+                    assertArrayEquals(steeredAlone, b.get(), "steered request next to a plain one");
+                }
+            } finally {
+                ex.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void planErrorsAreClearBeforeAnyGeneration() {
         SteeringPlan.Builder b = SteeringPlan.builder(6);
         assertThrows(BadInputException.class, () -> b.blockOutput(6, new float[4], 1f));
