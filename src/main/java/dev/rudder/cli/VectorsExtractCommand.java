@@ -63,10 +63,15 @@ final class VectorsExtractCommand implements Callable<Integer> {
             case "pca" -> VectorExtractor.Method.PCA;
             default -> throw new dev.rudder.runtime.BadInputException("--method must be mean or pca, got " + method);
         };
+        LayerRange range = layers == null ? null : LayerRange.parse(layers);
+        if (output.getFileName().toString().endsWith(".gguf") && (range == null || range.first() == 0)) {
+            // fail before the (long) extraction rather than when writing
+            throw new dev.rudder.runtime.BadInputException("llama.cpp control vectors cannot hold direction.0: pass --layers 1-N "
+                    + "for a .gguf output, or write .safetensors");
+        }
         try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.threadCount(), null)) {
             List<int[]> pos = PromptSets.encode(rudder, positive, chat, limit);
             List<int[]> neg = PromptSets.encode(rudder, negative, chat, limit);
-            LayerRange range = layers == null ? null : LayerRange.parse(layers);
             SteeringVectors v = VectorExtractor.extract(rudder.model(), pos, neg, m, range, batch, System.err);
             VectorMetadata meta = v.metadata().withDefaultScale(scale);
             if (normalize) {

@@ -67,6 +67,8 @@ class SteeringCommandsTest {
         GenerateCommandTest.assertBad(run("vectors", "extract", "-m", target, "--positive", empty.toString(),
                 "--negative", empty.toString(), "-o", tmp.resolve("x.safetensors").toString()), "no prompts");
         GenerateCommandTest.assertBad(run("eval", "refusal", "-m", target, "--prompts", broken.toString()), "not valid JSON");
+        GenerateCommandTest.assertBad(run("vectors", "extract", "-m", target, "--positive", broken.toString(),
+                "--negative", broken.toString(), "-o", tmp.resolve("x.gguf").toString()), "direction.0");
         GenerateCommandTest.assertBad(run("eval", "refusal", "-m", target, "--prompts", tmp.resolve("missing").toString()), "does not exist");
     }
 }
