@@ -10,6 +10,7 @@ import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.Session;
 import dev.rudder.runtime.model.WeightTransform;
 import dev.rudder.runtime.parallel.WorkerPool;
+import dev.rudder.runtime.sample.SamplerOptions;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.tokenizer.StreamingDecoder;
@@ -184,33 +185,41 @@ public final class Rudder implements AutoCloseable {
             throw new BadInputException("prompt of " + request.prompt().length() + " tokens does not fit the context length of "
                     + ctx + " with room to generate");
         }
-        Session session = model.newSession(ctx, request.plan());
+        return generateOn(model.newSession(ctx, request.plan()), request.prompt(), request, onText);
+    }
+
+    /** Runs {@code prompt} on {@code session} (appended to what it holds) and streams the decoded text. */
+    Generation generateOn(Session session, PromptInput prompt, GenerationRequest request, Consumer<String> onText) {
         StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder(true);
         StringBuilder text = new StringBuilder();
         Set<Integer> stops = request.stopAtEos() ? stopTokens : Set.of();
-        Generator.Result r = Generator.generate(session, request.prompt(), request.sampling(), request.maxTokens(),
-                stops, id -> {
-                    if (decoder != null && !(stops.contains(id))) {
-                        String piece = decoder.accept(id);
-                        if (!piece.isEmpty()) {
-                            text.append(piece);
-                            if (onText != null) {
-                                onText.accept(piece);
-                            }
-                        }
-                    }
-                    return true;
-                });
-        if (decoder != null) {
-            String rest = decoder.flush();   // bytes of a character cut off by the token budget
-            if (!rest.isEmpty()) {
-                text.append(rest);
+        Consumer<String> emit = piece -> {
+            if (!piece.isEmpty()) {
+                text.append(piece);
                 if (onText != null) {
-                    onText.accept(rest);
+                    onText.accept(piece);
                 }
             }
+        };
+        Generator.Result r = Generator.generate(session, prompt, request.sampling(), request.maxTokens(), stops, id -> {
+            if (decoder != null && !stops.contains(id)) {
+                emit.accept(decoder.accept(id));
+            }
+            return true;
+        });
+        if (decoder != null) {
+            emit.accept(decoder.flush());   // bytes of a character cut off by the token budget
         }
         return new Generation(text.toString(), r.tokens(), r, session.report());
+    }
+
+    /**
+     * A multi-turn conversation that keeps its KV cache between turns: each turn renders the
+     * whole history with the chat template and prefills only what the cache does not already
+     * hold. With a gated plan every turn is a new request (the gate decides per request).
+     */
+    public Conversation conversation(SteeringPlan plan, SamplerOptions sampling, int contextLength) {
+        return new Conversation(this, plan, sampling, contextLength);
     }
 
     /**

@@ -1,9 +1,10 @@
 package dev.rudder.cli;
 
 import dev.rudder.ChatMessage;
+import dev.rudder.Conversation;
 import dev.rudder.Generation;
-import dev.rudder.GenerationRequest;
 import dev.rudder.Rudder;
+import dev.rudder.runtime.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -12,14 +13,14 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
  * {@code rudder chat}: an interactive conversation using the model's chat template. Each user
  * line is a turn; the whole conversation is re-rendered with the template every turn, so the
- * template's rules (role alternation, system prompt placement) always hold.
+ * template's rules (role alternation, system prompt placement) always hold, and only the part
+ * the KV cache does not already hold is prefilled.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = "Interactive chat with the model's chat template (type /exit or end input to quit, /reset to start over).")
@@ -32,6 +33,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "512", description = "most tokens per answer (default ${DEFAULT-VALUE})")
     int maxTokens;
+
+    @Option(names = "--context", defaultValue = "0", description = "context length (default: the model's, at most 8192)")
+    int context;
 
     @Mixin
     SamplingOptions sampling;
@@ -46,9 +50,9 @@ final class ChatCommand implements Callable<Integer> {
         try (Rudder rudder = steering.load(modelOptions)) {
             var plan = steering.plan(rudder);
             rudder.renderChat(List.of(ChatMessage.user("check")));   // fail early without a chat template
-            List<ChatMessage> history = new ArrayList<>();
+            Conversation chat = rudder.conversation(plan, sampling.toOptions(), context);
             if (system != null) {
-                history.add(ChatMessage.system(system));
+                chat.add(ChatMessage.system(system));
             }
             boolean tty = System.console() != null;
             while (true) {
@@ -61,21 +65,23 @@ final class ChatCommand implements Callable<Integer> {
                     break;
                 }
                 if (line.strip().equals("/reset")) {
-                    history.removeIf(m -> !m.role().equals("system"));
+                    chat.reset();
                     continue;
                 }
                 if (line.isBlank()) {
                     continue;
                 }
-                history.add(ChatMessage.user(line));
-                GenerationRequest req = new GenerationRequest(rudder.encodeChat(history), sampling.toOptions(),
-                        maxTokens, plan, 0, true);
-                Generation g = rudder.generate(req, piece -> {
-                    out.print(piece);
-                    out.flush();
-                });
+                Generation g;
+                try {
+                    g = chat.reply(line, maxTokens, piece -> {
+                        out.print(piece);
+                        out.flush();
+                    });
+                } catch (BadInputException e) {
+                    System.err.println("rudder: " + e.getMessage());   // e.g. context full: the session goes on
+                    continue;
+                }
                 out.println();
-                history.add(ChatMessage.assistant(g.text()));
                 steering.report(g.steering(), System.err);
                 Stats.print(g.stats(), System.err);
             }

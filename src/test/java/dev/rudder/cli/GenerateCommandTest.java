@@ -49,12 +49,11 @@ class GenerateCommandTest {
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             InspectCommandTest.Result r = run("chat", "-m", CHAT, "-n", "24");
             assertEquals(0, r.code(), r.err());
-            // two answers, the second prompt holding the whole conversation (longer than the first)
+            // two answers; the second turn prefills only what the KV cache lacks (ConversationTest checks the
+            // answers equal fresh requests over the whole conversation)
             java.util.List<String> stats = r.err().lines().filter(l -> l.startsWith("prompt tokens:")).toList();
             assertEquals(2, stats.size(), r.err());
-            int first = Integer.parseInt(stats.get(0).replaceAll("prompt tokens: (\\d+),.*", "$1"));
-            int second = Integer.parseInt(stats.get(1).replaceAll("prompt tokens: (\\d+),.*", "$1"));
-            assertTrue(second > first + 10, stats.toString());
+            assertTrue(r.out().strip().lines().filter(l -> !l.isBlank()).count() >= 2, r.out());
         } finally {
             System.setIn(old);
         }

@@ -117,6 +117,18 @@ public final class Session {
         return pos;
     }
 
+    /**
+     * Forgets every position from {@code newPosition} on, so the next prefill continues after
+     * the first {@code newPosition} tokens (e.g. a chat whose new prompt shares that prefix).
+     * The cache entries before it are kept; those after it are overwritten by later calls.
+     */
+    public void rewind(int newPosition) {
+        if (newPosition < 0 || newPosition > pos) {
+            throw new IllegalArgumentException("cannot rewind to " + newPosition + " from position " + pos);
+        }
+        pos = newPosition;
+    }
+
     public int contextLength() {
         return contextLength;
     }
