@@ -186,7 +186,7 @@ public final class VectorKernels implements Kernels {
         FloatVector acc = FloatVector.zero(S);
         i = 0;
         for (; i < upper; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, off + i).sub(max));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
@@ -212,7 +212,7 @@ public final class VectorKernels implements Kernels {
         int i = 0;
         for (; i < upper; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
-            FloatVector den = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector den = VectorExp.exp(g.neg()).add(1f);
             g.div(den).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(gate, gOff + i);
         }
         for (; i < n; i++) {
