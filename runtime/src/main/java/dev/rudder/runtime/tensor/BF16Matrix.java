@@ -80,21 +80,6 @@ public final class BF16Matrix extends SegmentMatrix {
         }
     }
 
-    private void matmulScalar(float[] x, int n, float[] out, int outStride, int rowStart, int rowEnd) {
-        float[] w = Scratch.get().w(cols);
-        for (int r = rowStart; r < rowEnd; r++) {
-            readRow(r, w, 0);
-            for (int i = 0; i < n; i++) {
-                int xa = i * cols;
-                float acc = 0f;
-                for (int c = 0; c < cols; c++) {
-                    acc += w[c] * x[xa + c];
-                }
-                out[i * outStride + r] = acc;
-            }
-        }
-    }
-
     // ---- Vector API ----
 
     private static final class Vec {

@@ -50,18 +50,7 @@ public final class F32Matrix extends SegmentMatrix {
         if (vector) {
             Vec.matmul(data, cols, x, n, out, outStride, rowStart, rowEnd);
         } else {
-            float[] w = Scratch.get().w(cols);
-            for (int r = rowStart; r < rowEnd; r++) {
-                readRow(r, w, 0);
-                for (int i = 0; i < n; i++) {
-                    int xa = i * cols;
-                    float acc = 0f;
-                    for (int c = 0; c < cols; c++) {
-                        acc += w[c] * x[xa + c];
-                    }
-                    out[i * outStride + r] = acc;
-                }
-            }
+            matmulScalar(x, n, out, outStride, rowStart, rowEnd);
         }
     }
 

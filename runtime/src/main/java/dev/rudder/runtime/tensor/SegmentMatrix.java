@@ -58,6 +58,22 @@ abstract sealed class SegmentMatrix implements WeightMatrix permits F32Matrix, F
         return vector;
     }
 
+    /** The scalar reference for {@link #matmul}, the same for every dtype: widen a row, dot it with each input. */
+    final void matmulScalar(float[] x, int n, float[] out, int outStride, int rowStart, int rowEnd) {
+        float[] w = Scratch.get().w(cols);
+        for (int r = rowStart; r < rowEnd; r++) {
+            readRow(r, w, 0);
+            for (int i = 0; i < n; i++) {
+                int xa = i * cols;
+                float acc = 0f;
+                for (int c = 0; c < cols; c++) {
+                    acc += w[c] * x[xa + c];
+                }
+                out[i * outStride + r] = acc;
+            }
+        }
+    }
+
     final void checkRows(int rowStart, int rowEnd) {
         if (rowStart < 0 || rowEnd > rows || rowStart > rowEnd) {
             throw new IndexOutOfBoundsException("row range [" + rowStart + ", " + rowEnd + ") of " + rows + " rows");
