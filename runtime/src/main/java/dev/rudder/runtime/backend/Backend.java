@@ -17,6 +17,9 @@ import dev.rudder.runtime.steer.SteeringPlan;
  * position and steering plan. Steps are called in forward order on one thread per
  * {@link Activations}; different {@link Activations} may be used from different threads at once.
  *
+ * <p>{@link Batch#version()} changes whenever the row table does, so a backend that uploads
+ * it can do so once per forward call rather than once per step.
+ *
  * <p>Bit-identity contract: for a {@link Batch.Kind#DECODE} batch, row {@code i}'s results must
  * not depend on the other rows (each row equals the same sequence stepped alone); a
  * {@link Batch.Kind#PROMPT} batch may use matrix-matrix products whose rounding differs.
@@ -49,8 +52,8 @@ public interface Backend extends AutoCloseable {
 
     // ------------------------------------------------------------ the steps, in forward order
 
-    /** {@code x[row] = embedding[token]}. */
-    void embed(Activations a, int row, int token);
+    /** {@code x[firstRow + j] = embedding[tokens[j]]} for j < count (one gather for a whole prompt or decode step). */
+    void embed(Activations a, int firstRow, int[] tokens, int count);
 
     /** {@code x[row] = values} (an embedding row given by the caller, length hidden). */
     void embedValues(Activations a, int row, float[] values);
