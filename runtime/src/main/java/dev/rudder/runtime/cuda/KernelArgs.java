@@ -15,7 +15,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * decode step allocates nothing. Not thread-safe: one per stream/session.
  *
  * <pre>
- *   slots    [MAX_ARGS] 8 bytes each: int, float (low 4 bytes) or device pointer / long
+ *   slots    [MAX_ARGS] 8 bytes each: int, float (low 4 bytes) or device pointer
  *   pointers [MAX_ARGS] address of slot i
  * </pre>
  */
@@ -25,6 +25,7 @@ public final class KernelArgs {
 
     private final MemorySegment slots;     // [MAX_ARGS] x 8 bytes
     private final MemorySegment pointers;  // [MAX_ARGS] x void*
+    private final char[] kinds = new char[MAX_ARGS];   // 'p', 'i' or 'f' per argument (Kernel signatures)
     private int count;
 
     public KernelArgs(Arena arena) {
@@ -43,7 +44,7 @@ public final class KernelArgs {
 
     /** A device pointer ({@code T*} in the kernel); 0 stands for a null pointer. */
     public KernelArgs ptr(long devicePointer) {
-        slots.set(JAVA_LONG, slot(), devicePointer);
+        slots.set(JAVA_LONG, slot('p'), devicePointer);
         return this;
     }
 
@@ -53,30 +54,43 @@ public final class KernelArgs {
 
     /** An {@code int} parameter. */
     public KernelArgs i32(int v) {
-        slots.set(JAVA_INT, slot(), v);
+        slots.set(JAVA_INT, slot('i'), v);
         return this;
     }
 
     /** A {@code float} parameter. */
     public KernelArgs f32(float v) {
-        slots.set(JAVA_FLOAT, slot(), v);
+        slots.set(JAVA_FLOAT, slot('f'), v);
         return this;
     }
 
-    /** A {@code long long} / {@code size_t} parameter. */
-    public KernelArgs i64(long v) {
-        slots.set(JAVA_LONG, slot(), v);
-        return this;
-    }
-
-    private long slot() {
+    private long slot(char kind) {
         if (count == MAX_ARGS) {
             throw new IllegalStateException("more than " + MAX_ARGS + " kernel arguments");
         }
         long off = count * SLOT;
         slots.set(JAVA_LONG, off, 0L);   // clear the high bytes under 4-byte values
+        kinds[count] = kind;
         count++;
         return off;
+    }
+
+    /** True when the packed arguments have exactly the kinds of {@code signature} (no allocation). */
+    public boolean matches(String signature) {
+        if (signature.length() != count) {
+            return false;
+        }
+        for (int i = 0; i < count; i++) {
+            if (kinds[i] != signature.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The kinds packed so far, e.g. {@code "ppif"} (for error messages). */
+    public String signature() {
+        return new String(kinds, 0, count);
     }
 
     public int count() {

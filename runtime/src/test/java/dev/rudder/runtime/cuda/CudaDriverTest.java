@@ -107,7 +107,10 @@ class CudaDriverTest {
     void argumentPackingPutsEachValueInItsOwnSlot() {
         try (Arena a = Arena.ofConfined()) {
             KernelArgs args = new KernelArgs(a);
-            args.clear().ptr(0x7f00_1234_5678L).i32(-7).f32(1.5f).i64(1L << 40).ptr(0);
+            args.clear().ptr(0x7f00_1234_5678L).i32(-7).f32(1.5f).ptr(1L << 40).ptr(0);
+            assertTrue(args.matches("pifpp"));
+            assertEquals("pifpp", args.signature());
+            assertTrue(!args.matches("pifp") && !args.matches("pifpi"));
             assertEquals(5, args.count());
             assertEquals(0x7f00_1234_5678L, args.rawSlot(0));
             assertEquals(-7, (int) args.rawSlot(1));
