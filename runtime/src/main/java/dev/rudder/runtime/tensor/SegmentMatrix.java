@@ -20,7 +20,7 @@ import java.util.Objects;
  * A batch of inputs runs every input against those four rows while they are in L1, so the
  * weights come from memory once and each output is the single-input result.
  */
-abstract sealed class SegmentMatrix implements WeightMatrix permits F32Matrix, F16Matrix, BF16Matrix {
+abstract class SegmentMatrix implements WeightMatrix {
     /** Vector API paths unless the module is absent or -Drudder.scalar=true. */
     static final boolean VECTOR_DEFAULT = VectorSupport.useVector();
 
