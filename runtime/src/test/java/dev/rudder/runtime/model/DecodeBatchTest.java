@@ -72,12 +72,14 @@ class DecodeBatchTest {
             int n = plans.size();
             // alone
             float[][][] alone = new float[n][STEPS][];
+            Session[] aloneSessions = new Session[n];
             for (int i = 0; i < n; i++) {
                 Session s = m.newSession(prompt(i).length + STEPS + i, plans.get(i));   // different context lengths
                 s.prefill(PromptInput.tokens(prompt(i)));
                 for (int t = 0; t < STEPS; t++) {
                     alone[i][t] = s.decode(token(i, t)).clone();
                 }
+                aloneSessions[i] = s;
             }
             // together, with the batch's size, order and members changing every step
             Session[] sessions = new Session[n];
@@ -112,6 +114,9 @@ class DecodeBatchTest {
             }
             for (int i = 0; i < n; i++) {
                 assertEquals(prompt(i).length + STEPS, sessions[i].position());
+                assertArrayEquals(aloneSessions[i].lastHiddenState(), sessions[i].lastHiddenState(), "last hidden state, plan " + i);
+                assertArrayEquals(aloneSessions[i].report().probeScores(), sessions[i].report().probeScores(), "probes, plan " + i);
+                assertEquals(aloneSessions[i].report().gateOpen(), sessions[i].report().gateOpen(), "gate, plan " + i);
             }
         }
     }
