@@ -2,6 +2,7 @@ package dev.rudder.runtime.model;
 
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.SharedData;
+import dev.rudder.runtime.TestVectors;
 import dev.rudder.runtime.steer.Gate;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.runtime.steer.SteeringPlan.Positions;
@@ -22,21 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class DecodeBatchTest {
     private static final int STEPS = 6;
 
-    private static float[] randomVector(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
     /** Plans that differ in every way a request can: none, vectors, positions, gates open and closed, probes. */
     private static List<SteeringPlan> plans(Model m) {
         int h = m.config().hiddenSize();
         int layers = m.config().numLayers();
-        float[] v = randomVector(h, 1);
-        float[] w = randomVector(h, 2);
+        float[] v = TestVectors.gaussian(h, 1);
+        float[] w = TestVectors.gaussian(h, 2);
         List<SteeringPlan> plans = new ArrayList<>();
         plans.add(SteeringPlan.NONE);
         plans.add(SteeringPlan.builder(layers).blockOutput(layers - 1, v, 4f).afterAttention(0, w, 2f).build());

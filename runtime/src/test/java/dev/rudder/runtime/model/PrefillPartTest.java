@@ -1,6 +1,7 @@
 package dev.rudder.runtime.model;
 
 import dev.rudder.runtime.SharedData;
+import dev.rudder.runtime.TestVectors;
 import dev.rudder.runtime.backend.GateState;
 import dev.rudder.runtime.steer.Gate;
 import dev.rudder.runtime.steer.SteeringPlan;
@@ -8,7 +9,6 @@ import dev.rudder.runtime.steer.SteeringPlan.Positions;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,15 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PrefillPartTest {
     private static final int[] PROMPT = {1, 298, 13, 588, 429, 344, 725, 12, 99, 402};
-
-    private static float[] randomVector(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
 
     /** Prompt (whole, or in three parts) then three decode steps; all logits concatenated. */
     private static float[] run(Model m, SteeringPlan plan, boolean inParts) {
@@ -57,8 +48,8 @@ class PrefillPartTest {
         try (Model m = Model.load(SharedData.model("rudder-chat/target"), 2, null)) {
             int h = m.config().hiddenSize();
             int layers = m.config().numLayers();
-            float[] v = randomVector(h, 1);
-            float[] g = randomVector(h, 2);
+            float[] v = TestVectors.gaussian(h, 1);
+            float[] g = TestVectors.gaussian(h, 2);
             for (Positions p : Positions.values()) {
                 for (float bias : new float[]{1e30f, -1e30f}) {
                     for (int gateLayer : new int[]{0, layers - 1}) {
@@ -84,7 +75,7 @@ class PrefillPartTest {
     void heldPartsBlockDecodeAndRewindUntilThePromptEnds() {
         try (Model m = Model.load(SharedData.model("rudder-chat/target"), 1, null)) {
             int layers = m.config().numLayers();
-            float[] v = randomVector(m.config().hiddenSize(), 3);
+            float[] v = TestVectors.gaussian(m.config().hiddenSize(), 3);
             SteeringPlan plan = SteeringPlan.builder(layers).blockOutput(0, v, 1f).gate(new Gate(1, v, 0f)).build();
             Session s = m.newSession(8, plan);
             s.prefillPart(PromptInput.tokens(1, 2));
