@@ -434,7 +434,7 @@ public final class Tokenizer {
                 SplitPattern p;
                 if (re != null) {
                     compile(re, file, field + ".pattern"); // validate
-                    p = SplitPattern.regex(re);
+                    p = SplitPattern.regex(re, file + " " + field + ".pattern '" + re + "'");
                 } else {
                     p = SplitPattern.literal(lit);
                 }
