@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 AlignCommand.class,
                 DeltaCommand.class,
                 EvalCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class RudderCli implements Runnable {
