@@ -1,6 +1,8 @@
 package dev.rudder.cli;
 
+import dev.rudder.LoadOptions;
 import dev.rudder.Rudder;
+import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.server.RudderServer;
 import dev.rudder.server.ServerOptions;
@@ -81,8 +83,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new BadInputException("--allow-unsteered only matters with --default-profile");
         }
         String key = apiKey != null ? apiKey : System.getenv("RUDDER_API_KEY");
-        Rudder rudder = deltas.isEmpty() ? Rudder.load(modelOptions.model, modelOptions.threadCount(), null)
-                : Rudder.load(modelOptions.model, modelOptions.threadCount(), DeltaOption.transform(deltas));
+        Rudder rudder = Rudder.load(modelOptions.model, new LoadOptions(modelOptions.threadCount(),
+                deltas.stream().map(DeltaSet.Spec::parse).toList()));
         try {
             if (defaultProfile != null && profilesFile == null) {
                 throw new BadInputException("--default-profile needs --profiles FILE");
