@@ -95,4 +95,27 @@ public final class ModelWeights {
     public ModelConfig config() {
         return config;
     }
+
+    /** {@code [vocab, hidden]} */
+    public WeightMatrix embedding() {
+        return embedding;
+    }
+
+    /** {@code [vocab, hidden]}; the embedding itself when tied */
+    public WeightMatrix lmHead() {
+        return lmHead;
+    }
+
+    /** {@code [hidden]} */
+    public float[] finalNorm() {
+        return finalNorm;
+    }
+
+    public LayerWeights layer(int l) {
+        return layers[l];
+    }
+
+    public int numLayers() {
+        return layers.length;
+    }
 }
