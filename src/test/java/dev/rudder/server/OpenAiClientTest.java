@@ -44,8 +44,7 @@ class OpenAiClientTest {
     @BeforeAll
     static void start() {
         rudder = ServerFixture.loadTarget();
-        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2))
-                .withPrefillChunk(16);   // prompts here are 15-60 tokens: several chunks each
+        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2));
         server = RudderServer.start(rudder, ServerFixture.profiles(rudder), options);
         client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused")
                 .maxRetries(0).build();
@@ -180,23 +179,39 @@ class OpenAiClientTest {
             }
             reqs.add(b.build());
         }
-        List<String> alone = new ArrayList<>();
-        for (ChatCompletionCreateParams r : reqs) {
-            alone.add(client.chat().completions().create(r).choices().get(0).message().content().orElse(""));
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(reqs.size());
-        try {
-            List<Future<String>> together = new ArrayList<>();
-            for (ChatCompletionCreateParams r : reqs) {
-                together.add(pool.submit(() -> client.chat().completions().create(r).choices().get(0).message().content().orElse("")));
+        // prompts here are 15-60 tokens: with 16-token chunks new prompts are prefilled between decode steps
+        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2))
+                .withPrefillChunk(16);
+        try (Rudder r = ServerFixture.loadTarget();
+             RudderServer chunked = RudderServer.start(r, ServerFixture.profiles(r), options);
+             OpenAIClientHolder c = new OpenAIClientHolder(chunked.port())) {
+            List<String> alone = new ArrayList<>();
+            for (ChatCompletionCreateParams p : reqs) {
+                alone.add(c.client.chat().completions().create(p).choices().get(0).message().content().orElse(""));
             }
-            for (int i = 0; i < reqs.size(); i++) {
-                assertEquals(alone.get(i), together.get(i).get(), "request " + i);
+            ExecutorService pool = Executors.newFixedThreadPool(reqs.size());
+            try {
+                List<Future<String>> together = new ArrayList<>();
+                for (ChatCompletionCreateParams p : reqs) {
+                    together.add(pool.submit(() -> c.client.chat().completions().create(p).choices().get(0).message().content().orElse("")));
+                }
+                for (int i = 0; i < reqs.size(); i++) {
+                    assertEquals(alone.get(i), together.get(i).get(), "request " + i);
+                }
+            } finally {
+                pool.shutdown();
             }
-        } finally {
-            pool.shutdown();
+            // the requests really shared decode steps (6 requests, at most 4 at once)
+            String metrics = chunked.metrics().render();
+            long steps = metricValue(metrics, "rudder_decode_steps_total");
+            long rows = metricValue(metrics, "rudder_decode_rows_total");
+            assertTrue(rows > steps, "some decode steps carried several sequences: " + rows + " rows in " + steps + " steps");
         }
-        assertTrue(server.metrics().render().contains("rudder_decode_rows_total"), "metrics are exposed");
+    }
+
+    static long metricValue(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.split(" ")[1]))
+                .findFirst().orElseThrow();
     }
 
     @Test
