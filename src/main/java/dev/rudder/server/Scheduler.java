@@ -177,6 +177,10 @@ final class Scheduler implements AutoCloseable {
         } catch (BadInputException e) {
             fail(s, ApiException.badRequest(null, e.getMessage()));
             return;
+        } catch (OutOfMemoryError e) {
+            fail(s, new ApiException(503, "server_overloaded", null, "not enough memory for a KV cache of "
+                    + job.contextLength() + " positions now; retry later or ask for fewer max_tokens"));
+            return;
         }
         s.sampler = new Sampler(job.sampling(), rudder.config().vocabSize());
         for (int id : job.prompt()) {
