@@ -106,9 +106,12 @@ final class ServeCommand implements Callable<Integer> {
                 rudder.close();
                 stopped.countDown();
             }));
-            System.err.printf("rudder serve: %s on http://%s:%d/ (profiles: %s; default: %s; context %d; %d concurrent, queue %d%s)%n",
+            var cfg = rudder.config();
+            long kvBytes = 2L * 4 * cfg.numLayers() * cfg.numKvHeads() * cfg.headDim() * ctx * maxConcurrent;   // K and V, float32
+            System.err.printf("rudder serve: %s on http://%s:%d/ (profiles: %s; default: %s; context %d; %d concurrent, queue %d; "
+                            + "KV caches up to %d MiB%s)%n",
                     modelId, host, server.port(), profiles.names().isEmpty() ? "none" : String.join(", ", profiles.names()),
-                    defaultProfile == null ? "unsteered" : defaultProfile, ctx, maxConcurrent, queue,
+                    defaultProfile == null ? "unsteered" : defaultProfile, ctx, maxConcurrent, queue, kvBytes >> 20,
                     options.apiKey() != null ? ", API key required" : "");
             stopped.await();
             return 0;
