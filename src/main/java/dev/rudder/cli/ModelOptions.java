@@ -13,7 +13,9 @@ final class ModelOptions {
     @Option(names = "--threads", description = "worker threads (default: available processors)")
     Integer threads;
 
+    /** The thread count: at least 1, capped (with a warning) at a multiple of the processors. */
     int threadCount() {
-        return threads == null ? WorkerPool.defaultThreads() : threads;
+        return threads == null ? WorkerPool.defaultThreads()
+                : Bounds.threads(threads, Runtime.getRuntime().availableProcessors(), System.err);
     }
 }

@@ -1,6 +1,8 @@
 package dev.rudder.cli;
 
+import dev.rudder.LoadOptions;
 import dev.rudder.Rudder;
+import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.server.RudderServer;
 import dev.rudder.server.ServerOptions;
@@ -49,9 +51,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--queue", defaultValue = "32", description = "requests waiting for a slot at most; more get 429 (default ${DEFAULT-VALUE})")
     int queue;
 
-    @Option(names = "--context", defaultValue = "0",
-            description = "tokens per request, prompt and answer (default: the model's maximum, at most 4096)")
-    int context;
+    @Option(names = "--context",
+            description = "tokens per request, prompt and answer, 1 to the model's max_position_embeddings (default: the model's maximum, at most 4096)")
+    Integer context;
 
     @Option(names = "--api-key", paramLabel = "KEY", description = "require Authorization: Bearer KEY on /v1/* (default: env RUDDER_API_KEY, else none)")
     String apiKey;
@@ -81,8 +83,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new BadInputException("--allow-unsteered only matters with --default-profile");
         }
         String key = apiKey != null ? apiKey : System.getenv("RUDDER_API_KEY");
-        Rudder rudder = deltas.isEmpty() ? Rudder.load(modelOptions.model, modelOptions.threadCount(), null)
-                : Rudder.load(modelOptions.model, modelOptions.threadCount(), DeltaOption.transform(deltas));
+        Rudder rudder = Rudder.load(modelOptions.model, new LoadOptions(modelOptions.threadCount(),
+                deltas.stream().map(DeltaSet.Spec::parse).toList()));
         try {
             if (defaultProfile != null && profilesFile == null) {
                 throw new BadInputException("--default-profile needs --profiles FILE");
@@ -90,7 +92,8 @@ final class ServeCommand implements Callable<Integer> {
             SteeringProfiles profiles = profilesFile == null ? SteeringProfiles.empty()
                     : SteeringProfiles.read(profilesFile, rudder.config());
             int maxPos = rudder.config().maxPositionEmbeddings();
-            int ctx = context > 0 ? context : maxPos > 0 ? Math.min(maxPos, 4096) : 4096;
+            Integer requested = Bounds.context(context, rudder.config());
+            int ctx = requested != null ? requested : maxPos > 0 ? Math.min(maxPos, 4096) : 4096;
             String modelId = rudder.model().directory().getFileName().toString();
             ServerOptions options = new ServerOptions(host, port, modelId, defaultProfile, allowUnsteered, maxConcurrent,
                     queue, ctx, key == null || key.isEmpty() ? null : key, Duration.ofSeconds(timeoutSeconds), maxBody,

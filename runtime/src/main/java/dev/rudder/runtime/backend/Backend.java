@@ -1,5 +1,7 @@
 package dev.rudder.runtime.backend;
 
+import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.model.ModelWeights;
 import dev.rudder.runtime.steer.SteeringPlan;
 
 /**
@@ -29,7 +31,7 @@ public interface Backend extends AutoCloseable {
     /** Creates a backend for one loaded model (e.g. {@code CpuBackend::new}). */
     @FunctionalInterface
     interface Factory {
-        Backend create(dev.rudder.runtime.io.ModelConfig config, dev.rudder.runtime.model.ModelWeights weights, int threads);
+        Backend create(ModelConfig config, ModelWeights weights, int threads);
     }
 
     /** Which RMSNorm of a block: before attention or before the MLP. */

@@ -100,7 +100,8 @@ public final class Session {
      * call's last token (if not decided before). The returned array is reused by the next call.
      */
     public float[] prefill(PromptInput input) {
-        runPrompt(withPending(input), null);
+        runPrompt(pending == null ? input : pending.then(input), null);
+        pending = null;
         return logits;
     }
 
@@ -242,15 +243,6 @@ public final class Session {
     }
 
     // ---------------------------------------------------------------- prompt
-
-    private PromptInput withPending(PromptInput input) {
-        if (pending == null) {
-            return input;
-        }
-        PromptInput all = pending.then(input);
-        pending = null;
-        return all;
-    }
 
     private void runPrompt(PromptInput input, float[][] allLogits) {
         int n = input.length();
