@@ -4,7 +4,7 @@ package dev.rudder.runtime.cuda;
  * How the attention kernel spreads the KV length: {@code splits} warps per (row, head), each
  * over {@code length} consecutive cache entries. Decode has few (row, head) pairs, so it splits
  * the KV length until the GPU has several warps per SM; prefill has plenty and does not split.
- * Each split covers at least {@link #MIN_KEYS} entries, and there are at most
+ * There are at most ceil(span / {@link #MIN_KEYS}) splits (short spans are not worth splitting) and at most
  * {@link CudaActivations#MAX_SPLITS}.
  */
 record AttentionSplit(int splits, int length) {
