@@ -81,8 +81,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new BadInputException("--allow-unsteered only matters with --default-profile");
         }
         String key = apiKey != null ? apiKey : System.getenv("RUDDER_API_KEY");
-        Rudder rudder = Rudder.load(modelOptions.model, new dev.rudder.LoadOptions(modelOptions.threadCount(),
-                deltas.stream().map(dev.rudder.steering.delta.DeltaSet.Spec::parse).toList()));
+        Rudder rudder = Rudder.load(modelOptions.model, modelOptions.loadOptions()
+                .withDeltas(deltas.stream().map(dev.rudder.steering.delta.DeltaSet.Spec::parse).toList()));
         try {
             if (defaultProfile != null && profilesFile == null) {
                 throw new BadInputException("--default-profile needs --profiles FILE");
