@@ -1,5 +1,6 @@
 package dev.rudder;
 
+import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.cuda.DeviceChoice;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.steering.delta.DeltaSet;
@@ -15,6 +16,9 @@ import java.util.List;
  */
 public record LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice device) {
     public LoadOptions {
+        if (threads < 1) {
+            throw new BadInputException("threads must be at least 1, got " + threads);
+        }
         deltas = List.copyOf(deltas);
         device = device == null ? DeviceChoice.CPU : device;
     }

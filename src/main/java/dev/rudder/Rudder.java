@@ -198,9 +198,10 @@ public final class Rudder implements AutoCloseable {
      * produced (complete UTF-8 characters only). Special tokens are not printed.
      */
     public Generation generate(GenerationRequest request, Consumer<String> onText) {
+        int max = model.config().maxPositionEmbeddings() > 0 ? model.config().maxPositionEmbeddings() : Integer.MAX_VALUE;
+        // in long: a token budget near Integer.MAX_VALUE must not wrap the sum negative
         int ctx = request.contextLength() > 0 ? request.contextLength()
-                : Math.min(model.config().maxPositionEmbeddings() > 0 ? model.config().maxPositionEmbeddings() : Integer.MAX_VALUE,
-                request.prompt().length() + request.maxTokens());
+                : (int) Math.min(max, (long) request.prompt().length() + request.maxTokens());
         if (request.prompt().length() >= ctx && request.maxTokens() > 0) {
             throw new BadInputException("prompt of " + request.prompt().length() + " tokens does not fit the context length of "
                     + ctx + " with room to generate");

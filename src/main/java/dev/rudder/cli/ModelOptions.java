@@ -21,8 +21,10 @@ final class ModelOptions {
             description = "where the model runs (default cpu); auto: the first NVIDIA GPU when usable, else the CPU")
     DeviceChoice device;
 
+    /** The thread count: at least 1, capped (with a warning) at a multiple of the processors. */
     int threadCount() {
-        return threads == null ? WorkerPool.defaultThreads() : threads;
+        return threads == null ? WorkerPool.defaultThreads()
+                : Bounds.threads(threads, Runtime.getRuntime().availableProcessors(), System.err);
     }
 
     /** Threads and device, no deltas. */

@@ -39,7 +39,7 @@ public final class RudderServer implements AutoCloseable {
 
     /** Starts serving {@code rudder} (which stays owned by the caller) with the given profiles. */
     public static RudderServer start(Rudder rudder, SteeringProfiles profiles, ServerOptions options) {
-        return start(rudder, profiles, options, BatchDecoder.SEQUENTIAL);
+        return start(rudder, profiles, options, BatchDecoder.batched(rudder.model()));
     }
 
     static RudderServer start(Rudder rudder, SteeringProfiles profiles, ServerOptions options, BatchDecoder decoder) {

@@ -122,10 +122,12 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------ steps
 
     @Override
-    public void embed(Activations a, int row, int token) {
+    public void embed(Activations a, int firstRow, int[] tokens, int count) {
         CudaActivations c = cuda(a);
-        c.hostTokens.setAtIndex(JAVA_INT, row, token);
-        c.pendingEmbeds = Math.max(c.pendingEmbeds, row + 1);
+        for (int j = 0; j < count; j++) {
+            c.hostTokens.setAtIndex(JAVA_INT, firstRow + j, tokens[j]);
+        }
+        c.pendingEmbeds = Math.max(c.pendingEmbeds, firstRow + count);
     }
 
     @Override

@@ -170,16 +170,6 @@ final class CudaSequence implements Sequence {
     }
 
     @Override
-    public void setGateState(GateState s) {
-        hostGate = s == GateState.OPEN || s == GateState.CLOSED ? null : s;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment m = a.allocate(JAVA_INT);
-            m.set(JAVA_INT, 0, s == GateState.CLOSED ? 0 : 1);
-            lastQueue.upload(m, gateFlag());
-        }
-    }
-
-    @Override
     public float gateScore() {
         return hostGate == GateState.NONE ? Float.NaN : readFloats(SCORE, 1)[0];
     }

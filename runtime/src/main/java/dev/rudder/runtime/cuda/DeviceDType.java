@@ -37,8 +37,8 @@ public enum DeviceDType {
         DeviceDType t = null;
         for (WeightMatrix m : parts) {
             DeviceDType d = switch (m.dtype()) {
-                case "BF16" -> BF16;
-                case "F16" -> F16;
+                case BF16 -> BF16;
+                case F16 -> F16;
                 default -> F32;
             };
             if (t != null && t != d) {

@@ -74,7 +74,7 @@ public final class ModelWeights {
         }
         switch (t.dtype()) {
             case F32, F16, BF16 -> {
-                return WeightMatrices.wrap(t.dtype().name(), t.data(), rows, cols);
+                return WeightMatrices.wrap(t.dtype(), t.data(), rows, cols);
             }
             default -> throw new BadInputException("tensor " + name + " in " + t.file() + " has dtype " + t.dtype()
                     + "; weights must be F32, F16 or BF16");

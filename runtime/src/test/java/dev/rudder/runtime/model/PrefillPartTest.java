@@ -13,6 +13,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Chunked prefill of a gated prompt decides the gate where the whole prompt would. A prompt in
@@ -90,7 +91,10 @@ class PrefillPartTest {
             assertThrows(IllegalStateException.class, () -> s.decode(3));
             assertThrows(IllegalStateException.class, () -> s.rewind(0));
             assertEquals(GateState.UNDECIDED, s.gateState());
+            assertThrows(dev.rudder.runtime.BadInputException.class, () -> s.prefill(PromptInput.tokens(0, Integer.MAX_VALUE)));
+            assertEquals(2, s.position(), "a rejected last part keeps the held ones");
             s.prefill(PromptInput.tokens(3));
+            assertTrue(s.gateState() == GateState.OPEN || s.gateState() == GateState.CLOSED);
             assertEquals(3, s.position());
         }
     }
