@@ -17,7 +17,7 @@ final class CpuSequence implements Sequence {
     final RopeTable rope;
     final float[] probeScores;    // [layer], NaN where no probe was read
     final float[] lastHidden;     // [hidden]
-    GateState gate;
+    GateState gateState;
     float gateScore = Float.NaN;
 
     CpuSequence(ModelConfig cfg, int contextLength, SteeringPlan plan) {
@@ -33,7 +33,7 @@ final class CpuSequence implements Sequence {
         probeScores = new float[cfg.numLayers()];
         Arrays.fill(probeScores, Float.NaN);
         lastHidden = new float[cfg.hiddenSize()];
-        gate = plan.gate() == null ? GateState.NONE : GateState.UNDECIDED;
+        gateState = plan.gate() == null ? GateState.NONE : GateState.UNDECIDED;
     }
 
     @Override
@@ -48,7 +48,7 @@ final class CpuSequence implements Sequence {
 
     @Override
     public GateState gateState() {
-        return gate;
+        return gateState;
     }
 
     @Override
