@@ -253,6 +253,13 @@ class OpenAiClientTest {
                     () -> c.client.chat().completions().create(chat("Compute 3 plus 4.", "none", 8).build()));
             assertTrue(e.getMessage().contains("unsteered requests are not allowed"), e.getMessage());
         }
+        try (Rudder r = ServerFixture.loadTarget();
+             RudderServer lenient = RudderServer.start(r, ServerFixture.profiles(r),
+                     ServerOptions.defaults("target", 512).withProfiles("always", true));
+             OpenAIClientHolder c = new OpenAIClientHolder(lenient.port())) {
+            ChatCompletion plain = c.client.chat().completions().create(chat("Compute 3 plus 4.", "none", 8).build());
+            assertEquals("none", rudderField(plain._additionalProperties()).get("profile"));
+        }
     }
 
     /** A client for another server, closed with it. */
