@@ -238,6 +238,8 @@ class OpenAiClientTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> r = models.data().get(0)._additionalProperties().get("rudder").convert(Map.class);
         assertEquals(List.of("safe", "always"), r.get("profiles"));
+        assertEquals("target", client.models().retrieve("target").id());
+        assertThrows(com.openai.errors.NotFoundException.class, () -> client.models().retrieve("gpt-4"));
     }
 
     @Test
