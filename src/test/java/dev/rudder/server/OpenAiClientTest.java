@@ -44,7 +44,9 @@ class OpenAiClientTest {
     @BeforeAll
     static void start() {
         rudder = ServerFixture.loadTarget();
-        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2));
+        // 8-token prefill chunks: every prompt here (15-60 tokens) is prefilled in parts
+        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2))
+                .withPrefillChunk(8);
         server = RudderServer.start(rudder, ServerFixture.profiles(rudder), options);
         client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused")
                 .maxRetries(0).build();
