@@ -54,6 +54,14 @@ class LaunchPlanningTest {
         assertEquals(1, p.splits());
         assertEquals(512, p.length());
         assertEquals(1, AttentionSplit.choose(4, 1, 132).splits());
+        // the partial-result buffers are sized for the most any choice asks for
+        for (int pairs = 1; pairs <= 5000; pairs += 7) {
+            for (int span : new int[] {1, 31, 33, 500, 4096, 131072}) {
+                AttentionSplit a = AttentionSplit.choose(pairs, span, 132);
+                assertTrue(a.splits() == 1 || (long) pairs * a.splits() <= AttentionSplit.maxPartials(132),
+                        pairs + " pairs, span " + span + ": " + a);
+            }
+        }
     }
 
     @Test
