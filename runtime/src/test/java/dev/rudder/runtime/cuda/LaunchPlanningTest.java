@@ -47,8 +47,8 @@ class LaunchPlanningTest {
         assertTrue((long) (d.splits() - 1) * d.length() < 4000, "no empty trailing split");
         // short context: at most ceil(span / MIN_KEYS) splits
         AttentionSplit s = AttentionSplit.choose(32, 40, 132);
-        assertEquals(2, s.splits());
-        assertEquals(20, s.length());
+        assertEquals(3, s.splits());
+        assertEquals(14, s.length());
         // prefill: 512 rows x 32 heads keep the GPU busy without splitting
         AttentionSplit p = AttentionSplit.choose(512 * 32, 512, 132);
         assertEquals(1, p.splits());
