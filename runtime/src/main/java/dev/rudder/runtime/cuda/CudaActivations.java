@@ -102,9 +102,14 @@ final class CudaActivations implements Activations {
         cleanable = CLEANER.register(this, () -> free(gpu, owned, ownedQueue));
     }
 
+    /** Also run by the Cleaner, possibly after the model (and its GPU) closed: then there is nothing left to free. */
     private static void free(Gpu gpu, long[] addresses, Gpu.Queue q) {
-        if (q != null) {
-            q.close();
+        try {
+            if (q != null) {
+                q.close();
+            }
+        } catch (CudaException e) {
+            // the context is gone with the model; so is the stream
         }
         for (long a : addresses) {
             if (a != 0) {

@@ -75,6 +75,7 @@ public final class CudaGpu implements Gpu {
         }
     }
 
+    /** Frees an allocation; addresses this GPU no longer knows (freed when it closed) are ignored. */
     @Override
     public synchronized void free(long address) {
         DeviceBuffer b = buffers.remove(address);
