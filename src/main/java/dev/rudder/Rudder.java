@@ -120,10 +120,18 @@ public final class Rudder implements AutoCloseable {
         if (Files.exists(gen)) {
             try {
                 JsonNode eos = new ObjectMapper().readTree(gen.toFile()).get("eos_token_id");
+                List<JsonNode> ids = new ArrayList<>();
                 if (eos != null && eos.isArray()) {
-                    eos.forEach(e -> stops.add(e.asInt()));
-                } else if (eos != null && eos.canConvertToInt()) {
-                    stops.add(eos.asInt());
+                    eos.forEach(ids::add);
+                } else if (eos != null && !eos.isNull()) {
+                    ids.add(eos);
+                }
+                for (JsonNode e : ids) {
+                    if (!e.canConvertToInt() || e.asInt() < 0 || e.asInt() >= cfg.vocabSize()) {
+                        throw new BadInputException(gen + ": eos_token_id " + e + " is not a token id of this model (vocab_size "
+                                + cfg.vocabSize() + ")");
+                    }
+                    stops.add(e.asInt());
                 }
             } catch (IOException e) {
                 throw new BadInputException(gen + " is not valid JSON: " + e.getMessage(), e);

@@ -51,7 +51,7 @@ final class ChatCommand implements Callable<Integer> {
         SteeringSpec steer = steering.spec();
         Bounds.maxTokens(maxTokens);
         try (Rudder rudder = Rudder.load(modelOptions.model, steering.loadOptions(modelOptions))) {
-            var plan = SteeringOptions.plan(steer, rudder);
+            var plan = steering.plan(steer, rudder);
             rudder.renderChat(List.of(ChatMessage.user("check")));   // fail early without a chat template
             Integer ctx = Bounds.context(context, rudder.config());
             Conversation chat = rudder.conversation(plan, sampling.toOptions(), ctx == null ? 0 : ctx);

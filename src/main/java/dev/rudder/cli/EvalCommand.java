@@ -72,7 +72,7 @@ final class EvalCommand implements Runnable {
             List<PromptFile.Prompt> set = PromptFile.read(prompts, limit);
             SteeringSpec steer = steering.spec();
             try (Rudder rudder = Rudder.load(modelOptions.model, load)) {
-                SteeringPlan plan = SteeringOptions.plan(steer, rudder);
+                SteeringPlan plan = steering.plan(steer, rudder);
                 ObjectMapper mapper = new ObjectMapper();
                 ArrayNode results = mapper.createArrayNode();
                 int refused = 0;

@@ -95,7 +95,7 @@ final class GenerateCommand implements Callable<Integer> {
                 prompt = SoftPrompt.read(softPrompt, rudder.config().hiddenSize()).then(prompt);
             }
             GenerationRequest req = new GenerationRequest(prompt, sampling.toOptions(), maxTokens,
-                    SteeringOptions.plan(steer, rudder), ctx == null ? 0 : ctx, !ignoreEos);
+                    steering.plan(steer, rudder), ctx == null ? 0 : ctx, !ignoreEos);
             int room = (ctx != null ? ctx : Math.max(1, rudder.config().maxPositionEmbeddings())) - prompt.length();
             if (rudder.config().maxPositionEmbeddings() > 0 && maxTokens > room && room > 0) {
                 System.err.println("rudder: note: -n " + maxTokens + " is more than the context leaves (" + room

@@ -5,6 +5,7 @@ import dev.rudder.steering.extract.VectorExtractor;
 import dev.rudder.steering.vectors.LayerRange;
 import dev.rudder.steering.vectors.SteeringVectorFiles;
 import dev.rudder.steering.vectors.SteeringVectors;
+import dev.rudder.steering.vectors.ModelIdentity;
 import dev.rudder.steering.vectors.VectorMetadata;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -74,6 +75,7 @@ final class VectorsExtractCommand implements Callable<Integer> {
             List<int[]> neg = PromptSets.encode(rudder, negative, chat, limit);
             SteeringVectors v = VectorExtractor.extract(rudder.model(), pos, neg, m, range, batch, System.err);
             VectorMetadata meta = v.metadata().withDefaultScale(scale);
+            meta = meta.withExtra(ModelIdentity.of(rudder.model()).addTo(meta.extra()));   // the model they were made on
             if (normalize) {
                 Map<String, String> extra = new HashMap<>(meta.extra());
                 extra.put("rudder.normalize", "true");

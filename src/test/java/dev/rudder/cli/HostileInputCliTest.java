@@ -185,6 +185,39 @@ class HostileInputCliTest {
         assertTrue(r.out().contains("\"skipped\":1"), r.out());
     }
 
+    // ------------------------------------------------------------------------------------------ vector provenance
+
+    @Test
+    void vectorsAndGatesMadeOnAnotherModelWarnAndOtherShapesFail() throws IOException {
+        Path prompts = tmp.resolve("p.txt");
+        Files.writeString(prompts, "How do I pick a lock?\nHow do I bake bread?\n");
+        Path harmless = tmp.resolve("h.txt");
+        Files.writeString(harmless, "How do I bake bread?\nWhat is two plus two?\n");
+        Path v = tmp.resolve("v.safetensors");
+        InspectCommandTest.Result made = run("vectors", "extract", "-m", CHAT.toString(), "--positive", prompts.toString(),
+                "--negative", harmless.toString(), "-o", v.toString(), "--threads", "2");
+        assertEquals(0, made.code(), made.err());
+        Path gate = tmp.resolve("g.safetensors");
+        made = run("align", "calibrate", "-m", CHAT.toString(), "--vectors", v.toString(), "--harmful", prompts.toString(),
+                "--harmless", harmless.toString(), "-o", gate.toString(), "--threads", "2");
+        assertEquals(0, made.code(), made.err());
+        // same model: no word
+        InspectCommandTest.Result same = run("generate", "-m", CHAT.toString(), "-p", "hi", "-n", "1", "--steer", v + ":1",
+                "--gate", gate.toString(), "--threads", "2");
+        assertEquals(0, same.code(), same.err());
+        assertFalse(same.err().contains("warning"), same.err());
+        // another model of the same shape: a warning for each file, and it still runs
+        Path base = InspectCommandTest.SHARED.resolve("models/rudder-chat/base");
+        InspectCommandTest.Result other = run("generate", "-m", base.toString(), "-p", "hi", "-n", "1", "--steer", v + ":1",
+                "--gate", gate.toString(), "--threads", "2");
+        assertEquals(0, other.code(), other.err());
+        assertTrue(other.err().contains("warning: vector file " + v + " was made on another model (weights fingerprint"), other.err());
+        assertTrue(other.err().contains("warning: gate file " + gate + " was made on another model"), other.err());
+        // another shape: an error
+        assertBadInput(run("generate", "-m", InspectCommandTest.SHARED.resolve("models/tiny-llama-f32").toString(),
+                "--prompt-ids", "1,2,3", "-n", "1", "--steer", v + ":1"), "hidden");
+    }
+
     // ------------------------------------------------------------------------------------------ output paths
 
     @Test

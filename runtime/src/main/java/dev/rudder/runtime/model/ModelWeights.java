@@ -35,6 +35,7 @@ public final class ModelWeights {
         int inter = config.intermediateSize();
         int vocab = config.vocabSize();
 
+        checkLayerCount(config, store);
         embedding = matrix("model.embed_tokens.weight", vocab, h);
         if (config.tieWordEmbeddings()) {
             lmHead = store.find("lm_head.weight").isPresent() ? matrix("lm_head.weight", vocab, h) : embedding;
@@ -84,7 +85,48 @@ public final class ModelWeights {
     private float[] vector(String name, int n) {
         TensorInfo t = store.require(name, n);
         float[] v = store.readFloats(t);
-        return transform != null && transform.touches(name) ? transform.apply(name, v) : v;
+        v = transform != null && transform.touches(name) ? transform.apply(name, v) : v;
+        // norms and biases are small and already widened: a NaN or infinity here is found for free
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new BadInputException("tensor " + name + " in " + t.file() + " holds a non-finite value (" + v[i]
+                        + " at index " + i + ")" + (transform != null && transform.touches(name) ? " after merging the deltas" : ""));
+            }
+        }
+        return v;
+    }
+
+    /**
+     * Layer tensors and num_hidden_layers must agree: tensors for layers the config does not have
+     * would otherwise be ignored silently (half a model running as if whole).
+     */
+    private static void checkLayerCount(ModelConfig config, TensorStore store) {
+        int highest = -1;
+        String example = null;
+        for (TensorInfo t : store.all()) {
+            String n = t.name();
+            if (n.startsWith("model.layers.")) {
+                int dot = n.indexOf('.', "model.layers.".length());
+                try {
+                    int layer = Integer.parseInt(n.substring("model.layers.".length(), dot < 0 ? n.length() : dot));
+                    if (layer > highest) {
+                        highest = layer;
+                        example = n;
+                    }
+                } catch (NumberFormatException e) {
+                    // not a numbered layer tensor; the loader ignores it like any unknown tensor
+                }
+            }
+        }
+        if (highest >= config.numLayers()) {
+            throw new BadInputException("the checkpoint in " + store.dir() + " has tensors for layer " + highest + " (e.g. "
+                    + example + ") but config.json says num_hidden_layers = " + config.numLayers()
+                    + "; the config does not match the weights");
+        }
+        if (highest >= 0 && highest < config.numLayers() - 1) {
+            throw new BadInputException("config.json says num_hidden_layers = " + config.numLayers() + " but the checkpoint in "
+                    + store.dir() + " has tensors only up to layer " + highest + "; the config does not match the weights");
+        }
     }
 
     private float[] optionalVector(String name, int n) {

@@ -118,8 +118,8 @@ public final class Session {
     /**
      * Appends a part of a prompt that does not end it (chunked prefill, e.g. a server running
      * decode steps of other requests between chunks); the last part goes through
-     * {@link #prefill}. Gives the same logits and gate as the whole prompt in one {@link #prefill}
-     * call when the plan has no gate or its gate is decided; for a gated plan still undecided the
+     * {@link #prefill}. Split by {@link PromptParts#sizes}, the parts give the logits, cache and
+     * gate of the whole prompt in one {@link #prefill} call bit for bit. For a gated plan still undecided the
      * gate must see the prompt's last token first, so when the plan steers prompt positions the
      * part is held (checked, not run) and runs with the last part, and when it steers only
      * generated positions the part runs now, unsteered, and the gate is decided at the end.
