@@ -4,6 +4,8 @@ import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.ModelDirectory;
 import dev.rudder.runtime.io.TensorStore;
+import dev.rudder.runtime.io.gguf.GgufFile;
+import dev.rudder.runtime.io.gguf.GgufModel;
 import dev.rudder.runtime.kernel.Kernels;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.steer.SteeringPlan;
@@ -31,22 +33,38 @@ public final class Model implements AutoCloseable {
         this.kernels = Kernels.get();
     }
 
-    /** Loads a Hugging Face model folder (or HF cache folder) with one worker per processor. */
+    /** Loads a Hugging Face model folder (or HF cache folder, or a GGUF file) with one worker per processor. */
     public static Model load(Path dir) {
         return load(dir, WorkerPool.defaultThreads(), null);
     }
 
     /**
-     * Loads a model folder. {@code threads} workers split every matrix product; {@code transform}
+     * Loads a model folder or a GGUF model file (llama.cpp's format: config from its metadata, weights of any
+     * supported type mapped without copying). {@code threads} workers split every matrix product; {@code transform}
      * (may be null) replaces tensors at load time, e.g. to merge alignment vectors.
      */
     public static Model load(Path dir, int threads, WeightTransform transform) {
         if (threads < 1) {
             throw new BadInputException("--threads must be at least 1, got " + threads);
         }
-        Path resolved = ModelDirectory.resolve(dir);
-        ModelConfig config = ModelConfig.read(resolved.resolve("config.json"));
-        TensorStore store = TensorStore.open(resolved);
+        Path resolved;
+        ModelConfig config;
+        TensorStore store;
+        if (GgufModel.isGgufFile(dir)) {
+            resolved = dir;
+            GgufFile g = GgufModel.open(dir);
+            try {
+                config = GgufModel.config(g);
+                store = GgufModel.tensors(g, config);
+            } catch (RuntimeException e) {
+                g.close();
+                throw e;
+            }
+        } else {
+            resolved = ModelDirectory.resolve(dir);
+            config = ModelConfig.read(resolved.resolve("config.json"));
+            store = TensorStore.open(resolved);
+        }
         try {
             ModelWeights weights = new ModelWeights(config, store, transform);
             return new Model(resolved, config, store, weights, new WorkerPool(threads));
@@ -60,6 +78,7 @@ public final class Model implements AutoCloseable {
         return config;
     }
 
+    /** The model folder, or the GGUF file the model was loaded from. */
     public Path directory() {
         return directory;
     }

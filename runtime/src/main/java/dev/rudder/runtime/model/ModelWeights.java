@@ -4,6 +4,8 @@ import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.TensorInfo;
 import dev.rudder.runtime.io.TensorStore;
+import dev.rudder.runtime.io.gguf.GgufNames;
+import dev.rudder.runtime.tensor.QuantizedMatrices;
 import dev.rudder.runtime.tensor.WeightMatrices;
 import dev.rudder.runtime.tensor.WeightMatrix;
 
@@ -21,6 +23,10 @@ public final class ModelWeights {
     final WeightMatrix lmHead;
     final float[] finalNorm;
     final LayerWeights[] layers;
+    /** q/k rows in llama.cpp's adjacent-pair order: RoPE rotates pairs (2i, 2i+1) (see {@link TensorStore#qkRowsInPairOrder()}). */
+    final boolean ropeAdjacentPairs;
+    /** llama.cpp's {@code rope_freqs.weight} (Llama 3 frequency factors, [headDim/2]: divides each frequency), or null. */
+    final float[] ropeFreqFactors;
 
     private final TensorStore store;
     private final WeightTransform transform;
@@ -34,6 +40,8 @@ public final class ModelWeights {
         int kvDim = config.numKvHeads() * config.headDim();
         int inter = config.intermediateSize();
         int vocab = config.vocabSize();
+        ropeAdjacentPairs = store.qkRowsInPairOrder();
+        ropeFreqFactors = store.contains("rope_freqs.weight") ? vector("rope_freqs.weight", config.headDim() / 2) : null;
 
         embedding = matrix("model.embed_tokens.weight", vocab, h);
         if (config.tieWordEmbeddings()) {
@@ -70,21 +78,43 @@ public final class ModelWeights {
     private WeightMatrix matrix(String name, int rows, int cols) {
         TensorInfo t = store.require(name, rows, cols);
         if (transform != null && transform.touches(name)) {
-            return WeightMatrices.ofFloats(transform.apply(name, store.readFloats(t)), rows, cols);
-        }
-        switch (t.dtype()) {
-            case F32, F16, BF16 -> {
-                return WeightMatrices.wrap(t.dtype().name(), t.data(), rows, cols);
+            // a quantized tensor is dequantized exactly and merged in float32 (and stays float32, so a knob change
+            // can re-merge in place); transforms see q/k rows in Hugging Face order whatever the file's order
+            float[] w = store.readFloats(t);
+            boolean permuted = ropeAdjacentPairs && GgufNames.isQueryOrKey(name);
+            if (permuted) {
+                w = GgufNames.permuteRows(w, rows, cols, config.headDim(), false);
             }
-            default -> throw new BadInputException("tensor " + name + " in " + t.file() + " has dtype " + t.dtype()
-                    + "; weights must be F32, F16 or BF16");
+            w = transform.apply(name, w);
+            if (permuted) {
+                w = GgufNames.permuteRows(w, rows, cols, config.headDim(), true);
+            }
+            return WeightMatrices.ofFloats(w, rows, cols);
         }
+        if (t.dtype().isFloat32Widenable()) {
+            return WeightMatrices.wrap(t.dtype().name(), t.data(), rows, cols);
+        }
+        if (t.dtype().isQuantized()) {
+            return QuantizedMatrices.wrap(t.dtype().name(), t.data(), rows, cols);
+        }
+        throw new BadInputException("tensor " + name + " in " + t.file() + " has dtype " + t.dtype()
+                + "; weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K");
     }
 
     private float[] vector(String name, int n) {
         TensorInfo t = store.require(name, n);
         float[] v = store.readFloats(t);
-        return transform != null && transform.touches(name) ? transform.apply(name, v) : v;
+        if (transform != null && transform.touches(name)) {
+            boolean permuted = ropeAdjacentPairs && GgufNames.isQueryOrKey(name);
+            if (permuted) {
+                v = GgufNames.permuteRows(v, n, 1, config.headDim(), false);
+            }
+            v = transform.apply(name, v);
+            if (permuted) {
+                v = GgufNames.permuteRows(v, n, 1, config.headDim(), true);
+            }
+        }
+        return v;
     }
 
     private float[] optionalVector(String name, int n) {

@@ -97,7 +97,7 @@ public final class Session {
         inter = cfg.intermediateSize();
         vocab = cfg.vocabSize();
         eps = (float) cfg.rmsNormEps();
-        rope = new Rope(cfg, contextLength);
+        rope = new Rope(cfg, w.ropeFreqFactors, contextLength);
         keyCache = new float[cfg.numLayers()][(long) contextLength * kvDim > Integer.MAX_VALUE ? fail() : contextLength * kvDim];
         valueCache = new float[cfg.numLayers()][contextLength * kvDim];
         att = new float[nHeads][contextLength];
@@ -336,11 +336,20 @@ public final class Session {
             for (int i = 0; i < n; i++) {
                 float[] cos = rope.cos(rowPos[i]);
                 float[] sin = rope.sin(rowPos[i]);
-                for (int h = 0; h < nHeads; h++) {
-                    k.rope(q, i * qDim + h * headDim, headDim, cos, sin);
-                }
-                for (int h = 0; h < nKv; h++) {
-                    k.rope(kb, i * kvDim + h * headDim, headDim, cos, sin);
+                if (w.ropeAdjacentPairs) {
+                    for (int h = 0; h < nHeads; h++) {
+                        Rope.rotatePairs(q, i * qDim + h * headDim, headDim, cos, sin);
+                    }
+                    for (int h = 0; h < nKv; h++) {
+                        Rope.rotatePairs(kb, i * kvDim + h * headDim, headDim, cos, sin);
+                    }
+                } else {
+                    for (int h = 0; h < nHeads; h++) {
+                        k.rope(q, i * qDim + h * headDim, headDim, cos, sin);
+                    }
+                    for (int h = 0; h < nKv; h++) {
+                        k.rope(kb, i * kvDim + h * headDim, headDim, cos, sin);
+                    }
                 }
                 System.arraycopy(kb, i * kvDim, keyCache[l], (pos + i) * kvDim, kvDim);
                 System.arraycopy(vb, i * kvDim, valueCache[l], (pos + i) * kvDim, kvDim);

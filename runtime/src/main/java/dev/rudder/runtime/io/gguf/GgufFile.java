@@ -205,7 +205,11 @@ public final class GgufFile implements AutoCloseable {
      * @throws UncheckedIOException on I/O errors; {@link NoSuchFileException} (wrapped) when it is missing
      */
     public static GgufFile open(Path file) {
-        Arena arena = Arena.ofShared();
+        return open(file, Arena.ofShared());
+    }
+
+    /** Opens a GGUF file mapped into {@code arena}, which {@link #close()} then closes. */
+    public static GgufFile open(Path file, Arena arena) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment seg = ch.size() == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
@@ -231,6 +235,11 @@ public final class GgufFile implements AutoCloseable {
 
     public Path file() {
         return file;
+    }
+
+    /** The arena the file is mapped into. */
+    public Arena arena() {
+        return arena;
     }
 
     public int version() {
