@@ -50,7 +50,7 @@ public final class Rudder implements AutoCloseable {
         this.transform = transform;
     }
 
-    /** Loads a Hugging Face model folder (or cache folder) using all processors. */
+    /** Loads a Hugging Face model folder (or cache folder, or a GGUF file) using all processors. */
     public static Rudder load(Path dir) {
         return load(dir, WorkerPool.defaultThreads(), null);
     }
@@ -69,24 +69,12 @@ public final class Rudder implements AutoCloseable {
         }
         try {
             Path resolved = model.directory();
-            Tokenizer tok = hasTokenizer(resolved) ? Tokenizer.fromModelDir(resolved) : null;
+            Tokenizer tok = ModelTokenizers.find(resolved).orElse(null);
             return new Rudder(model, tok, stopTokens(model.config(), resolved, tok), transform);
         } catch (RuntimeException e) {
             model.close();
             closeTransform(transform);
             throw e;
-        }
-    }
-
-    /** tokenizer.json, or a llama2.c tokenizer.bin / tok*.bin (as llama2.c checkpoints ship). */
-    private static boolean hasTokenizer(Path dir) {
-        if (Files.exists(dir.resolve("tokenizer.json")) || Files.exists(dir.resolve("tokenizer.bin"))) {
-            return true;
-        }
-        try (var files = Files.list(dir)) {
-            return files.anyMatch(f -> f.getFileName().toString().matches("tok.*\\.bin"));
-        } catch (IOException e) {
-            return false;
         }
     }
 
@@ -97,7 +85,7 @@ public final class Rudder implements AutoCloseable {
             stops.addAll(cfg.eosTokenIds());
         }
         Path gen = dir.resolve("generation_config.json");
-        if (Files.exists(gen)) {
+        if (Files.isDirectory(dir) && Files.exists(gen)) {
             try {
                 JsonNode eos = new ObjectMapper().readTree(gen.toFile()).get("eos_token_id");
                 if (eos != null && eos.isArray()) {
@@ -137,8 +125,8 @@ public final class Rudder implements AutoCloseable {
     /** The tokenizer, or a clear error when the model folder has none. */
     public Tokenizer requireTokenizer() {
         if (tokenizer == null) {
-            throw new BadInputException("model folder " + model.directory()
-                    + " has no tokenizer (tokenizer.json or llama2.c tokenizer.bin); pass token ids (--prompt-ids) instead of text");
+            throw new BadInputException("model " + model.directory() + " has no tokenizer (tokenizer.json, llama2.c"
+                    + " tokenizer.bin or GGUF tokenizer metadata); pass token ids (--prompt-ids) instead of text");
         }
         return tokenizer;
     }
@@ -152,7 +140,8 @@ public final class Rudder implements AutoCloseable {
     public String renderChat(List<ChatMessage> messages) {
         Tokenizer tok = requireTokenizer();
         tok.chatTemplate().orElseThrow(() -> new BadInputException(
-                "model folder " + model.directory() + " has no chat_template in tokenizer_config.json"));
+                "model " + model.directory() + " has no chat template (chat_template in tokenizer_config.json, or"
+                        + " tokenizer.chat_template in GGUF metadata)"));
         List<Map<String, Object>> msgs = new ArrayList<>();
         for (ChatMessage m : messages) {
             msgs.add(Map.of("role", m.role(), "content", m.content()));

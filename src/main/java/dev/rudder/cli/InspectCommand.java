@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
 final class InspectCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, required = true,
-            description = "Hugging Face model folder (or HF cache folder models--org--name)")
+            description = "Hugging Face model folder (or HF cache folder models--org--name), or a GGUF file")
     Path model;
 
     @Option(names = "--json", description = "print one JSON object instead of text")

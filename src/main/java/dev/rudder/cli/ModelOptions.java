@@ -7,7 +7,7 @@ import java.nio.file.Path;
 
 /** The model folder and thread count, shared by every verb that runs a model. */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder (or HF cache folder models--org--name)")
+    @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder (or HF cache folder models--org--name), or a GGUF file")
     Path model;
 
     @Option(names = "--threads", description = "worker threads (default: available processors)")

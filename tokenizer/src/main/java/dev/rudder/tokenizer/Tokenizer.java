@@ -41,7 +41,7 @@ public final class Tokenizer {
     private final Map<String, String> specialTokens;
     private final ChatTemplate chatTemplate;
 
-    private Tokenizer(Normalizer normalizer, PreTokenizer preTokenizer, BpeModel model, LlamaCModel llamaC,
+    Tokenizer(Normalizer normalizer, PreTokenizer preTokenizer, BpeModel model, LlamaCModel llamaC,
                       PostProcessor postProcessor, Decoder decoder, AddedVocabulary added, String[] idToToken,
                       Map<String, Integer> tokenToId, Map<String, String> specialTokens, ChatTemplate chatTemplate) {
         this.normalizer = normalizer;

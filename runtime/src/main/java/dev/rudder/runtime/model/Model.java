@@ -2,10 +2,8 @@ package dev.rudder.runtime.model;
 
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
-import dev.rudder.runtime.io.ModelDirectory;
+import dev.rudder.runtime.io.ModelFiles;
 import dev.rudder.runtime.io.TensorStore;
-import dev.rudder.runtime.io.gguf.GgufFile;
-import dev.rudder.runtime.io.gguf.GgufModel;
 import dev.rudder.runtime.kernel.Kernels;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.steer.SteeringPlan;
@@ -47,24 +45,10 @@ public final class Model implements AutoCloseable {
         if (threads < 1) {
             throw new BadInputException("--threads must be at least 1, got " + threads);
         }
-        Path resolved;
-        ModelConfig config;
-        TensorStore store;
-        if (GgufModel.isGgufFile(dir)) {
-            resolved = dir;
-            GgufFile g = GgufModel.open(dir);
-            try {
-                config = GgufModel.config(g);
-                store = GgufModel.tensors(g, config);
-            } catch (RuntimeException e) {
-                g.close();
-                throw e;
-            }
-        } else {
-            resolved = ModelDirectory.resolve(dir);
-            config = ModelConfig.read(resolved.resolve("config.json"));
-            store = TensorStore.open(resolved);
-        }
+        ModelFiles files = ModelFiles.open(dir);
+        Path resolved = files.path();
+        ModelConfig config = files.config();
+        TensorStore store = files.store();
         try {
             ModelWeights weights = new ModelWeights(config, store, transform);
             return new Model(resolved, config, store, weights, new WorkerPool(threads));

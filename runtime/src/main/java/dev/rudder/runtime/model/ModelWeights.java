@@ -4,7 +4,6 @@ import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.TensorInfo;
 import dev.rudder.runtime.io.TensorStore;
-import dev.rudder.runtime.io.gguf.GgufNames;
 import dev.rudder.runtime.tensor.QuantizedMatrices;
 import dev.rudder.runtime.tensor.WeightMatrices;
 import dev.rudder.runtime.tensor.WeightMatrix;
@@ -78,18 +77,9 @@ public final class ModelWeights {
     private WeightMatrix matrix(String name, int rows, int cols) {
         TensorInfo t = store.require(name, rows, cols);
         if (transform != null && transform.touches(name)) {
-            // a quantized tensor is dequantized exactly and merged in float32 (and stays float32, so a knob change
-            // can re-merge in place); transforms see q/k rows in Hugging Face order whatever the file's order
-            float[] w = store.readFloats(t);
-            boolean permuted = ropeAdjacentPairs && GgufNames.isQueryOrKey(name);
-            if (permuted) {
-                w = GgufNames.permuteRows(w, rows, cols, config.headDim(), false);
-            }
-            w = transform.apply(name, w);
-            if (permuted) {
-                w = GgufNames.permuteRows(w, rows, cols, config.headDim(), true);
-            }
-            return WeightMatrices.ofFloats(w, rows, cols);
+            // a quantized tensor is dequantized exactly and merged in float32, and stays float32 so that a knob
+            // change can re-merge in place (rows in the store's order: see TensorStore.qkRowsInPairOrder)
+            return WeightMatrices.ofFloats(transform.apply(name, store.readFloats(t)), rows, cols);
         }
         if (t.dtype().isFloat32Widenable()) {
             return WeightMatrices.wrap(t.dtype().name(), t.data(), rows, cols);
@@ -104,17 +94,7 @@ public final class ModelWeights {
     private float[] vector(String name, int n) {
         TensorInfo t = store.require(name, n);
         float[] v = store.readFloats(t);
-        if (transform != null && transform.touches(name)) {
-            boolean permuted = ropeAdjacentPairs && GgufNames.isQueryOrKey(name);
-            if (permuted) {
-                v = GgufNames.permuteRows(v, n, 1, config.headDim(), false);
-            }
-            v = transform.apply(name, v);
-            if (permuted) {
-                v = GgufNames.permuteRows(v, n, 1, config.headDim(), true);
-            }
-        }
-        return v;
+        return transform != null && transform.touches(name) ? transform.apply(name, v) : v;
     }
 
     private float[] optionalVector(String name, int n) {
