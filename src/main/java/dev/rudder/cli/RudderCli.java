@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 AlignCommand.class,
                 DeltaCommand.class,
                 EvalCommand.class,
+                QuantizeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class RudderCli implements Runnable {

@@ -105,8 +105,12 @@ public final class GgufModel {
         boolean bias = hfArch.equals(ModelConfig.QWEN2) || g.tensor("blk.0.attn_q.bias") != null;
         Integer bos = g.get("tokenizer.ggml.bos_token_id") == null ? null
                 : (int) g.integer("tokenizer.ggml.bos_token_id", 0);
-        List<Integer> eos = g.get("tokenizer.ggml.eos_token_id") == null ? List.of()
-                : List.of((int) g.integer("tokenizer.ggml.eos_token_id", 0));
+        List<Integer> eos = new ArrayList<>();
+        for (String key : List.of("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id")) {
+            if (g.get(key) != null && !eos.contains((int) g.integer(key, 0))) {
+                eos.add((int) g.integer(key, 0));   // end of turn / message end a generation too
+            }
+        }
         return new ModelConfig(hfArch, arch, hidden, layers, heads, kvHeads, headDim, intermediate, vocab, eps, theta,
                 scaling, ctx, tied, bias, false, bos, eos, null);
     }

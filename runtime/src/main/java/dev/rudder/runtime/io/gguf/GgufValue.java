@@ -87,6 +87,26 @@ public record GgufValue(GgufValueType type, Object value, GgufValueType elementT
         };
     }
 
+    /**
+     * A value from a plain Java one (a GgufValue passes through): String; Integer (a count or token id: UINT32); Long (UINT64); Boolean; Float or
+     * Double (FLOAT32); a List of Strings; int[] (INT32 array); float[] (FLOAT32 array).
+     */
+    public static GgufValue fromPlain(Object v) {
+        return switch (v) {
+            case GgufValue g -> g;
+            case String s -> string(s);
+            case Integer i -> uint32(i);
+            case Long l -> new GgufValue(GgufValueType.UINT64, l, null);
+            case Boolean b -> bool(b);
+            case Float f -> float32(f);
+            case Double d -> float32((float) (double) d);
+            case int[] a -> int32s(a);
+            case float[] a -> floats(a);
+            case List<?> l -> strings(l.stream().map(o -> (String) o).toList());
+            default -> throw new IllegalArgumentException("no GGUF type for " + v.getClass().getSimpleName());
+        };
+    }
+
     /** An array of strings. */
     public static GgufValue strings(List<String> items) {
         return new GgufValue(GgufValueType.ARRAY, items.stream().map(GgufValue::string).toList(), GgufValueType.STRING);
