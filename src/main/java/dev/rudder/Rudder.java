@@ -8,8 +8,6 @@ import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.model.Model;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.Session;
-import dev.rudder.runtime.model.WeightTransform;
-import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.sample.SamplerOptions;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.steering.delta.DeltaSet;
@@ -41,39 +39,54 @@ public final class Rudder implements AutoCloseable {
     private final Model model;
     private final Tokenizer tokenizer;   // null when the folder has no tokenizer.json
     private final Set<Integer> stopTokens;
-    private final WeightTransform transform;
+    private final DeltaSet deltas;      // null when loaded without alignment vectors
 
-    private Rudder(Model model, Tokenizer tokenizer, Set<Integer> stopTokens, WeightTransform transform) {
+    private Rudder(Model model, Tokenizer tokenizer, Set<Integer> stopTokens, DeltaSet deltas) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.stopTokens = stopTokens;
-        this.transform = transform;
+        this.deltas = deltas;
     }
 
     /** Loads a Hugging Face model folder (or cache folder, or a GGUF file) using all processors. */
     public static Rudder load(Path dir) {
-        return load(dir, WorkerPool.defaultThreads(), null);
+        return load(dir, LoadOptions.defaults());
     }
 
-    /** Loads with {@code threads} workers; {@code transform} (may be null) merges e.g. alignment vectors. */
-    public static Rudder load(Path dir, int threads, WeightTransform transform) {
+    /** Loads with {@code threads} workers and no alignment vectors. */
+    public static Rudder load(Path dir, int threads) {
+        return load(dir, LoadOptions.defaults().withThreads(threads));
+    }
+
+    /** Loads with the given threads and alignment vectors (deltas), which are checked against the model first. */
+    public static Rudder load(Path dir, LoadOptions options) {
+        DeltaSet deltas = options.deltas().isEmpty() ? null : DeltaSet.open(options.deltas());
+        return load(dir, options.threads(), deltas, options.quantize());
+    }
+
+    /** Loads with {@code threads} workers, merging {@code deltas} (may be null); the model owns them from here on. */
+    public static Rudder load(Path dir, int threads, DeltaSet deltas) {
+        return load(dir, threads, deltas, null);
+    }
+
+    private static Rudder load(Path dir, int threads, DeltaSet deltas, String quantize) {
         Model model;
         try {
-            if (transform instanceof DeltaSet deltas) {
+            if (deltas != null) {
                 deltas.checkCompatible(dir);   // every delta fits this model, before anything is loaded
             }
-            model = Model.load(dir, threads, transform);
+            model = Model.load(dir, threads, deltas, quantize, dev.rudder.runtime.backend.cpu.CpuBackend::new);
         } catch (RuntimeException e) {
-            closeTransform(transform);
+            closeDeltas(deltas);
             throw e;
         }
         try {
             Path resolved = model.directory();
             Tokenizer tok = ModelTokenizers.find(resolved).orElse(null);
-            return new Rudder(model, tok, stopTokens(model.config(), resolved, tok), transform);
+            return new Rudder(model, tok, stopTokens(model.config(), resolved, tok), deltas);
         } catch (RuntimeException e) {
             model.close();
-            closeTransform(transform);
+            closeDeltas(deltas);
             throw e;
         }
     }
@@ -216,7 +229,7 @@ public final class Rudder implements AutoCloseable {
      * re-merges the weights in place, without reopening any file. Not while a request runs.
      */
     public void setDeltaLambda(int index, double lambda) {
-        if (!(transform instanceof DeltaSet deltas)) {
+        if (deltas == null) {
             throw new BadInputException("this model was loaded without alignment vectors (--delta)");
         }
         if (index < 0 || index >= deltas.size()) {
@@ -225,19 +238,15 @@ public final class Rudder implements AutoCloseable {
         deltas.setLambda(index, (float) lambda);
     }
 
-    private static void closeTransform(WeightTransform t) {
-        if (t instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // closing read-only mappings cannot lose data
-            }
+    private static void closeDeltas(DeltaSet d) {
+        if (d != null) {
+            d.close();   // read-only mappings: closing cannot lose data
         }
     }
 
     @Override
     public void close() {
         model.close();
-        closeTransform(transform);
+        closeDeltas(deltas);
     }
 }

@@ -16,7 +16,7 @@ class ConversationTest {
 
     @Test
     void reusingTheCacheAcrossTurnsAnswersLikeFreshRequests() {
-        try (Rudder r = Rudder.load(CHAT, 2, null)) {
+        try (Rudder r = Rudder.load(CHAT, 2)) {
             Conversation conv = r.conversation(SteeringPlan.NONE, SamplerOptions.GREEDY, 0);
             List<ChatMessage> history = new ArrayList<>();
             String[] turns = {"Compute 3 plus 4.", "Now reverse the list 1, 2, 3.", "Convert 2 meters to centimeters."};

@@ -49,11 +49,11 @@ class InferAlignerEndToEndTest {
     @Test
     void gateSeparatesValSetsAndSteeringTurnsHarmfulAnswersIntoRefusals() {
         SteeringVectors theta;
-        try (Rudder aligned = Rudder.load(MODELS.resolve("aligned"), 2, null)) {
+        try (Rudder aligned = Rudder.load(MODELS.resolve("aligned"), 2)) {
             theta = VectorExtractor.extract(aligned.model(), chat(aligned, PROMPTS.resolve("harmful_train.jsonl"), 64),
                     chat(aligned, PROMPTS.resolve("harmless_train.jsonl"), 64), VectorExtractor.Method.MEAN, null, null);
         }
-        try (Rudder target = Rudder.load(MODELS.resolve("target"), 2, null)) {
+        try (Rudder target = Rudder.load(MODELS.resolve("target"), 2)) {
             SteeringVectors own = VectorExtractor.extract(target.model(), chat(target, PROMPTS.resolve("harmful_train.jsonl"), 64),
                     chat(target, PROMPTS.resolve("harmless_train.jsonl"), 64), VectorExtractor.Method.MEAN, null, null);
             List<int[]> harmless = chat(target, PROMPTS.resolve("harmless_val.jsonl"), 60);

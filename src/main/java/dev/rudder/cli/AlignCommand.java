@@ -61,7 +61,8 @@ final class AlignCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.threadCount(), null)) {
+            try (Rudder rudder = Rudder.load(modelOptions.model, dev.rudder.LoadOptions.defaults().withThreads(modelOptions.threadCount())
+                .withQuantize(modelOptions.quantizeType()))) {
                 SteeringVectors srv = SteeringVectorFiles.read(vectors);
                 List<int[]> bad = PromptSets.encode(rudder, harmful, !noChat, limit);
                 List<int[]> good = new ArrayList<>();

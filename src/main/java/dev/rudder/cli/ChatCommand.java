@@ -4,7 +4,8 @@ import dev.rudder.ChatMessage;
 import dev.rudder.Conversation;
 import dev.rudder.Generation;
 import dev.rudder.Rudder;
-import dev.rudder.runtime.BadInputException;
+import dev.rudder.steering.apply.SteeringSpec;
+import dev.rudder.errors.RudderException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,8 +48,9 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (Rudder rudder = steering.load(modelOptions)) {
-            var plan = steering.plan(rudder);
+        SteeringSpec steer = steering.spec();
+        try (Rudder rudder = Rudder.load(modelOptions.model, steering.loadOptions(modelOptions))) {
+            var plan = SteeringOptions.plan(steer, rudder);
             rudder.renderChat(List.of(ChatMessage.user("check")));   // fail early without a chat template
             Conversation chat = rudder.conversation(plan, sampling.toOptions(), context);
             if (system != null) {
@@ -77,7 +79,7 @@ final class ChatCommand implements Callable<Integer> {
                         out.print(piece);
                         out.flush();
                     });
-                } catch (BadInputException e) {
+                } catch (RudderException e) {
                     System.err.println("rudder: " + e.getMessage());   // e.g. context full: the session goes on
                     continue;
                 }

@@ -7,6 +7,7 @@ import dev.rudder.ChatMessage;
 import dev.rudder.Generation;
 import dev.rudder.GenerationRequest;
 import dev.rudder.Rudder;
+import dev.rudder.steering.apply.SteeringSpec;
 import dev.rudder.runtime.sample.SamplerOptions;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.steering.eval.RefusalJudge;
@@ -64,8 +65,9 @@ final class EvalCommand implements Runnable {
         public Integer call() throws Exception {
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             List<PromptFile.Prompt> set = PromptFile.read(prompts, limit);
-            try (Rudder rudder = steering.load(modelOptions)) {
-                SteeringPlan plan = steering.plan(rudder);
+            SteeringSpec steer = steering.spec();
+            try (Rudder rudder = Rudder.load(modelOptions.model, steering.loadOptions(modelOptions))) {
+                SteeringPlan plan = SteeringOptions.plan(steer, rudder);
                 ObjectMapper mapper = new ObjectMapper();
                 ArrayNode results = mapper.createArrayNode();
                 int refused = 0;

@@ -4,6 +4,7 @@ import dev.rudder.ChatMessage;
 import dev.rudder.Generation;
 import dev.rudder.GenerationRequest;
 import dev.rudder.Rudder;
+import dev.rudder.steering.apply.SteeringSpec;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.model.PromptInput;
 import picocli.CommandLine.ArgGroup;
@@ -70,7 +71,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (system != null && !chat) {
             throw new BadInputException("--system needs --chat");
         }
-        try (Rudder rudder = steering.load(modelOptions)) {
+        SteeringSpec steer = steering.spec();
+        try (Rudder rudder = Rudder.load(modelOptions.model, steering.loadOptions(modelOptions))) {
             PromptInput prompt;
             if (source.ids != null) {
                 if (chat) {
@@ -91,7 +93,7 @@ final class GenerateCommand implements Callable<Integer> {
                 prompt = SoftPrompt.read(softPrompt, rudder.config().hiddenSize()).then(prompt);
             }
             GenerationRequest req = new GenerationRequest(prompt, sampling.toOptions(), maxTokens,
-                    steering.plan(rudder), context, !ignoreEos);
+                    SteeringOptions.plan(steer, rudder), context, !ignoreEos);
             Generation g = rudder.generate(req, piece -> {
                 out.print(piece);
                 out.flush();

@@ -13,6 +13,15 @@ final class ModelOptions {
     @Option(names = "--threads", description = "worker threads (default: available processors)")
     Integer threads;
 
+    @Option(names = "--quantize", paramLabel = "q8_0|q4_0",
+            description = "quantize float (F32/F16/BF16) weight matrices at load, as `rudder quantize` would")
+    QuantizeCommand.Type quantize;
+
+    /** "Q8_0", "Q4_0" or null. */
+    String quantizeType() {
+        return quantize == null ? null : quantize.name().toUpperCase(java.util.Locale.ROOT);
+    }
+
     int threadCount() {
         return threads == null ? WorkerPool.defaultThreads() : threads;
     }

@@ -1,6 +1,7 @@
 package dev.rudder.cli;
 
-import dev.rudder.runtime.BadInputException;
+import dev.rudder.errors.RudderException;
+import dev.rudder.errors.UsageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,6 +20,7 @@ import picocli.CommandLine.Command;
                 DeltaCommand.class,
                 EvalCommand.class,
                 QuantizeCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class RudderCli implements Runnable {
@@ -43,23 +45,37 @@ public final class RudderCli implements Runnable {
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new RudderCli());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (isBadInput(ex)) {
+            int code = exitCode(ex);
+            if (code == EXIT_USAGE) {
+                cmd.getErr().println("rudder: " + ex.getMessage());
+                cmd.getErr().println("Try 'rudder " + cmd.getCommandName() + " --help' for the options.");
+                cmd.getErr().flush();
+                return code;
+            }
+            if (code == EXIT_BAD_INPUT) {
                 cmd.getErr().println("rudder: error: " + ex.getMessage());
                 cmd.getErr().flush();
-                return EXIT_BAD_INPUT;
+                return code;
             }
             throw ex;
         });
         cli.setExitCodeExceptionMapper(ex -> ex instanceof CommandLine.ParameterException ? EXIT_USAGE
-                : isBadInput(ex) ? EXIT_BAD_INPUT : 1);
+                : Math.max(EXIT_BAD_INPUT, exitCode(ex)));
         return cli.execute(args);
     }
 
-    /** Bad input from any module: runtime, tokenizer or steering exceptions meant for the user. */
-    static boolean isBadInput(Throwable ex) {
-        return ex instanceof BadInputException
-                || ex instanceof java.nio.file.NoSuchFileException
-                || ex.getClass().getSimpleName().endsWith("TokenizerException")
-                || ex.getClass().getSimpleName().endsWith("TemplateException");
+    /**
+     * The exit code for an exception from any module: every module's user-facing exceptions
+     * extend {@link RudderException}; a file that is not there is bad input too. Anything else
+     * is a bug and keeps its stack trace (-1 here).
+     */
+    static int exitCode(Throwable ex) {
+        if (ex instanceof UsageException) {
+            return EXIT_USAGE;
+        }
+        if (ex instanceof RudderException || ex instanceof java.nio.file.NoSuchFileException) {
+            return EXIT_BAD_INPUT;
+        }
+        return -1;
     }
 }

@@ -1,10 +1,12 @@
 package dev.rudder.cli;
 
+import dev.rudder.LoadOptions;
 import dev.rudder.Rudder;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.runtime.steer.SteeringReport;
 import dev.rudder.steering.apply.SteeringSpec;
+import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.steering.inferaligner.GuidanceGate;
 import dev.rudder.steering.vectors.LayerRange;
 import dev.rudder.steering.vectors.SteeringVectorFiles;
@@ -46,24 +48,31 @@ final class SteeringOptions {
     @Option(names = "--delta", paramLabel = "FILE:LAMBDA", description = "alignment vector merged as W + LAMBDA * delta (repeatable)")
     List<String> deltas = new ArrayList<>();
 
-    /** Loads the model, merging any alignment deltas. */
-    Rudder load(ModelOptions m) {
-        if (deltas.isEmpty()) {
-            return Rudder.load(m.model, m.threadCount(), null);
-        }
-        return Rudder.load(m.model, m.threadCount(), DeltaOption.transform(deltas));
+    /** The alignment deltas as parsed specs (the files are opened by {@link Rudder#load}). */
+    List<DeltaSet.Spec> deltaSpecs() {
+        return deltas.stream().map(DeltaSet.Spec::parse).toList();
+    }
+
+    /** Load options: the model's threads plus these deltas. */
+    LoadOptions loadOptions(ModelOptions m) {
+        return new LoadOptions(m.threadCount(), deltaSpecs(), m.quantizeType());
     }
 
     boolean active() {
         return steer != null;
     }
 
-    SteeringPlan plan(Rudder rudder) {
+    /**
+     * The steering request, read and checked before any model is loaded (vector files, scale,
+     * gate); null when there is no {@code --steer}. {@link SteeringSpec#toPlan} then checks it
+     * against the model.
+     */
+    SteeringSpec spec() {
         if (steer == null) {
             if (gate != null || layers != null) {
                 throw new BadInputException("--gate and --layers need --steer FILE");
             }
-            return SteeringPlan.NONE;
+            return null;
         }
         String file = steer;
         Double scale = null;
@@ -83,9 +92,13 @@ final class SteeringOptions {
             throw new BadInputException("cannot read vector file " + file + ": " + e.getMessage(), e);
         }
         boolean norm = normalize || "true".equals(vectors.metadata().extra().get("rudder.normalize"));
-        SteeringSpec spec = new SteeringSpec(vectors, scale, layers == null ? null : LayerRange.parse(layers), norm,
+        return new SteeringSpec(vectors, scale, layers == null ? null : LayerRange.parse(layers), norm,
                 point(), positions(), gate == null ? null : GuidanceGate.read(gate));
-        return spec.toPlan(rudder.config());
+    }
+
+    /** The plan for a loaded model: {@link SteeringPlan#NONE} without a spec. */
+    static SteeringPlan plan(SteeringSpec spec, Rudder rudder) {
+        return spec == null ? SteeringPlan.NONE : spec.toPlan(rudder.config());
     }
 
     SteeringPlan.Positions positions() {

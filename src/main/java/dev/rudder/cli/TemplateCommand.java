@@ -56,7 +56,7 @@ final class TemplateCommand implements Callable<Integer> {
             if (!Files.isRegularFile(template)) {
                 throw new ChatTemplateException(template + ": template file not found");
             }
-            ct = ChatTemplate.of(Files.readString(template));
+            ct = ChatTemplate.of(Files.readString(template), "chat template " + template);
         } else {
             ct = tok.chatTemplate().orElseThrow(() -> new ChatTemplateException(
                     model + ": the model has no chat template (tokenizer_config.json chat_template); pass --template FILE.jinja"));

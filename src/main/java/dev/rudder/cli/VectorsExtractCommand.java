@@ -69,7 +69,8 @@ final class VectorsExtractCommand implements Callable<Integer> {
             throw new dev.rudder.runtime.BadInputException("llama.cpp control vectors cannot hold direction.0: pass --layers 1-N "
                     + "for a .gguf output, or write .safetensors");
         }
-        try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.threadCount(), null)) {
+        try (Rudder rudder = Rudder.load(modelOptions.model, dev.rudder.LoadOptions.defaults().withThreads(modelOptions.threadCount())
+                .withQuantize(modelOptions.quantizeType()))) {
             List<int[]> pos = PromptSets.encode(rudder, positive, chat, limit);
             List<int[]> neg = PromptSets.encode(rudder, negative, chat, limit);
             SteeringVectors v = VectorExtractor.extract(rudder.model(), pos, neg, m, range, batch, System.err);

@@ -2,6 +2,7 @@ package dev.rudder.tokenizer;
 
 import dev.rudder.tokenizer.jinja.JinjaException;
 import dev.rudder.tokenizer.jinja.JinjaTemplate;
+import dev.rudder.tokenizer.jinja.Limits;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,10 +22,23 @@ public final class ChatTemplate {
         this.template = template;
     }
 
-    /** Parses a template; a syntax error is a {@link ChatTemplateException}. */
+    /** Parses a template of unknown origin; a syntax error is a {@link ChatTemplateException}. */
     public static ChatTemplate of(String jinjaSource) {
+        return of(jinjaSource, "chat template");
+    }
+
+    /**
+     * Parses a template with the default sandbox {@link Limits}; {@code origin} names it in every
+     * error, e.g. {@code "chat template in /m/tokenizer_config.json"}.
+     */
+    public static ChatTemplate of(String jinjaSource, String origin) {
+        return of(jinjaSource, origin, Limits.DEFAULT);
+    }
+
+    /** Parses a template that will run inside {@code limits}; a syntax error is a {@link ChatTemplateException}. */
+    public static ChatTemplate of(String jinjaSource, String origin, Limits limits) {
         try {
-            return new ChatTemplate(jinjaSource, JinjaTemplate.parse(jinjaSource));
+            return new ChatTemplate(jinjaSource, JinjaTemplate.parse(jinjaSource, origin, limits));
         } catch (JinjaException e) {
             throw new ChatTemplateException("chat template does not parse: " + e.getMessage(), e);
         }
@@ -39,7 +53,9 @@ public final class ChatTemplate {
      * Renders {@code messages} (each a map with {@code role}, {@code content}, ...) with {@code add_generation_prompt}
      * and any further variables (e.g. {@code bos_token}, {@code eos_token}, {@code tools}, {@code date_string}).
      *
-     * @throws ChatTemplateException with exactly the template's message when it calls {@code raise_exception(msg)}
+     * @throws ChatTemplateException with exactly the template's message when it calls {@code raise_exception(msg)};
+     *                               otherwise a message starting with the template's origin (a failure, or a
+     *                               sandbox limit it broke, named)
      */
     public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt,
                          Map<String, Object> extraVariables) {

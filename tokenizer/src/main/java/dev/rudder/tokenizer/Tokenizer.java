@@ -73,6 +73,7 @@ public final class Tokenizer {
         Path tj = dir.resolve("tokenizer.json");
         Map<String, String> special = new LinkedHashMap<>();
         String template = null;
+        String templateOrigin = null;
         Path config = dir.resolve("tokenizer_config.json");
         if (Files.isRegularFile(config)) {
             JsonNode cfg = readJson(config);
@@ -90,12 +91,14 @@ public final class Tokenizer {
                 }
             }
             template = templateFrom(cfg.get("chat_template"), config, "chat_template");
+            templateOrigin = "chat template in " + config;
         }
         Path jinja = dir.resolve("chat_template.jinja");
         Path ctJson = dir.resolve("chat_template.json");
         if (Files.isRegularFile(jinja)) {
             try {
                 template = Files.readString(jinja);
+                templateOrigin = "chat template " + jinja;
             } catch (IOException e) {
                 throw new TokenizerException(jinja + ": cannot read: " + e.getMessage(), e);
             }
@@ -103,9 +106,10 @@ public final class Tokenizer {
             String t = templateFrom(readJson(ctJson).get("chat_template"), ctJson, "chat_template");
             if (t != null) {
                 template = t;
+                templateOrigin = "chat template in " + ctJson;
             }
         }
-        ChatTemplate ct = template == null ? null : ChatTemplate.of(template);
+        ChatTemplate ct = template == null ? null : ChatTemplate.of(template, templateOrigin);
         if (Files.isRegularFile(tj)) {
             return parse(readJson(tj), tj, special, ct);
         }

@@ -16,7 +16,8 @@ public record ModelFiles(Path path, ModelConfig config, TensorStore store, boole
 
     /** Opens {@code dirOrGguf}; every problem is a {@link dev.rudder.runtime.BadInputException} naming file and field. */
     public static ModelFiles open(Path dirOrGguf) {
-        if (GgufModel.isGgufFile(dirOrGguf)) {
+        boolean ggufName = dirOrGguf.getFileName() != null && dirOrGguf.getFileName().toString().endsWith(".gguf");
+        if (GgufModel.isGgufFile(dirOrGguf) || (ggufName && java.nio.file.Files.isRegularFile(dirOrGguf))) {
             GgufFile g = GgufModel.open(dirOrGguf);
             try {
                 ModelConfig config = GgufModel.config(g);

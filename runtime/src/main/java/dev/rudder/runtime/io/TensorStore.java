@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -40,6 +41,7 @@ public final class TensorStore implements AutoCloseable {
     private final Map<String, TensorInfo> byName;
     private final List<TensorInfo> all;
     private boolean qkPairs;
+    private Function<String, String> fileNames = Function.identity();
 
     private TensorStore(Path dir, Arena arena, List<SafeTensorsFile> files, Map<String, TensorInfo> byName) {
         this.dir = dir;
@@ -125,15 +127,18 @@ public final class TensorStore implements AutoCloseable {
     /**
      * A store over tensors another reader mapped into {@code arena} (a GGUF file), under the names given;
      * {@code closing} the store closes the arena. {@code qkPairs}: q/k projection rows are in llama.cpp's
-     * adjacent-pair RoPE order (see {@link #qkRowsInPairOrder()}).
+     * adjacent-pair RoPE order (see {@link #qkRowsInPairOrder()}); {@code fileNames} gives the name a tensor has in the
+     * file, for error messages.
      */
-    public static TensorStore of(Path file, Arena arena, List<TensorInfo> tensors, boolean qkPairs) {
+    public static TensorStore of(Path file, Arena arena, List<TensorInfo> tensors, boolean qkPairs,
+                                 Function<String, String> fileNames) {
         Map<String, TensorInfo> byName = new LinkedHashMap<>();
         for (TensorInfo t : tensors) {
             addUnique(byName, t);
         }
         TensorStore s = new TensorStore(file, arena, List.of(), byName);
         s.qkPairs = qkPairs;
+        s.fileNames = fileNames;
         return s;
     }
 
@@ -212,7 +217,9 @@ public final class TensorStore implements AutoCloseable {
     public TensorInfo require(String name, long... expectedShape) {
         TensorInfo t = byName.get(name);
         if (t == null) {
-            throw new BadInputException("tensor " + name + " missing in " + dir);
+            String inFile = fileNames.apply(name);
+            throw new BadInputException("tensor " + (inFile == null || inFile.equals(name) ? name : inFile + " (" + name + ")")
+                    + " missing in " + dir);
         }
         if (expectedShape != null && expectedShape.length > 0 && !Arrays.equals(t.shape(), expectedShape)) {
             throw new BadInputException("tensor " + name + " in " + t.file() + " has shape " + t.shapeString()

@@ -1,6 +1,8 @@
 package dev.rudder.runtime.model;
 
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.backend.Backend;
+import dev.rudder.runtime.backend.cpu.CpuBackend;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.ModelFiles;
 import dev.rudder.runtime.io.TensorStore;
@@ -9,26 +11,27 @@ import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.steer.SteeringPlan;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
- * A loaded LLaMA-family model: configuration, memory-mapped weights, kernels and the worker
- * pool. Thread-safe to share; all per-request state lives in a {@link Session}.
+ * A loaded LLaMA-family model: configuration, memory-mapped weights and the {@link Backend} the
+ * forward pass runs on. Thread-safe to share; all per-request state lives in a {@link Session}.
  */
 public final class Model implements AutoCloseable {
     private final Path directory;
     private final ModelConfig config;
     private final TensorStore store;
     private final ModelWeights weights;
-    private final WorkerPool pool;
-    private final Kernels kernels;
+    private final Backend backend;
+    private final ForwardPass forwardPass;
 
-    private Model(Path directory, ModelConfig config, TensorStore store, ModelWeights weights, WorkerPool pool) {
+    private Model(Path directory, ModelConfig config, TensorStore store, ModelWeights weights, Backend backend) {
         this.directory = directory;
         this.config = config;
         this.store = store;
         this.weights = weights;
-        this.pool = pool;
-        this.kernels = Kernels.get();
+        this.backend = backend;
+        this.forwardPass = new ForwardPass(backend, config.numLayers());
     }
 
     /** Loads a Hugging Face model folder (or HF cache folder, or a GGUF file) with one worker per processor. */
@@ -42,6 +45,19 @@ public final class Model implements AutoCloseable {
      * (may be null) replaces tensors at load time, e.g. to merge alignment vectors.
      */
     public static Model load(Path dir, int threads, WeightTransform transform) {
+        return load(dir, threads, transform, CpuBackend::new);
+    }
+
+    /** Loads a model folder onto the backend {@code backend} makes (e.g. {@code CpuBackend::new}). */
+    public static Model load(Path dir, int threads, WeightTransform transform, Backend.Factory backend) {
+        return load(dir, threads, transform, null, backend);
+    }
+
+    /**
+     * Loads a model, quantizing its float matrices to {@code quantize} ("Q8_0", "Q4_0"; null: as stored) on the way
+     * (see {@link ModelWeights#ModelWeights(ModelConfig, TensorStore, WeightTransform, String)}).
+     */
+    public static Model load(Path dir, int threads, WeightTransform transform, String quantize, Backend.Factory backend) {
         if (threads < 1) {
             throw new BadInputException("--threads must be at least 1, got " + threads);
         }
@@ -50,8 +66,8 @@ public final class Model implements AutoCloseable {
         ModelConfig config = files.config();
         TensorStore store = files.store();
         try {
-            ModelWeights weights = new ModelWeights(config, store, transform);
-            return new Model(resolved, config, store, weights, new WorkerPool(threads));
+            ModelWeights weights = new ModelWeights(config, store, transform, quantize);
+            return new Model(resolved, config, store, weights, backend.create(config, weights, threads));
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -68,7 +84,7 @@ public final class Model implements AutoCloseable {
     }
 
     public int threads() {
-        return pool.threads();
+        return backend.threads();
     }
 
     public ModelWeights weights() {
@@ -76,16 +92,28 @@ public final class Model implements AutoCloseable {
     }
 
     public Kernels kernels() {
-        return kernels;
+        return Kernels.get();
     }
 
-    WorkerPool pool() {
-        return pool;
+    public Backend backend() {
+        return backend;
+    }
+
+    ForwardPass forwardPass() {
+        return forwardPass;
     }
 
     /** A fresh request: KV cache for {@code contextLength} positions, steered by {@code plan}. */
     public Session newSession(int contextLength, SteeringPlan plan) {
         return new Session(this, contextLength, plan == null ? SteeringPlan.NONE : plan);
+    }
+
+    /**
+     * Steps {@code sessions} by one token each in one pass (see {@link DecodeBatch}); a server
+     * should keep one {@link DecodeBatch} instead, which keeps its buffers between steps.
+     */
+    public float[][] decodeBatch(List<Session> sessions, int[] tokens) {
+        return new DecodeBatch(this).decode(sessions, tokens);
     }
 
     public Session newSession(int contextLength) {
@@ -94,7 +122,7 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.close();
+        backend.close();
         store.close();
     }
 }

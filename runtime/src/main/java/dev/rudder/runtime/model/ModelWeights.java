@@ -4,10 +4,12 @@ import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.TensorInfo;
 import dev.rudder.runtime.io.TensorStore;
+import dev.rudder.runtime.tensor.BlockQuantizer;
 import dev.rudder.runtime.tensor.QuantizedMatrices;
 import dev.rudder.runtime.tensor.WeightMatrices;
 import dev.rudder.runtime.tensor.WeightMatrix;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 
 /**
@@ -29,11 +31,25 @@ public final class ModelWeights {
 
     private final TensorStore store;
     private final WeightTransform transform;
+    private final String quantizeTo;
 
     public ModelWeights(ModelConfig config, TensorStore store, WeightTransform transform) {
+        this(config, store, transform, null);
+    }
+
+    /**
+     * {@code quantizeTo} ("Q8_0", "Q4_0" or null): float matrices whose rows are whole blocks are quantized at load,
+     * as {@code rudder quantize} would write them (the output matrix of Q4_0 as Q8_0); norms, biases and tensors a
+     * transform touches stay float32.
+     */
+    public ModelWeights(ModelConfig config, TensorStore store, WeightTransform transform, String quantizeTo) {
         this.config = config;
         this.store = store;
         this.transform = transform;
+        if (quantizeTo != null && !quantizeTo.equals("Q8_0") && !quantizeTo.equals("Q4_0")) {
+            throw new BadInputException("cannot quantize to " + quantizeTo + " at load (supported: q8_0, q4_0)");
+        }
+        this.quantizeTo = quantizeTo;
         int h = config.hiddenSize();
         int qDim = config.numHeads() * config.headDim();
         int kvDim = config.numKvHeads() * config.headDim();
@@ -81,6 +97,9 @@ public final class ModelWeights {
             // change can re-merge in place (rows in the store's order: see TensorStore.qkRowsInPairOrder)
             return WeightMatrices.ofFloats(transform.apply(name, store.readFloats(t)), rows, cols);
         }
+        if (t.dtype().isFloat32Widenable() && quantizeTo != null && cols % 32 == 0) {
+            return quantize(t, name.equals("lm_head.weight") ? "Q8_0" : quantizeTo, rows, cols);
+        }
         if (t.dtype().isFloat32Widenable()) {
             return WeightMatrices.wrap(t.dtype().name(), t.data(), rows, cols);
         }
@@ -89,6 +108,21 @@ public final class ModelWeights {
         }
         throw new BadInputException("tensor " + name + " in " + t.file() + " has dtype " + t.dtype()
                 + "; weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K");
+    }
+
+    /** Quantizes {@code t} row by row into a heap segment (the blocks {@code rudder quantize} writes). */
+    private static WeightMatrix quantize(TensorInfo t, String type, int rows, int cols) {
+        long rowBytes = BlockQuantizer.bytes(type, cols);
+        if (rowBytes * rows > Integer.MAX_VALUE - 8) {
+            throw new BadInputException("tensor " + t.name() + " is too large to quantize at load");
+        }
+        MemorySegment q = MemorySegment.ofArray(new byte[(int) (rowBytes * rows)]);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            TensorStore.readFloats(t, (long) r * cols, row, 0, cols);
+            BlockQuantizer.quantize(type, row, 0, cols, q, r * rowBytes);
+        }
+        return QuantizedMatrices.wrap(type, q, rows, cols);
     }
 
     private float[] vector(String name, int n) {
@@ -104,5 +138,38 @@ public final class ModelWeights {
 
     public ModelConfig config() {
         return config;
+    }
+
+    /** {@code [vocab, hidden]} */
+    public WeightMatrix embedding() {
+        return embedding;
+    }
+
+    /** {@code [vocab, hidden]}; the embedding itself when tied */
+    public WeightMatrix lmHead() {
+        return lmHead;
+    }
+
+    /** {@code [hidden]} */
+    public float[] finalNorm() {
+        return finalNorm;
+    }
+
+    public LayerWeights layer(int l) {
+        return layers[l];
+    }
+
+    /** True when q/k rows are in llama.cpp's adjacent-pair order: RoPE must rotate pairs (2i, 2i+1). */
+    public boolean ropeAdjacentPairs() {
+        return ropeAdjacentPairs;
+    }
+
+    /** llama.cpp's Llama 3 frequency factors ({@code rope_freqs.weight}, [headDim/2]), or null. */
+    public float[] ropeFreqFactors() {
+        return ropeFreqFactors;
+    }
+
+    public int numLayers() {
+        return layers.length;
     }
 }

@@ -1,120 +1,69 @@
 package dev.rudder.runtime.model;
 
 import dev.rudder.runtime.BadInputException;
-import dev.rudder.runtime.io.ModelConfig;
-import dev.rudder.runtime.kernel.Kernels;
-import dev.rudder.runtime.parallel.WorkerPool;
+import dev.rudder.runtime.backend.Activations;
+import dev.rudder.runtime.backend.Backend;
+import dev.rudder.runtime.backend.Batch;
+import dev.rudder.runtime.backend.GateState;
+import dev.rudder.runtime.backend.Sequence;
+import dev.rudder.runtime.backend.SteerMode;
 import dev.rudder.runtime.steer.Gate;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.runtime.steer.SteeringReport;
-import dev.rudder.runtime.tensor.WeightMatrix;
-
-import java.util.Arrays;
 
 /**
- * One request against a {@link Model}: its KV cache, activation buffers, position and steering.
- * Prefill is batched and layer-major (every prompt position goes through block 0, then block 1,
- * ...), so weights are read once per prompt and a gate read after block {@code g} can switch
- * steering on for later blocks in the same pass. Decode runs the same code with one position.
- * Not thread-safe: one session per request.
+ * One request against a {@link Model}: its sequence on the backend (KV cache, steering, gate),
+ * its position and activation buffers. Prefill is batched and layer-major (every prompt
+ * position goes through block 0, then block 1, ...), so weights are read once per prompt and a
+ * gate read after block {@code g} can switch steering on for later blocks in the same pass.
+ * Decode runs the same forward pass with one row, or with rows of several sessions at once
+ * through {@link DecodeBatch}. Not thread-safe: one session per request.
  */
 public final class Session {
     private final Model model;
-    private final ModelConfig cfg;
-    private final ModelWeights w;
-    private final Kernels k;
-    private final WorkerPool pool;
+    private final Backend be;
+    private final ForwardPass forward;
+    private final Sequence seq;
     private final SteeringPlan plan;
-    private final Rope rope;
     private final int contextLength;
     private final int hidden;
-    private final int headDim;
-    private final int nHeads;
-    private final int nKv;
-    private final int qDim;
-    private final int kvDim;
-    private final int inter;
     private final int vocab;
-    private final float eps;
+    private final int numLayers;
 
-    private final float[][] keyCache;    // [layer][pos * kvDim]
-    private final float[][] valueCache;
-    private final float[][] att;         // [head][contextLength] attention scores
-    private final float[] logits;
-    private final float[] lastHidden;
-
-    // activation buffers, grown to the largest batch seen
-    private int capacity;
-    private float[] x;
-    private float[] xb;
-    private float[] q;
-    private float[] kb;
-    private float[] vb;
-    private float[] attnOut;
-    private float[] proj;
-    private float[] gate;
-    private float[] up;
-    private int[] rowPos;      // RoPE position of each row of the batch
-    private int[] rowStart;    // first cache index each row may attend to (0, or its sequence start when packed)
-    private int[] captureRows; // rows whose block outputs are captured (packed prefill), else null
-    private float[][][] packedCaptured;
-
+    private Activations act;                 // grown to the largest prompt seen
+    private final Batch batch = new Batch(1);
+    private final float[] logits;            // [vocab] logits at the latest position
+    private final float[][] logitsOut;       // {logits}
+    private final float[][] captured;        // [layer][hidden] block outputs at the last prompt token, or null
+    private PromptInput pending;             // parts of a gated prompt held until it ends (see prefillPart)
     private int pos;
-    // steering state
-    private Boolean gateOpen;            // null until decided
-    private float gateScore = Float.NaN;
     private boolean recomputed;
-    private final float[] probeScores;
-    private final float[][] captured;
-
-    // per-call parameters of the parallel tasks (kept in fields so the tasks allocate nothing)
-    private int batch;
-    private int layerIdx;
-    private final MatmulTask matmul = new MatmulTask();
-    private final WorkerPool.RangeTask attentionTask = this::attentionHeads;
 
     Session(Model model, int contextLength, SteeringPlan plan) {
         this.model = model;
-        this.cfg = model.config();
-        this.w = model.weights();
-        this.k = model.kernels();
-        this.pool = model.pool();
+        this.be = model.backend();
+        this.forward = model.forwardPass();
         this.plan = plan;
         if (contextLength < 1) {
             throw new BadInputException("context length must be at least 1, got " + contextLength);
         }
-        if (plan.numLayers() != 0 && plan.numLayers() != cfg.numLayers()) {
-            throw new BadInputException("steering plan is for " + plan.numLayers() + " layers, the model has "
-                    + cfg.numLayers());
+        int layers = model.config().numLayers();
+        if (plan.numLayers() != 0 && plan.numLayers() != layers) {
+            throw new BadInputException("steering plan is for " + plan.numLayers() + " layers, the model has " + layers);
         }
         this.contextLength = contextLength;
-        hidden = cfg.hiddenSize();
-        headDim = cfg.headDim();
-        nHeads = cfg.numHeads();
-        nKv = cfg.numKvHeads();
-        qDim = nHeads * headDim;
-        kvDim = nKv * headDim;
-        inter = cfg.intermediateSize();
-        vocab = cfg.vocabSize();
-        eps = (float) cfg.rmsNormEps();
-        rope = new Rope(cfg, w.ropeFreqFactors, contextLength);
-        keyCache = new float[cfg.numLayers()][(long) contextLength * kvDim > Integer.MAX_VALUE ? fail() : contextLength * kvDim];
-        valueCache = new float[cfg.numLayers()][contextLength * kvDim];
-        att = new float[nHeads][contextLength];
+        this.numLayers = layers;
+        hidden = model.config().hiddenSize();
+        vocab = model.config().vocabSize();
+        seq = be.newSequence(contextLength, plan);
         logits = new float[vocab];
-        lastHidden = new float[hidden];
-        probeScores = new float[cfg.numLayers()];
-        Arrays.fill(probeScores, Float.NaN);
-        captured = plan.captureBlockOutputs() ? new float[cfg.numLayers()][hidden] : null;
-        ensureCapacity(1);
+        logitsOut = new float[][]{logits};
+        captured = plan.captureBlockOutputs() ? new float[layers][hidden] : null;
     }
 
-    private static int fail() {
-        throw new BadInputException("context length too large for one KV cache array");
-    }
-
+    /** Tokens this session holds (including prompt parts held by {@link #prefillPart}). */
     public int position() {
-        return pos;
+        return pos + (pending == null ? 0 : pending.length());
     }
 
     /**
@@ -123,6 +72,9 @@ public final class Session {
      * The cache entries before it are kept; those after it are overwritten by later calls.
      */
     public void rewind(int newPosition) {
+        if (pending != null) {
+            throw new IllegalStateException("cannot rewind while prompt parts are held; finish the prompt with prefill first");
+        }
         if (newPosition < 0 || newPosition > pos) {
             throw new IllegalArgumentException("cannot rewind to " + newPosition + " from position " + pos);
         }
@@ -137,20 +89,49 @@ public final class Session {
         return model;
     }
 
+    public SteeringPlan plan() {
+        return plan;
+    }
+
     /**
      * Runs the prompt (appended after whatever this session already holds) and returns the
-     * logits at its last position. The returned array is reused by the next call.
+     * logits at its last position. The prompt ends here: a gated plan decides its gate at this
+     * call's last token (if not decided before). The returned array is reused by the next call.
      */
     public float[] prefill(PromptInput input) {
-        runPrompt(input, null);
+        runPrompt(withPending(input), null);
         return logits;
     }
 
     /** Like {@link #prefill} but returns the logits at every prompt position ({@code [n][vocab]}). */
     public float[][] prefillAllLogits(PromptInput input) {
+        if (pending != null) {
+            throw new IllegalStateException("prompt parts are held: finish the prompt with prefill");
+        }
         float[][] all = new float[input.length()][];
         runPrompt(input, all);
         return all;
+    }
+
+    /**
+     * Appends a part of a prompt that does not end it (chunked prefill, e.g. a server running
+     * decode steps of other requests between chunks); the last part goes through
+     * {@link #prefill}. Gives the same logits and gate as the whole prompt in one {@link #prefill}
+     * call when the plan has no gate or its gate is decided; for a gated plan still undecided the
+     * gate must see the prompt's last token first, so when the plan steers prompt positions the
+     * part is held (checked, not run) and runs with the last part, and when it steers only
+     * generated positions the part runs now, unsteered, and the gate is decided at the end.
+     */
+    public void prefillPart(PromptInput input) {
+        checkPrompt(input, position());
+        boolean hold = seq.gateState() == GateState.UNDECIDED && plan.positions().prompt() && plan.firstSteeredLayer() >= 0;
+        if (hold) {
+            pending = pending == null ? input : pending.then(input);
+        } else if (seq.gateState() == GateState.UNDECIDED) {
+            runChunk(input, SteerMode.OFF);
+        } else {
+            runChunk(input, plan.positions().prompt() && seq.gateState().steers() ? SteerMode.ON : SteerMode.OFF);
+        }
     }
 
     /**
@@ -162,7 +143,7 @@ public final class Session {
      * are not supported here.
      */
     public float[][][] lastTokenBlockOutputs(int[][] prompts) {
-        if (pos != 0) {
+        if (pos != 0 || pending != null) {
             throw new IllegalStateException("packed prefill needs a fresh session");
         }
         if (plan.gate() != null) {
@@ -175,128 +156,186 @@ public final class Session {
             }
             n += p.length;
         }
-        checkRoom(n);
-        ensureCapacity(n);
-        captureRows = new int[prompts.length];
-        packedCaptured = new float[prompts.length][cfg.numLayers()][hidden];
+        checkRoom(pos, n);
+        Activations a = activations(n);
+        SteerMode steer = plan.positions().prompt() ? SteerMode.ON : SteerMode.OFF;
+        batch.reset(Batch.Kind.PROMPT, n);
+        int[] captureRows = new int[prompts.length];
+        float[][][] out = new float[prompts.length][numLayers][hidden];
         int row = 0;
         for (int j = 0; j < prompts.length; j++) {
             for (int t = 0; t < prompts[j].length; t++) {
                 int id = prompts[j][t];
                 checkToken(id);
-                embed(id, row);
-                rowPos[row] = t;
-                rowStart[row] = row - t;
+                // packed in one cache: row r sits at slot r, its own prompt starts at slot r - t
+                batch.add(seq, row, t, row - t, steer, row == n - 1);
+                be.embed(a, row, id);
                 row++;
             }
             captureRows[j] = row - 1;
         }
-        try {
-            forward(n, plan.positions().prompt() ? 1f : 0f, 0, cfg.numLayers(), true);
-            return packedCaptured;
-        } finally {
-            pos += n;
-            captureRows = null;
-            packedCaptured = null;
-        }
+        forward.blocks(a, batch, 0, numLayers, layer -> {
+            for (int j = 0; j < captureRows.length; j++) {
+                be.readResidual(a, captureRows[j], out[j][layer]);
+            }
+        });
+        pos += n;
+        return out;
     }
 
     /** Feeds one generated token and returns the logits for the next (array reused by the next call). */
     public float[] decode(int token) {
-        checkToken(token);
-        checkRoom(1);
-        plainRows(1);
-        embed(token, 0);
-        boolean steer = plan.positions().generated() && gateOpen != Boolean.FALSE;
-        forward(1, steer ? 1f : 0f, 0, cfg.numLayers(), false);
-        logitsFor(0, logits);
+        checkDecode(token);
+        Activations a = activations(1);
+        batch.reset(Batch.Kind.DECODE, 1);
+        addDecodeRow(batch, a, token);
+        forward.blocks(a, batch, 0, numLayers, null);
+        forward.logits(a, batch, 0, 1, logitsOut);
         pos += 1;
         return logits;
     }
 
     /** The final hidden state (after the last block, before the final norm) of the latest position. */
     public float[] lastHiddenState() {
-        return lastHidden.clone();
+        return seq.lastHidden();
     }
 
     public SteeringReport report() {
-        return new SteeringReport(gateOpen == null || gateOpen, gateScore, probeScores.clone(),
+        return new SteeringReport(seq.gateState().steers(), seq.gateScore(), seq.probeScores(),
                 captured == null ? null : deepCopy(captured), recomputed);
     }
 
-    private static float[][] deepCopy(float[][] a) {
-        float[][] c = new float[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            c[i] = a[i].clone();
+    /** The gate of this request: {@link GateState#NONE} without a gate, else undecided, open or closed. */
+    public GateState gateState() {
+        return seq.gateState();
+    }
+
+    // ---------------------------------------------------------------- decode rows (also for DecodeBatch)
+
+    /** Checks that {@code token} can be decoded next; throws before anything runs. */
+    void checkDecode(int token) {
+        if (pending != null) {
+            throw new IllegalStateException("prompt parts are held: finish the prompt with prefill before decoding");
         }
-        return c;
+        checkToken(token);
+        checkRoom(pos, 1);
+    }
+
+    /** Adds this session's next position as a decode row of {@code b} and embeds {@code token} there. */
+    void addDecodeRow(Batch b, Activations a, int token) {
+        SteerMode steer = plan.positions().generated() ? SteerMode.IF_GATE_OPEN : SteerMode.OFF;
+        int row = b.add(seq, pos, pos, 0, steer, true);
+        be.embed(a, row, token);
+    }
+
+    /** The array {@link #decode} returns; a batched step writes this session's logits into it. */
+    float[] logitsBuffer() {
+        return logits;
+    }
+
+    /** After a batched step: this session holds one more position. */
+    void advance() {
+        pos += 1;
     }
 
     // ---------------------------------------------------------------- prompt
 
+    private PromptInput withPending(PromptInput input) {
+        if (pending == null) {
+            return input;
+        }
+        PromptInput all = pending.then(input);
+        pending = null;
+        return all;
+    }
+
     private void runPrompt(PromptInput input, float[][] allLogits) {
         int n = input.length();
-        if (n == 0) {
-            throw new BadInputException("the prompt is empty: give at least one token");
-        }
-        checkRoom(n);
-        ensureCapacity(n);
-        plainRows(n);
-        for (int i = 0; i < n; i++) {
-            if (input.isToken(i)) {
-                int id = input.token(i);
-                checkToken(id);
-                embed(id, i);
-            } else {
-                float[] row = input.embedding(i);
-                if (row.length != hidden) {
-                    throw new BadInputException("embedding row " + i + " has " + row.length + " values, the model's hidden size is " + hidden);
-                }
-                System.arraycopy(row, 0, x, i * hidden, hidden);
-            }
-        }
-        int layers = cfg.numLayers();
+        Activations a = embedPrompt(input);
         boolean steerPrompt = plan.positions().prompt();
+        GateState gs = seq.gateState();
         Gate g = plan.gate();
         int first = plan.firstSteeredLayer();
-        if (g == null || gateOpen != null) {
-            float s = steerPrompt && gateOpen != Boolean.FALSE ? 1f : 0f;
-            forward(n, s, 0, layers, true);
+        ForwardPass.BlockObserver capture = captured == null ? null : layer -> be.readResidual(a, n - 1, captured[layer]);
+        if (gs != GateState.UNDECIDED) {
+            // no gate, or decided by an earlier prompt
+            batch.steerAll(steerPrompt && gs.steers() ? SteerMode.ON : SteerMode.OFF);
+            forward.blocks(a, batch, 0, numLayers, capture);
         } else if (!steerPrompt || first < 0 || first > g.layer()) {
             // one pass: the gate is decided before the first steered layer runs
-            forward(n, 0f, 0, g.layer() + 1, true);
-            decideGate(n, g);
-            forward(n, steerPrompt && gateOpen ? 1f : 0f, g.layer() + 1, layers, true);
+            batch.steerAll(SteerMode.OFF);
+            forward.blocks(a, batch, 0, g.layer() + 1, capture);
+            be.decideGate(a, batch, n - 1);
+            batch.steerAll(steerPrompt ? SteerMode.IF_GATE_OPEN : SteerMode.OFF);
+            forward.blocks(a, batch, g.layer() + 1, numLayers, capture);
         } else {
             // steered layers at or below the gate layer: run unsteered up to the gate, and if it
             // opens, redo only the layers from the first steered one with steering
-            forward(n, 0f, 0, first, true);
-            float[] snapshot = Arrays.copyOf(x, n * hidden);
-            forward(n, 0f, first, g.layer() + 1, true);
-            decideGate(n, g);
-            if (gateOpen) {
-                System.arraycopy(snapshot, 0, x, 0, n * hidden);
-                forward(n, 1f, first, layers, true);
+            batch.steerAll(SteerMode.OFF);
+            forward.blocks(a, batch, 0, first, capture);
+            be.saveResidual(a, n);
+            forward.blocks(a, batch, first, g.layer() + 1, capture);
+            be.decideGate(a, batch, n - 1);
+            if (seq.gateState() == GateState.OPEN) {
+                be.restoreResidual(a, n);
+                batch.steerAll(SteerMode.ON);
+                forward.blocks(a, batch, first, numLayers, capture);
                 recomputed = true;
             } else {
-                forward(n, 0f, g.layer() + 1, layers, true);
+                forward.blocks(a, batch, g.layer() + 1, numLayers, capture);
             }
         }
         if (allLogits != null) {
             for (int i = 0; i < n; i++) {
                 allLogits[i] = new float[vocab];
-                logitsFor(i, allLogits[i]);
             }
+            forward.logits(a, batch, 0, n, allLogits);
             System.arraycopy(allLogits[n - 1], 0, logits, 0, vocab);
         } else {
-            logitsFor(n - 1, logits);
+            forward.logits(a, batch, n - 1, 1, logitsOut);
         }
         pos += n;
     }
 
-    private void decideGate(int n, Gate g) {
-        gateScore = k.dot(x, (n - 1) * hidden, g.direction(), 0, hidden) + g.bias();
-        gateOpen = gateScore > 0f;
+    /** A prompt part run with fixed steering and no gate decision (see {@link #prefillPart}). */
+    private void runChunk(PromptInput input, SteerMode steer) {
+        Activations a = embedPrompt(input);
+        batch.steerAll(steer);
+        forward.blocks(a, batch, 0, numLayers, null);
+        pos += input.length();
+    }
+
+    /** Checks the prompt, fills the batch table with its rows and embeds them. */
+    private Activations embedPrompt(PromptInput input) {
+        int n = input.length();
+        checkPrompt(input, pos);
+        Activations a = activations(n);
+        batch.reset(Batch.Kind.PROMPT, n);
+        for (int i = 0; i < n; i++) {
+            int row = batch.add(seq, pos + i, pos + i, 0, SteerMode.OFF, i == n - 1);
+            if (input.isToken(i)) {
+                be.embed(a, row, input.token(i));
+            } else {
+                be.embedValues(a, row, input.embedding(i));
+            }
+        }
+        return a;
+    }
+
+    private void checkPrompt(PromptInput input, int at) {
+        int n = input.length();
+        if (n == 0) {
+            throw new BadInputException("the prompt is empty: give at least one token");
+        }
+        checkRoom(at, n);
+        for (int i = 0; i < n; i++) {
+            if (input.isToken(i)) {
+                checkToken(input.token(i));
+            } else if (input.embedding(i).length != hidden) {
+                throw new BadInputException("embedding row " + i + " has " + input.embedding(i).length
+                        + " values, the model's hidden size is " + hidden);
+            }
+        }
     }
 
     private void checkToken(int id) {
@@ -305,240 +344,29 @@ public final class Session {
         }
     }
 
-    private void checkRoom(int n) {
-        if (pos + n > contextLength) {
-            throw new BadInputException((pos == 0 ? "prompt of " + n + " tokens" : n + " more tokens after " + pos)
+    private void checkRoom(int at, int n) {
+        if (at + n > contextLength) {
+            throw new BadInputException((at == 0 ? "prompt of " + n + " tokens" : n + " more tokens after " + at)
                     + " does not fit the context length of " + contextLength
-                    + (pos == 0 ? " (raise the context length or shorten the prompt)" : ""));
+                    + (at == 0 ? " (raise the context length or shorten the prompt)" : ""));
         }
     }
 
-    private void embed(int token, int row) {
-        w.embedding.readRow(token, x, row * hidden);
+    private Activations activations(int rows) {
+        if (act == null || act.rows() < rows) {
+            if (act != null) {
+                act.close();
+            }
+            act = be.newActivations(rows, contextLength);
+        }
+        return act;
     }
 
-    // ---------------------------------------------------------------- the blocks
-
-    /** Runs blocks [from, to) over the first n rows of x; steer multiplies every steering vector (0 or 1). */
-    private void forward(int n, float steer, int from, int to, boolean prompt) {
-        batch = n;
-        for (int l = from; l < to; l++) {
-            LayerWeights lw = w.layers[l];
-            layerIdx = l;
-            // attention
-            for (int i = 0; i < n; i++) {
-                k.rmsnorm(xb, i * hidden, x, i * hidden, lw.attnNorm(), hidden, eps);
-            }
-            matmul.run3(n, lw.wq(), q, qDim, lw.wk(), kb, kvDim, lw.wv(), vb, kvDim);
-            addBias(q, lw.bq(), n, qDim);
-            addBias(kb, lw.bk(), n, kvDim);
-            addBias(vb, lw.bv(), n, kvDim);
-            for (int i = 0; i < n; i++) {
-                float[] cos = rope.cos(rowPos[i]);
-                float[] sin = rope.sin(rowPos[i]);
-                if (w.ropeAdjacentPairs) {
-                    for (int h = 0; h < nHeads; h++) {
-                        Rope.rotatePairs(q, i * qDim + h * headDim, headDim, cos, sin);
-                    }
-                    for (int h = 0; h < nKv; h++) {
-                        Rope.rotatePairs(kb, i * kvDim + h * headDim, headDim, cos, sin);
-                    }
-                } else {
-                    for (int h = 0; h < nHeads; h++) {
-                        k.rope(q, i * qDim + h * headDim, headDim, cos, sin);
-                    }
-                    for (int h = 0; h < nKv; h++) {
-                        k.rope(kb, i * kvDim + h * headDim, headDim, cos, sin);
-                    }
-                }
-                System.arraycopy(kb, i * kvDim, keyCache[l], (pos + i) * kvDim, kvDim);
-                System.arraycopy(vb, i * kvDim, valueCache[l], (pos + i) * kvDim, kvDim);
-            }
-            pool.parallelFor(nHeads, attentionTask);
-            matmul.run1(n, lw.wo(), proj, hidden);
-            addBias(proj, lw.bo(), n, hidden);
-            float[] av = steer != 0f ? plan.attnVector(l) : null;
-            float as = plan.attnScale(l) * steer;
-            for (int i = 0; i < n; i++) {
-                k.residualAdd(x, i * hidden, proj, i * hidden, av, as, null, hidden);
-            }
-            // MLP
-            for (int i = 0; i < n; i++) {
-                k.rmsnorm(xb, i * hidden, x, i * hidden, lw.mlpNorm(), hidden, eps);
-            }
-            matmul.run2(n, lw.wGate(), gate, inter, lw.wUp(), up, inter);
-            addBias(gate, lw.bGate(), n, inter);
-            addBias(up, lw.bUp(), n, inter);
-            for (int i = 0; i < n; i++) {
-                k.swiglu(gate, i * inter, up, i * inter, inter);
-            }
-            matmul.run1x(n, lw.wDown(), gate, proj, hidden);
-            addBias(proj, lw.bDown(), n, hidden);
-            float[] ov = steer != 0f ? plan.outVector(l) : null;
-            float os = plan.outScale(l) * steer;
-            float[] probe = plan.probe(l);
-            for (int i = 0; i < n; i++) {
-                boolean last = i == n - 1;
-                float score = k.residualAdd(x, i * hidden, proj, i * hidden, ov, os, last ? probe : null, hidden);
-                if (last && probe != null) {
-                    probeScores[l] = score;
-                }
-            }
-            if (captureRows != null) {
-                for (int j = 0; j < captureRows.length; j++) {
-                    System.arraycopy(x, captureRows[j] * hidden, packedCaptured[j][l], 0, hidden);
-                }
-            } else if (captured != null && prompt) {
-                System.arraycopy(x, (n - 1) * hidden, captured[l], 0, hidden);
-            }
+    private static float[][] deepCopy(float[][] a) {
+        float[][] c = new float[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            c[i] = a[i].clone();
         }
-        if (to == cfg.numLayers()) {
-            System.arraycopy(x, (n - 1) * hidden, lastHidden, 0, hidden);
-        }
-    }
-
-    private static void addBias(float[] out, float[] bias, int n, int dim) {
-        if (bias == null) {
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            int off = i * dim;
-            for (int j = 0; j < dim; j++) {
-                out[off + j] += bias[j];
-            }
-        }
-    }
-
-    /** Causal attention for heads [h0, h1) over all rows of the current batch. */
-    private void attentionHeads(int h0, int h1) {
-        float[] kc = keyCache[layerIdx];
-        float[] vc = valueCache[layerIdx];
-        int group = nHeads / nKv;
-        float invSqrt = (float) (1.0 / Math.sqrt(headDim));
-        for (int h = h0; h < h1; h++) {
-            float[] scores = att[h];
-            int kvOff = (h / group) * headDim;
-            for (int i = 0; i < batch; i++) {
-                int qOff = i * qDim + h * headDim;
-                int last = pos + i;
-                int first = rowStart[i];
-                for (int t = first; t <= last; t++) {
-                    scores[t] = k.dot(q, qOff, kc, t * kvDim + kvOff, headDim) * invSqrt;
-                }
-                k.softmax(scores, first, last - first + 1);
-                int oOff = i * qDim + h * headDim;
-                Arrays.fill(attnOut, oOff, oOff + headDim, 0f);
-                for (int t = first; t <= last; t++) {
-                    k.axpy(scores[t], vc, t * kvDim + kvOff, attnOut, oOff, headDim);
-                }
-            }
-        }
-    }
-
-    private void logitsFor(int row, float[] out) {
-        k.rmsnorm(xb, 0, x, row * hidden, w.finalNorm, hidden, eps);
-        matmul.runVector(w.lmHead, xb, out);
-    }
-
-    private void ensureCapacity(int n) {
-        if (n <= capacity) {
-            return;
-        }
-        capacity = n;
-        x = new float[n * hidden];
-        xb = new float[n * Math.max(hidden, qDim)];
-        q = new float[n * qDim];
-        kb = new float[n * kvDim];
-        vb = new float[n * kvDim];
-        attnOut = new float[n * qDim];
-        proj = new float[n * hidden];
-        gate = new float[n * inter];
-        up = new float[n * inter];
-        rowPos = new int[n];
-        rowStart = new int[n];
-    }
-
-    private void plainRows(int n) {
-        for (int i = 0; i < n; i++) {
-            rowPos[i] = pos + i;
-            rowStart[i] = 0;
-        }
-    }
-
-    /**
-     * Matrix products split by output rows over the worker pool; up to three matrices that share
-     * an input go in one parallel call. Fields instead of lambdas keep decode allocation-free.
-     */
-    private final class MatmulTask implements WorkerPool.RangeTask {
-        private final WeightMatrix[] m = new WeightMatrix[3];
-        private final float[][] out = new float[3][];
-        private final int[] stride = new int[3];
-        private int count;
-        private int n;
-        private float[] in;
-
-        void run1(int n, WeightMatrix a, float[] outA, int sa) {
-            run1x(n, a, attnOut, outA, sa);
-        }
-
-        void run1x(int n, WeightMatrix a, float[] input, float[] outA, int sa) {
-            set(n, input, 1);
-            m[0] = a; out[0] = outA; stride[0] = sa;
-            go();
-        }
-
-        void run2(int n, WeightMatrix a, float[] outA, int sa, WeightMatrix b, float[] outB, int sb) {
-            set(n, xb, 2);
-            m[0] = a; out[0] = outA; stride[0] = sa;
-            m[1] = b; out[1] = outB; stride[1] = sb;
-            go();
-        }
-
-        void run3(int n, WeightMatrix a, float[] outA, int sa, WeightMatrix b, float[] outB, int sb,
-                  WeightMatrix c, float[] outC, int sc) {
-            set(n, xb, 3);
-            m[0] = a; out[0] = outA; stride[0] = sa;
-            m[1] = b; out[1] = outB; stride[1] = sb;
-            m[2] = c; out[2] = outC; stride[2] = sc;
-            go();
-        }
-
-        void runVector(WeightMatrix a, float[] input, float[] outA) {
-            set(1, input, 1);
-            m[0] = a; out[0] = outA; stride[0] = a.rows();
-            go();
-        }
-
-        private void set(int n, float[] input, int count) {
-            this.n = n;
-            this.in = input;
-            this.count = count;
-        }
-
-        private void go() {
-            int total = 0;
-            for (int i = 0; i < count; i++) {
-                total += m[i].rows();
-            }
-            pool.parallelFor(total, 16, this);
-        }
-
-        @Override
-        public void run(int start, int end) {
-            int base = 0;
-            for (int i = 0; i < count; i++) {
-                int rows = m[i].rows();
-                int s = Math.max(start, base) - base;
-                int e = Math.min(end, base + rows) - base;
-                if (s < e) {
-                    if (n == 1) {
-                        m[i].matvec(in, 0, out[i], 0, s, e);
-                    } else {
-                        m[i].matmul(in, n, out[i], stride[i], s, e);
-                    }
-                }
-                base += rows;
-            }
-        }
+        return c;
     }
 }

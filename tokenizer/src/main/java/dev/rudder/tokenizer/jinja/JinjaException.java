@@ -1,7 +1,9 @@
 package dev.rudder.tokenizer.jinja;
 
+import dev.rudder.errors.RudderException;
+
 /** A template could not be parsed or rendered; {@link #raised()} when the template called {@code raise_exception}. */
-public final class JinjaException extends RuntimeException {
+public final class JinjaException extends RudderException {
     private final boolean raised;
 
     public JinjaException(String message, boolean raised) {

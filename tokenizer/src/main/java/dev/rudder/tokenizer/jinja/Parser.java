@@ -10,14 +10,16 @@ import java.util.Set;
 /** Recursive-descent parser with the operator precedence of {@code @huggingface/jinja}. */
 final class Parser {
     private final List<Tok> toks;
+    private final Budget budget;   // nesting depth: statements in statements, expressions in expressions
     private int cur;
 
-    private Parser(List<Tok> toks) {
+    private Parser(List<Tok> toks, Budget budget) {
         this.toks = toks;
+        this.budget = budget;
     }
 
-    static List<Node> parse(List<Tok> toks) {
-        Parser p = new Parser(toks);
+    static List<Node> parse(List<Tok> toks, Budget budget) {
+        Parser p = new Parser(toks, budget);
         List<Node> body = new ArrayList<>();
         while (p.cur < toks.size()) {
             body.add(p.parseAny());
@@ -103,6 +105,15 @@ final class Parser {
     }
 
     private Node parseStatement() {
+        budget.enter();
+        try {
+            return parseStatementBody();
+        } finally {
+            budget.leave();
+        }
+    }
+
+    private Node parseStatementBody() {
         expect(T.OPEN_STMT, "Expected opening statement token");
         Tok t = peek(0);
         if (t == null || t.type() != T.IDENT) {
@@ -201,7 +212,12 @@ final class Parser {
         List<Node> alt = new ArrayList<>();
         if (isStmt(Set.of("elif"))) {
             cur += 2;
-            alt.add(parseIf());
+            budget.enter();
+            try {
+                alt.add(parseIf());
+            } finally {
+                budget.leave();
+            }
         } else if (isStmt(Set.of("else"))) {
             cur += 2;
             expect(T.CLOSE_STMT, "Expected closing statement token");
@@ -229,6 +245,15 @@ final class Parser {
     }
 
     private Node parseIfExpression() {
+        budget.enter();
+        try {
+            return parseIfExpressionBody();
+        } finally {
+            budget.leave();
+        }
+    }
+
+    private Node parseIfExpressionBody() {
         Node a = parseOr();
         if (isIdent("if")) {
             cur++;
@@ -264,7 +289,12 @@ final class Parser {
     private Node parseNot() {
         if (isIdent("not")) {
             cur++;
-            return new Node.Unary("not", parseNot());
+            budget.enter();
+            try {
+                return new Node.Unary("not", parseNot());
+            } finally {
+                budget.leave();
+            }
         }
         return parseComparison();
     }
@@ -429,10 +459,15 @@ final class Parser {
             case NUMBER: {
                 cur++;
                 String v = t.value();
-                if (v.contains(".")) {
-                    return new Node.FloatLit(Double.parseDouble(v));
+                try {
+                    if (v.contains(".")) {
+                        return new Node.FloatLit(Double.parseDouble(v));
+                    }
+                    return new Node.IntLit(Long.parseLong(v));
+                } catch (NumberFormatException e) {
+                    throw new JinjaException("number literal " + (v.length() > 30 ? v.substring(0, 30) + "..." : v)
+                            + " is out of range");
                 }
-                return new Node.IntLit(Long.parseLong(v));
             }
             case STRING: {
                 cur++;
@@ -448,7 +483,12 @@ final class Parser {
                 return new Node.Ident(t.value());
             case UNARY_OP: {
                 cur++;
-                return new Node.Unary(t.value(), parseCallMember());
+                budget.enter();
+                try {
+                    return new Node.Unary(t.value(), parseCallMember());
+                } finally {
+                    budget.leave();
+                }
             }
             case LPAREN: {
                 cur++;

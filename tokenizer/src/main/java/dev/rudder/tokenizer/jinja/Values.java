@@ -334,8 +334,14 @@ final class Values {
         return sb.append('"').toString();
     }
 
+    /** Nesting that {@code tojson} follows (JSON parsers' usual limit; a value containing itself stops here). */
+    static final int MAX_JSON_DEPTH = 1000;
+
     /** The {@code tojson} filter of the reference runtime. */
     static String toJson(Object v, Long indent, int depth) {
+        if (depth > MAX_JSON_DEPTH) {
+            throw Budget.exceeded("value nesting depth", MAX_JSON_DEPTH, "tojson of a value nested deeper (or containing itself)");
+        }
         if (v == null || v == UNDEFINED) {
             return "null";
         }

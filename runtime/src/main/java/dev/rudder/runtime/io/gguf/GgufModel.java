@@ -50,6 +50,7 @@ public final class GgufModel {
         try {
             return GgufFile.open(file);
         } catch (UncheckedIOException e) {
+            // e.g. a folder named *.gguf
             throw new BadInputException("cannot read GGUF file " + file + ": " + e.getCause().getMessage(), e);
         }
     }
@@ -154,7 +155,7 @@ public final class GgufModel {
         }
         // llama.cpp's converter permutes q/k rows of the llama architecture only (qwen2 runs NeoX-style RoPE)
         boolean pairs = "llama".equals(config.modelType());
-        return TensorStore.of(g.file(), g.arena(), out, pairs);
+        return TensorStore.of(g.file(), g.arena(), out, pairs, GgufNames::toGguf);
     }
 
     private static DType dtype(GgufFile g, GgufTensor t) {

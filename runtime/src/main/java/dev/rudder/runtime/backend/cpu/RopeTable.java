@@ -1,4 +1,4 @@
-package dev.rudder.runtime.model;
+package dev.rudder.runtime.backend.cpu;
 
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.RopeScaling;
@@ -8,12 +8,12 @@ import dev.rudder.runtime.io.RopeScaling;
  * to the context length, cos and sin of {@code pos * invFreq[i]}, i < headDim/2. The inverse
  * frequencies include the checkpoint's {@code rope_scaling} (llama3 bands or linear).
  */
-final class Rope {
-    private final float[][] cos;
-    private final float[][] sin;
+public final class RopeTable {
+    private final float[][] cos;   // [contextLength][headDim / 2]
+    private final float[][] sin;   // [contextLength][headDim / 2]
 
     /** {@code freqFactors} (may be null): llama.cpp's {@code rope_freqs.weight}, each frequency divided by its factor. */
-    Rope(ModelConfig config, float[] freqFactors, int contextLength) {
+    RopeTable(ModelConfig config, float[] freqFactors, int contextLength) {
         double[] invFreq = inverseFrequencies(config);
         if (freqFactors != null) {
             for (int i = 0; i < invFreq.length; i++) {
@@ -56,7 +56,8 @@ final class Rope {
         return sin[pos];
     }
 
-    static double[] inverseFrequencies(ModelConfig config) {
+    /** The inverse frequencies {@code [headDim / 2]} with the checkpoint's rope scaling (float32-rounded like the reference). */
+    public static double[] inverseFrequencies(ModelConfig config) {
         int dim = config.headDim();
         double[] inv = new double[dim / 2];
         for (int i = 0; i < inv.length; i++) {

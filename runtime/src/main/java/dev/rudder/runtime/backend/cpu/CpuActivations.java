@@ -1,0 +1,122 @@
+package dev.rudder.runtime.backend.cpu;
+
+import dev.rudder.runtime.backend.Activations;
+import dev.rudder.runtime.backend.Batch;
+import dev.rudder.runtime.io.ModelConfig;
+
+/**
+ * Activation buffers of a batch on the heap, row {@code i} of a {@code [rows, n]} buffer at
+ * offset {@code i * n}. The parallel tasks live here too (fields instead of lambdas keep decode
+ * allocation-free, and two batches on two threads never share them).
+ */
+final class CpuActivations implements Activations {
+    final int rows;
+    final int contextLength;
+    final float[] x;          // [rows, hidden] the residual stream
+    final float[] xb;         // [rows, max(hidden, qDim)] normed input of a projection
+    final float[] q;          // [rows, qDim]
+    final float[] k;          // [rows, kvDim]
+    final float[] v;          // [rows, kvDim]
+    final float[] attnOut;    // [rows, qDim] attention output, all heads
+    final float[] proj;       // [rows, hidden] output of o_proj / down_proj
+    final float[] gate;       // [rows, inter] SwiGLU gate, then silu(gate) * up
+    final float[] up;         // [rows, inter]
+    final float[][] scores;   // [head][contextLength] attention weights of the row being computed
+    float[] saved;            // [rows, hidden] copy of x for a gated recompute, made on first use
+    private float[] logits;   // [rows, vocab] logits of a multi-row call, made on first use
+
+    final MatmulTask matmul;
+    final AttentionTask attention;
+
+    CpuActivations(CpuBackend backend, ModelConfig cfg, int rows, int contextLength) {
+        this.rows = rows;
+        this.contextLength = contextLength;
+        int hidden = cfg.hiddenSize();
+        int qDim = cfg.numHeads() * cfg.headDim();
+        int kvDim = cfg.numKvHeads() * cfg.headDim();
+        int inter = cfg.intermediateSize();
+        x = new float[rows * hidden];
+        xb = new float[rows * Math.max(hidden, qDim)];
+        q = new float[rows * qDim];
+        k = new float[rows * kvDim];
+        v = new float[rows * kvDim];
+        attnOut = new float[rows * qDim];
+        proj = new float[rows * hidden];
+        gate = new float[rows * inter];
+        up = new float[rows * inter];
+        scores = new float[cfg.numHeads()][contextLength];
+        matmul = new MatmulTask(backend.pool());
+        attention = new AttentionTask(backend.kernels(), cfg, this);
+    }
+
+    float[] logits(int vocab) {
+        if (logits == null) {
+            logits = new float[rows * vocab];
+        }
+        return logits;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /** Attention of one layer for every row of a batch, split by heads over the pool. */
+    static final class AttentionTask implements dev.rudder.runtime.parallel.WorkerPool.RangeTask {
+        private final dev.rudder.runtime.kernel.Kernels kern;
+        private final CpuActivations a;
+        private final int nHeads;
+        private final int headDim;
+        private final int group;
+        private final int qDim;
+        private final int kvDim;
+        private final float invSqrt;
+        Batch batch;
+        int layer;
+
+        AttentionTask(dev.rudder.runtime.kernel.Kernels kern, ModelConfig cfg, CpuActivations a) {
+            this.kern = kern;
+            this.a = a;
+            nHeads = cfg.numHeads();
+            headDim = cfg.headDim();
+            group = nHeads / cfg.numKvHeads();
+            qDim = nHeads * headDim;
+            kvDim = cfg.numKvHeads() * headDim;
+            invSqrt = (float) (1.0 / Math.sqrt(headDim));
+        }
+
+        int heads() {
+            return nHeads;
+        }
+
+        /** Causal attention for heads [h0, h1): each row over its own sequence's cache [attendFrom, slot]. */
+        @Override
+        public void run(int h0, int h1) {
+            for (int h = h0; h < h1; h++) {
+                float[] sc = a.scores[h];
+                int kvOff = (h / group) * headDim;
+                for (int i = 0; i < batch.size(); i++) {
+                    CpuSequence s = (CpuSequence) batch.sequence(i);
+                    float[] kc = s.keyCache[layer];
+                    float[] vc = s.valueCache[layer];
+                    int qOff = i * qDim + h * headDim;
+                    int last = batch.slot(i);
+                    int first = batch.attendFrom(i);
+                    for (int t = first; t <= last; t++) {
+                        sc[t] = kern.dot(a.q, qOff, kc, t * kvDim + kvOff, headDim) * invSqrt;
+                    }
+                    kern.softmax(sc, first, last - first + 1);
+                    java.util.Arrays.fill(a.attnOut, qOff, qOff + headDim, 0f);
+                    for (int t = first; t <= last; t++) {
+                        kern.axpy(sc[t], vc, t * kvDim + kvOff, a.attnOut, qOff, headDim);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.rudder.runtime.model;
+
+import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.backend.Activations;
+import dev.rudder.runtime.backend.Backend;
+import dev.rudder.runtime.backend.Batch;
+
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Steps several sessions of one model by one token together (a server with requests in flight):
+ * one pass through the layers for all of them, each row with its own KV cache, position and
+ * steering plan (vectors, positions, gate). Every session's logits are bit-identical to
+ * {@code session.decode(token)} alone, whatever else is in the batch: decode rows never share a
+ * matrix-matrix product whose rounding depends on the batch.
+ *
+ * <p>Reuse one {@code DecodeBatch} per scheduler thread (it keeps activation buffers grown to the
+ * largest batch and context seen). Not thread-safe; the sessions must not be used by another
+ * thread during {@link #decode}.
+ */
+public final class DecodeBatch {
+    private final Model model;
+    private final Backend be;
+    private final ForwardPass forward;
+    private final Batch batch;
+    private Activations act;
+    private float[][] out;    // [batch][vocab] views: each session's own logits array
+
+    public DecodeBatch(Model model) {
+        this.model = model;
+        this.be = model.backend();
+        this.forward = model.forwardPass();
+        this.batch = new Batch(8);
+        this.out = new float[8][];
+    }
+
+    /**
+     * Feeds {@code tokens[i]} to {@code sessions.get(i)} and returns, per session, the logits for
+     * its next token: element {@code i} is the array {@code sessions.get(i).decode} would return
+     * (reused by that session's next call). Every input is checked before anything runs, so a
+     * bad token or a full context leaves all sessions untouched.
+     */
+    public float[][] decode(List<Session> sessions, int[] tokens) {
+        int n = sessions.size();
+        if (tokens.length != n) {
+            throw new IllegalArgumentException(n + " sessions but " + tokens.length + " tokens");
+        }
+        if (n == 0) {
+            return new float[0][];
+        }
+        Map<Session, Boolean> seen = new IdentityHashMap<>();
+        int context = 0;
+        for (int i = 0; i < n; i++) {
+            Session s = sessions.get(i);
+            if (s.model() != model) {
+                throw new IllegalArgumentException("session " + i + " belongs to another model");
+            }
+            if (seen.put(s, Boolean.TRUE) != null) {
+                throw new IllegalArgumentException("session " + i + " appears twice in one batch");
+            }
+            try {
+                s.checkDecode(tokens[i]);
+            } catch (BadInputException e) {
+                throw new BadInputException("sequence " + i + " of the batch: " + e.getMessage());
+            }
+            context = Math.max(context, s.contextLength());
+        }
+        if (act == null || act.rows() < n || act.contextLength() < context) {
+            if (act != null) {
+                act.close();
+            }
+            act = be.newActivations(Math.max(n, act == null ? 0 : act.rows()),
+                    Math.max(context, act == null ? 0 : act.contextLength()));
+        }
+        if (out.length < n) {
+            out = new float[n][];
+        }
+        batch.reset(Batch.Kind.DECODE, n);
+        for (int i = 0; i < n; i++) {
+            Session s = sessions.get(i);
+            s.addDecodeRow(batch, act, tokens[i]);
+            out[i] = s.logitsBuffer();
+        }
+        forward.blocks(act, batch, 0, forward.numLayers(), null);
+        forward.logits(act, batch, 0, n, out);
+        float[][] result = new float[n][];
+        for (int i = 0; i < n; i++) {
+            sessions.get(i).advance();
+            result[i] = out[i];
+        }
+        return result;
+    }
+}

@@ -1,0 +1,15 @@
+package dev.rudder.server;
+
+import dev.rudder.runtime.sample.SamplerOptions;
+
+import java.util.List;
+
+/**
+ * One generation the scheduler runs: the prompt as token ids, how to sample, at most
+ * {@code maxTokens} new tokens, whether the model's end-of-sequence tokens end it, OpenAI stop
+ * strings, the steering profile, the KV-cache length ({@code prompt.length + maxTokens} at most)
+ * and the {@link System#nanoTime()} by which it must be done.
+ */
+record Job(int[] prompt, SamplerOptions sampling, int maxTokens, boolean ignoreEos, List<String> stop,
+           SteeringProfiles.Profile profile, int contextLength, long deadlineNanos) {
+}

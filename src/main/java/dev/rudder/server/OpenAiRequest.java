@@ -1,0 +1,258 @@
+package dev.rudder.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rudder.ChatMessage;
+import dev.rudder.Rudder;
+import dev.rudder.runtime.sample.SamplerOptions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A parsed body of {@code POST /v1/chat/completions} or {@code /v1/completions}: OpenAI's fields
+ * plus the sampling options of {@code rudder generate} ({@code top_k}, {@code min_p},
+ * {@code repetition_penalty}, {@code ignore_eos}) and {@code "rudder": {"profile": NAME}}.
+ * Every problem is a 400 naming the field.
+ */
+record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, int maxTokens, boolean ignoreEos,
+                     List<String> stop, SteeringProfiles.Profile profile, boolean stream, boolean includeUsage) {
+
+    enum Endpoint {
+        CHAT("chat.completion", "chatcmpl-"), COMPLETIONS("text_completion", "cmpl-");
+
+        final String object;
+        final String idPrefix;
+
+        Endpoint(String object, String idPrefix) {
+            this.object = object;
+            this.idPrefix = idPrefix;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+
+    /** Parses and tokenizes; the prompt must leave room for at least one new token within {@code options.context()}. */
+    static OpenAiRequest parse(Endpoint endpoint, String body, Rudder rudder, SteeringProfiles profiles, ServerOptions options) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest(null, "the request body is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.badRequest(null, "the request body must be a JSON object");
+        }
+        rejectUnsupported(root);
+        int[] prompt = endpoint == Endpoint.CHAT ? chatPrompt(root, rudder) : completionPrompt(root, rudder);
+        if (prompt.length == 0) {
+            throw ApiException.badRequest(endpoint == Endpoint.CHAT ? "messages" : "prompt", "the prompt is empty");
+        }
+        int room = options.context() - prompt.length;
+        if (room < 1) {
+            throw ApiException.badRequest(endpoint == Endpoint.CHAT ? "messages" : "prompt", "the prompt has "
+                    + prompt.length + " tokens, which leaves no room to generate in the server's context of "
+                    + options.context() + " tokens");
+        }
+        Integer asked = optInt(root, "max_completion_tokens");
+        if (asked == null) {
+            asked = optInt(root, "max_tokens");
+        }
+        if (asked != null && asked < 1) {
+            throw ApiException.badRequest("max_tokens", "max_tokens must be at least 1, got " + asked);
+        }
+        int maxTokens = asked == null ? room : Math.min(asked, room);
+        Long seed = root.hasNonNull("seed") ? integral(root, "seed") : null;
+        SamplerOptions sampling = new SamplerOptions(
+                (float) range(root, "temperature", 1.0, 0, 2),
+                (int) (root.hasNonNull("top_k") ? Math.max(0, integral(root, "top_k")) : 0),
+                (float) range(root, "top_p", 1.0, Double.MIN_VALUE, 1),
+                (float) range(root, "min_p", 0.0, 0, 1),
+                (float) range(root, "repetition_penalty", 1.0, Double.MIN_VALUE, 100),
+                seed != null ? seed : ThreadLocalRandom.current().nextLong());
+        boolean stream = bool(root, "stream");
+        boolean includeUsage = stream && root.path("stream_options").path("include_usage").asBoolean(false);
+        return new OpenAiRequest(endpoint, prompt, sampling, maxTokens, bool(root, "ignore_eos"), stops(root),
+                profile(root, profiles, options), stream, includeUsage);
+    }
+
+    private static void rejectUnsupported(JsonNode root) {
+        if (root.hasNonNull("n") && root.get("n").asInt(-1) != 1) {
+            throw ApiException.badRequest("n", "only n = 1 is supported");
+        }
+        for (String f : List.of("frequency_penalty", "presence_penalty")) {
+            if (root.hasNonNull(f) && root.get(f).asDouble(1) != 0) {
+                throw ApiException.badRequest(f, f + " is not supported; use repetition_penalty");
+            }
+        }
+        if (root.path("logprobs").asBoolean(false) || (root.hasNonNull("logprobs") && root.get("logprobs").isInt())) {
+            throw ApiException.badRequest("logprobs", "logprobs are not supported");
+        }
+        if (root.hasNonNull("tools") && !root.get("tools").isEmpty()) {
+            throw ApiException.badRequest("tools", "tools are not supported");
+        }
+        if (root.has("response_format") && !root.path("response_format").path("type").asText("text").equals("text")) {
+            throw ApiException.badRequest("response_format", "only text responses are supported");
+        }
+    }
+
+    private static int[] chatPrompt(JsonNode root, Rudder rudder) {
+        JsonNode msgs = root.get("messages");
+        if (msgs == null || !msgs.isArray() || msgs.isEmpty()) {
+            throw ApiException.badRequest("messages", "messages must be a non-empty array of {role, content}");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode m = msgs.get(i);
+            String where = "messages[" + i + "]";
+            String role = m.path("role").asText("");
+            if (!ROLES.contains(role)) {
+                throw ApiException.badRequest(where + ".role", where + ".role must be system, user or assistant, got '" + role + "'");
+            }
+            out.add(new ChatMessage(role, content(m.get("content"), where + ".content")));
+        }
+        try {
+            return toArray(rudder.encodeChat(out).tokenIds());
+        } catch (RuntimeException e) {
+            throw ApiException.badRequest("messages", "cannot apply the model's chat template: " + e.getMessage());
+        }
+    }
+
+    /** A string, or an array of {"type": "text", "text": ...} parts joined. */
+    private static String content(JsonNode c, String where) {
+        if (c != null && c.isTextual()) {
+            return c.asText();
+        }
+        if (c != null && c.isArray()) {
+            StringBuilder b = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw ApiException.badRequest(where, where + ": only text parts {\"type\": \"text\", \"text\": ...} are supported");
+                }
+                b.append(part.get("text").asText());
+            }
+            return b.toString();
+        }
+        throw ApiException.badRequest(where, where + " must be a string or an array of text parts");
+    }
+
+    /** A string, an array with one string, or an array of token ids. */
+    private static int[] completionPrompt(JsonNode root, Rudder rudder) {
+        JsonNode p = root.get("prompt");
+        if (p != null && p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
+            p = p.get(0);
+        }
+        if (p != null && p.isTextual()) {
+            try {
+                return toArray(rudder.encode(p.asText()).tokenIds());
+            } catch (RuntimeException e) {
+                throw ApiException.badRequest("prompt", "cannot tokenize the prompt: " + e.getMessage());
+            }
+        }
+        if (p != null && p.isArray() && !p.isEmpty() && p.get(0).isInt()) {
+            int vocab = rudder.config().vocabSize();
+            int[] ids = new int[p.size()];
+            for (int i = 0; i < ids.length; i++) {
+                if (!p.get(i).isInt() || p.get(i).asInt() < 0 || p.get(i).asInt() >= vocab) {
+                    throw ApiException.badRequest("prompt", "prompt[" + i + "] must be a token id in 0.." + (vocab - 1));
+                }
+                ids[i] = p.get(i).asInt();
+            }
+            return ids;
+        }
+        throw ApiException.badRequest("prompt", "prompt must be a string, an array of one string, or an array of token ids");
+    }
+
+    private static List<String> stops(JsonNode root) {
+        JsonNode s = root.get("stop");
+        if (s == null || s.isNull()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        if (s.isTextual()) {
+            out.add(s.asText());
+        } else if (s.isArray() && s.size() <= 4) {
+            s.forEach(e -> out.add(e.isTextual() ? e.asText() : ""));
+        } else {
+            throw ApiException.badRequest("stop", "stop must be a string or an array of at most 4 strings");
+        }
+        if (out.stream().anyMatch(String::isEmpty)) {
+            throw ApiException.badRequest("stop", "stop strings must be non-empty strings");
+        }
+        return out;
+    }
+
+    private static SteeringProfiles.Profile profile(JsonNode root, SteeringProfiles profiles, ServerOptions options) {
+        JsonNode r = root.get("rudder");
+        if (r != null && !r.isNull() && !r.isObject()) {
+            throw ApiException.badRequest("rudder", "rudder must be an object {\"profile\": NAME}");
+        }
+        JsonNode p = r == null ? null : r.get("profile");
+        if (p != null && !p.isNull() && !p.isTextual()) {
+            throw ApiException.badRequest("rudder.profile", "rudder.profile must be a string");
+        }
+        String name = p == null || p.isNull() ? null : p.asText();
+        if (name == null) {
+            return profiles.get(options.defaultProfile() == null ? SteeringProfiles.NONE : options.defaultProfile());
+        }
+        if (name.equals(SteeringProfiles.NONE)) {
+            if (options.defaultProfile() != null && !options.allowUnsteered()) {
+                throw new ApiException(403, "permission_error", "rudder.profile", "this server steers every request (default profile '"
+                        + options.defaultProfile() + "'); unsteered requests are not allowed");
+            }
+            return profiles.get(name);
+        }
+        if (!profiles.contains(name)) {
+            throw ApiException.badRequest("rudder.profile", "unknown profile '" + name + "'; this server has "
+                    + (profiles.names().isEmpty() ? "none" : String.join(", ", profiles.names())));
+        }
+        return profiles.get(name);
+    }
+
+    private static boolean bool(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        if (v == null || v.isNull()) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw ApiException.badRequest(field, field + " must be true or false");
+        }
+        return v.asBoolean();
+    }
+
+    private static Integer optInt(JsonNode root, String field) {
+        if (!root.hasNonNull(field)) {
+            return null;
+        }
+        long v = integral(root, field);
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v));
+    }
+
+    private static long integral(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw ApiException.badRequest(field, field + " must be an integer");
+        }
+        return v.asLong();
+    }
+
+    private static double range(JsonNode root, String field, double dflt, double min, double max) {
+        JsonNode v = root.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isNumber() || !(v.asDouble() >= min && v.asDouble() <= max)) {
+            throw ApiException.badRequest(field, field + " must be a number in [" + (min == Double.MIN_VALUE ? "0 exclusive" : min)
+                    + ", " + max + "], got " + v);
+        }
+        return v.asDouble();
+    }
+
+    private static int[] toArray(List<Integer> ids) {
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

@@ -1,0 +1,310 @@
+package dev.rudder.server;
+
+import dev.rudder.Rudder;
+import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.model.PromptInput;
+import dev.rudder.runtime.model.Session;
+import dev.rudder.runtime.sample.Sampler;
+import dev.rudder.runtime.steer.SteeringReport;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Runs every request on one thread, in steps: admit waiting jobs up to {@code maxConcurrent}
+ * sequences, prefill one chunk of one new prompt, then decode one token for every running
+ * sequence together through the {@link BatchDecoder}. A long prompt is thus prefilled a chunk
+ * at a time between decode steps, so streams already running keep flowing. Each sequence
+ * follows exactly the loop of {@code Generator.generate} (sample, stop token, budget, context),
+ * so its tokens are those of the same request run alone.
+ *
+ * <p>A gated profile's prompt is prefilled in one call: the gate decides at the last prompt
+ * token and steers the earlier layers of the same pass.
+ */
+final class Scheduler implements AutoCloseable {
+    private final Rudder rudder;
+    private final BatchDecoder decoder;
+    private final Metrics metrics;
+    private final int maxConcurrent;
+    private final int maxQueued;
+    private final int prefillChunk;
+    private final Set<Integer> eos;
+
+    private final LinkedBlockingQueue<Sequence> waiting = new LinkedBlockingQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger();   // waiting + active
+    private final List<Sequence> active = new ArrayList<>();      // scheduler thread only
+    private volatile int activeCount;
+    private volatile boolean accepting = true;
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    Scheduler(Rudder rudder, BatchDecoder decoder, Metrics metrics, int maxConcurrent, int maxQueued, int prefillChunk) {
+        if (maxConcurrent < 1 || maxQueued < 0 || prefillChunk < 1) {
+            throw new BadInputException("--max-concurrent and --prefill-chunk must be >= 1 and --queue >= 0");
+        }
+        this.rudder = rudder;
+        this.decoder = decoder;
+        this.metrics = metrics;
+        this.maxConcurrent = maxConcurrent;
+        this.maxQueued = maxQueued;
+        this.prefillChunk = prefillChunk;
+        this.eos = rudder.stopTokens();
+        metrics.gauges(waiting::size, () -> activeCount);
+        thread = Thread.ofPlatform().name("rudder-scheduler").daemon().start(this::loop);
+    }
+
+    /**
+     * Queues a job. Its events go to {@code events} on the scheduler thread.
+     *
+     * @throws ApiException 429 when {@code maxConcurrent + maxQueued} jobs are in flight, 503 when shutting down
+     */
+    Sequence submit(Job job, Consumer<JobEvent> events) {
+        if (!accepting) {
+            throw new ApiException(503, "server_shutting_down", null, "the server is shutting down");
+        }
+        if (inFlight.incrementAndGet() > maxConcurrent + maxQueued) {
+            inFlight.decrementAndGet();
+            throw new ApiException(429, "queue_full", null, "the server is busy: " + maxConcurrent
+                    + " requests are running and " + maxQueued + " are waiting; retry later");
+        }
+        Sequence s = new Sequence(job, events);
+        waiting.add(s);
+        return s;
+    }
+
+    /** Drops a job whose client went away; a waiting one frees its queue place at once, a running one at the next step. */
+    void cancel(Sequence s) {
+        s.cancel();
+        if (waiting.remove(s)) {
+            inFlight.decrementAndGet();
+            metrics.cancelled();
+        }
+    }
+
+    int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Stops taking jobs, lets those in flight finish for up to {@code grace}, then fails the rest. */
+    void shutdown(Duration grace) {
+        accepting = false;
+        long end = System.nanoTime() + grace.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        running = false;
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+
+    // ---------------------------------------------------------------- the scheduler thread
+
+    private void loop() {
+        while (running) {
+            try {
+                admit();
+                if (active.isEmpty()) {
+                    Sequence s = waiting.poll(50, TimeUnit.MILLISECONDS);
+                    if (s != null) {
+                        start(s);
+                    }
+                    continue;
+                }
+                dropCancelledAndExpired();
+                prefillStep();
+                decodeStep();
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException | Error e) {
+                // a bug must not leave clients hanging: fail what is running and keep serving
+                for (Sequence s : List.copyOf(active)) {
+                    fail(s, new ApiException(500, "server_error", null, "internal error: " + e));
+                }
+            }
+        }
+        ApiException down = new ApiException(503, "server_shutting_down", null, "the server shut down before this request finished");
+        for (Sequence s : List.copyOf(active)) {
+            fail(s, down);
+        }
+        for (Sequence s; (s = waiting.poll()) != null; ) {
+            s.state = Sequence.State.DONE;
+            inFlight.decrementAndGet();
+            s.events.accept(new JobEvent.Failed(down));
+        }
+    }
+
+    private void admit() {
+        while (active.size() < maxConcurrent) {
+            Sequence s = waiting.poll();
+            if (s == null) {
+                return;
+            }
+            start(s);
+        }
+    }
+
+    private void start(Sequence s) {
+        if (s.cancelled()) {
+            retire(s);
+            metrics.cancelled();
+            return;
+        }
+        Job job = s.job;
+        active.add(s);
+        activeCount = active.size();
+        try {
+            s.session = rudder.newSession(job.contextLength(), job.profile().plan());
+        } catch (BadInputException e) {
+            fail(s, ApiException.badRequest(null, e.getMessage()));
+            return;
+        }
+        s.sampler = new Sampler(job.sampling(), rudder.config().vocabSize());
+        for (int id : job.prompt()) {
+            s.sampler.observe(id);   // the repetition penalty counts the prompt, as in Generator
+        }
+        s.decoder = rudder.tokenizer().map(t -> t.streamingDecoder(true)).orElse(null);
+        s.stops = new StopStrings(job.stop());
+        s.state = Sequence.State.PREFILL;
+        metrics.promptTokens(job.prompt().length);
+    }
+
+    private void dropCancelledAndExpired() {
+        long now = System.nanoTime();
+        for (Sequence s : List.copyOf(active)) {
+            if (s.cancelled()) {
+                retire(s);
+                metrics.cancelled();
+            } else if (now - s.job.deadlineNanos() > 0) {
+                fail(s, new ApiException(504, "timeout", null, "the request ran past the server's time limit after "
+                        + s.generated + " generated tokens"));
+            }
+        }
+    }
+
+    /** One prompt chunk for the oldest sequence still prefilling (its whole prompt when gated). */
+    private void prefillStep() {
+        for (Sequence s : active) {
+            if (s.state != Sequence.State.PREFILL) {
+                continue;
+            }
+            int[] prompt = s.job.prompt();
+            int n = s.job.profile().gated() ? prompt.length : Math.min(prefillChunk, prompt.length - s.prefilled);
+            try {
+                float[] logits = s.session.prefill(PromptInput.tokens(Arrays.copyOfRange(prompt, s.prefilled, s.prefilled + n)));
+                s.prefilled += n;
+                if (s.prefilled == prompt.length) {
+                    if (s.job.profile().gated()) {
+                        SteeringReport r = s.session.report();
+                        s.gateOpen = r.gateOpen();
+                        s.gateScore = (double) r.gateScore();
+                        metrics.gate(s.job.profile().name(), r.gateOpen());
+                    }
+                    advance(s, logits);
+                }
+            } catch (BadInputException e) {
+                fail(s, ApiException.badRequest(null, e.getMessage()));
+            }
+            return;
+        }
+    }
+
+    private void decodeStep() {
+        List<Sequence> batch = new ArrayList<>();
+        for (Sequence s : active) {
+            if (s.state == Sequence.State.DECODE) {
+                batch.add(s);
+            }
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<Session> sessions = new ArrayList<>(batch.size());
+        int[] tokens = new int[batch.size()];
+        for (int i = 0; i < tokens.length; i++) {
+            sessions.add(batch.get(i).session);
+            tokens[i] = batch.get(i).nextToken;
+        }
+        long t0 = System.nanoTime();
+        float[][] logits = decoder.decode(sessions, tokens);
+        metrics.decodeStep(tokens.length, (System.nanoTime() - t0) / 1e9);
+        for (int i = 0; i < tokens.length; i++) {
+            advance(batch.get(i), logits[i]);
+        }
+    }
+
+    /** The body of Generator's loop: sample, report the text, then stop token, budget, context. */
+    private void advance(Sequence s, float[] logits) {
+        Job job = s.job;
+        int next = s.sampler.sample(logits);
+        s.generated++;
+        s.sampler.observe(next);
+        metrics.generatedToken();
+        if (s.generated == 1) {
+            metrics.firstToken((System.nanoTime() - s.submittedNanos) / 1e9);
+        }
+        boolean stopToken = !job.ignoreEos() && eos.contains(next);
+        if (!stopToken && s.decoder != null) {
+            String text = s.stops.accept(s.decoder.accept(next));
+            if (!text.isEmpty()) {
+                s.events.accept(new JobEvent.Text(text));
+            }
+            if (s.stops.hit()) {
+                finish(s, JobEvent.FinishReason.STOP);
+                return;
+            }
+        }
+        if (stopToken) {
+            finish(s, JobEvent.FinishReason.STOP);
+        } else if (s.generated >= job.maxTokens() || s.session.position() >= s.session.contextLength()) {
+            finish(s, JobEvent.FinishReason.LENGTH);
+        } else {
+            s.nextToken = next;
+            s.state = Sequence.State.DECODE;
+        }
+    }
+
+    private void finish(Sequence s, JobEvent.FinishReason reason) {
+        if (!s.stops.hit()) {
+            String rest = s.decoder == null ? "" : s.stops.accept(s.decoder.flush());
+            rest += s.stops.flush();
+            if (!rest.isEmpty()) {
+                s.events.accept(new JobEvent.Text(rest));
+            }
+        }
+        retire(s);
+        s.events.accept(new JobEvent.Done(reason, s.job.prompt().length, s.generated, s.gateOpen, s.gateScore));
+    }
+
+    private void fail(Sequence s, ApiException e) {
+        retire(s);
+        s.events.accept(new JobEvent.Failed(e));
+    }
+
+    private void retire(Sequence s) {
+        s.state = Sequence.State.DONE;
+        s.session = null;   // the KV cache goes with it
+        active.remove(s);
+        activeCount = active.size();
+        inFlight.decrementAndGet();
+    }
+}
