@@ -121,4 +121,42 @@ class QuantizeCommandTest {
             }
         }
     }
+
+    @Test
+    void quantizingAtLoadGivesTheLogitsOfTheQuantizedFile() {
+        int[] ids = {1, 676, 3246, 637, 2386, 1274, 1709};
+        try (Model a = Model.load(SOURCE, 1, null, "Q8_0", dev.rudder.runtime.backend.cpu.CpuBackend::new);
+             Model b = Model.load(llamaCpp("Q8_0"), 1, null)) {
+            assertEquals("Q8_0", a.weights().layer(1).wDown().dtype());
+            float[] la = a.newSession(16).prefill(PromptInput.tokens(ids));
+            float[] lb = b.newSession(16).prefill(PromptInput.tokens(ids));
+            // same blocks; only the q/k row order (and so the order of the attention sums) differs
+            assertArrayEquals(lb, la, 1e-4f);
+        }
+    }
+
+    @Test
+    void theCommandLineRunsGgufFiles() {
+        String gguf = llamaCpp("Q4_K_M").toString();
+        InspectCommandTest.Result r = InspectCommandTest.run("inspect", "-m", gguf);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Q4_K") && r.out().contains("4.500 bpw") && r.out().contains("6.563 bpw"), r.out());
+        r = InspectCommandTest.run("generate", "-m", gguf, "-p", "Hello world", "-n", "4", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        r = InspectCommandTest.run("generate", "-m", SOURCE.toString(), "--quantize", "q4_0", "--prompt-ids", "1,2,3",
+                "-n", "4", "--threads", "1", "--print-ids");
+        assertEquals(0, r.code(), r.err());
+        Path bad = tmp.resolve("bad.gguf");
+        assertEquals(0, InspectCommandTest.run("quantize", "-m", SOURCE.toString(), "--type", "q8_0", "-o",
+                bad.toString()).code());
+        try {
+            byte[] b = java.nio.file.Files.readAllBytes(bad);
+            java.nio.file.Files.write(bad, java.util.Arrays.copyOf(b, b.length / 2));
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        r = InspectCommandTest.run("generate", "-m", bad.toString(), "-p", "hi");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().startsWith("rudder: error: GGUF file " + bad) && r.err().contains("truncated"), r.err());
+    }
 }
