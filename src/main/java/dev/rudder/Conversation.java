@@ -34,6 +34,11 @@ public final class Conversation {
         this.contextLength = contextLength > 0 ? contextLength : max > 0 ? Math.min(max, 8192) : 8192;
     }
 
+    /** The context length every turn must fit in. */
+    public int contextLength() {
+        return contextLength;
+    }
+
     public List<ChatMessage> history() {
         return List.copyOf(history);
     }
@@ -52,7 +57,7 @@ public final class Conversation {
     public Generation reply(String userText, int maxTokens, Consumer<String> onText) {
         history.add(ChatMessage.user(userText));
         int[] ids = rudder.encodeChat(history).tokenIds().stream().mapToInt(Integer::intValue).toArray();
-        if (ids.length + maxTokens > contextLength) {
+        if ((long) ids.length + maxTokens > contextLength) {
             history.remove(history.size() - 1);
             throw new BadInputException("the conversation (" + ids.length + " tokens) plus " + maxTokens
                     + " new tokens does not fit the context length of " + contextLength + "; start over with /reset");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.generate.Generator;
 import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.cuda.DeviceChoice;
 import dev.rudder.runtime.model.Model;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.Session;
@@ -61,21 +62,32 @@ public final class Rudder implements AutoCloseable {
     /** Loads with the given threads and alignment vectors (deltas), which are checked against the model first. */
     public static Rudder load(Path dir, LoadOptions options) {
         DeltaSet deltas = options.deltas().isEmpty() ? null : DeltaSet.open(options.deltas());
-        return load(dir, options.threads(), deltas, options.quantize());
+        return load(dir, options.threads(), deltas, options.device(), options.quantize());
     }
 
     /** Loads with {@code threads} workers, merging {@code deltas} (may be null); the model owns them from here on. */
     public static Rudder load(Path dir, int threads, DeltaSet deltas) {
-        return load(dir, threads, deltas, null);
+        return load(dir, threads, deltas, DeviceChoice.CPU);
     }
 
-    private static Rudder load(Path dir, int threads, DeltaSet deltas, String quantize) {
+    /**
+     * Like {@link #load(Path, int, DeltaSet)} on {@code device}: {@code cuda}/{@code cuda:N}
+     * without a usable NVIDIA driver and GPU is a {@link dev.rudder.runtime.cuda.CudaException}
+     * saying why; {@code auto} then runs on the CPU and says why in one line on stderr.
+     */
+    public static Rudder load(Path dir, int threads, DeltaSet deltas, DeviceChoice device) {
+        return load(dir, threads, deltas, device, null);
+    }
+
+    /** As above, quantizing float matrices to {@code quantize} ("Q8_0", "Q4_0") at load when not null. */
+    public static Rudder load(Path dir, int threads, DeltaSet deltas, DeviceChoice device, String quantize) {
         Model model;
         try {
+            DeviceChoice resolved = device.resolve(System.err::println);
             if (deltas != null) {
                 deltas.checkCompatible(dir);   // every delta fits this model, before anything is loaded
             }
-            model = Model.load(dir, threads, deltas, quantize, dev.rudder.runtime.backend.cpu.CpuBackend::new);
+            model = Model.load(dir, threads, deltas, quantize, resolved.backend());
         } catch (RuntimeException e) {
             closeDeltas(deltas);
             throw e;
@@ -101,10 +113,18 @@ public final class Rudder implements AutoCloseable {
         if (Files.isDirectory(dir) && Files.exists(gen)) {
             try {
                 JsonNode eos = new ObjectMapper().readTree(gen.toFile()).get("eos_token_id");
+                List<JsonNode> ids = new ArrayList<>();
                 if (eos != null && eos.isArray()) {
-                    eos.forEach(e -> stops.add(e.asInt()));
-                } else if (eos != null && eos.canConvertToInt()) {
-                    stops.add(eos.asInt());
+                    eos.forEach(ids::add);
+                } else if (eos != null && !eos.isNull()) {
+                    ids.add(eos);
+                }
+                for (JsonNode e : ids) {
+                    if (!e.canConvertToInt() || e.asInt() < 0 || e.asInt() >= cfg.vocabSize()) {
+                        throw new BadInputException(gen + ": eos_token_id " + e + " is not a token id of this model (vocab_size "
+                                + cfg.vocabSize() + ")");
+                    }
+                    stops.add(e.asInt());
                 }
             } catch (IOException e) {
                 throw new BadInputException(gen + " is not valid JSON: " + e.getMessage(), e);
@@ -180,9 +200,10 @@ public final class Rudder implements AutoCloseable {
      * produced (complete UTF-8 characters only). Special tokens are not printed.
      */
     public Generation generate(GenerationRequest request, Consumer<String> onText) {
+        int max = model.config().maxPositionEmbeddings() > 0 ? model.config().maxPositionEmbeddings() : Integer.MAX_VALUE;
+        // in long: a token budget near Integer.MAX_VALUE must not wrap the sum negative
         int ctx = request.contextLength() > 0 ? request.contextLength()
-                : Math.min(model.config().maxPositionEmbeddings() > 0 ? model.config().maxPositionEmbeddings() : Integer.MAX_VALUE,
-                request.prompt().length() + request.maxTokens());
+                : (int) Math.min(max, (long) request.prompt().length() + request.maxTokens());
         if (request.prompt().length() >= ctx && request.maxTokens() > 0) {
             throw new BadInputException("prompt of " + request.prompt().length() + " tokens does not fit the context length of "
                     + ctx + " with room to generate");

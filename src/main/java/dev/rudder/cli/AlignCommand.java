@@ -1,6 +1,7 @@
 package dev.rudder.cli;
 
 import dev.rudder.Rudder;
+import dev.rudder.steering.vectors.ModelIdentity;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.steering.inferaligner.GateCalibrator;
 import dev.rudder.steering.vectors.LayerRange;
@@ -61,8 +62,7 @@ final class AlignCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            try (Rudder rudder = Rudder.load(modelOptions.model, dev.rudder.LoadOptions.defaults().withThreads(modelOptions.threadCount())
-                .withQuantize(modelOptions.quantizeType()))) {
+            try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.loadOptions())) {
                 SteeringVectors srv = SteeringVectorFiles.read(vectors);
                 List<int[]> bad = PromptSets.encode(rudder, harmful, !noChat, limit);
                 List<int[]> good = new ArrayList<>();
@@ -77,7 +77,7 @@ final class AlignCommand implements Runnable {
                             r.accuracy(), r.truePositiveRate(), r.trueNegativeRate(), r.bias(),
                             r.layer() == c.gate().layer() ? "  <- chosen" : "");
                 }
-                c.gate().write(output);
+                c.gate().write(output, ModelIdentity.of(rudder.model()).toMetadata());   // the model it was calibrated on
                 System.err.printf(Locale.ROOT, "gate: layer %d, bias %.4f, balanced accuracy %.3f on %d harmful + %d harmless prompts -> %s%n",
                         c.gate().layer(), c.gate().bias(), c.gate().accuracy(), bad.size(), good.size(), output);
             } catch (java.nio.file.NoSuchFileException e) {

@@ -4,14 +4,14 @@ import dev.rudder.ChatMessage;
 import dev.rudder.Conversation;
 import dev.rudder.Generation;
 import dev.rudder.Rudder;
+import dev.rudder.steering.prompts.Utf8;
 import dev.rudder.steering.apply.SteeringSpec;
 import dev.rudder.errors.RudderException;
+import dev.rudder.errors.UsageException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -35,8 +35,8 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "512", description = "most tokens per answer (default ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--context", defaultValue = "0", description = "context length (default: the model's, at most 8192)")
-    int context;
+    @Option(names = "--context", description = "context length, 1 to the model's max_position_embeddings (default: the model's, at most 8192)")
+    Integer context;
 
     @Mixin
     SamplingOptions sampling;
@@ -47,12 +47,18 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        Utf8.LineReader in = new Utf8.LineReader(System.in, "standard input");
         SteeringSpec steer = steering.spec();
+        Bounds.maxTokens(maxTokens);
         try (Rudder rudder = Rudder.load(modelOptions.model, steering.loadOptions(modelOptions))) {
-            var plan = SteeringOptions.plan(steer, rudder);
+            var plan = steering.plan(steer, rudder);
             rudder.renderChat(List.of(ChatMessage.user("check")));   // fail early without a chat template
-            Conversation chat = rudder.conversation(plan, sampling.toOptions(), context);
+            Integer ctx = Bounds.context(context, rudder.config());
+            Conversation chat = rudder.conversation(plan, sampling.toOptions(), ctx == null ? 0 : ctx);
+            if (maxTokens >= chat.contextLength()) {
+                throw new UsageException("-n " + maxTokens + " leaves no room for a message in the context of "
+                        + chat.contextLength() + " tokens; lower -n or raise --context");
+            }
             if (system != null) {
                 chat.add(ChatMessage.system(system));
             }

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rudder.ChatMessage;
 import dev.rudder.Generation;
 import dev.rudder.GenerationRequest;
+import dev.rudder.LoadOptions;
 import dev.rudder.Rudder;
+import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.steering.apply.SteeringSpec;
 import dev.rudder.runtime.sample.SamplerOptions;
 import dev.rudder.runtime.steer.SteeringPlan;
@@ -64,21 +67,33 @@ final class EvalCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+            Bounds.maxTokens(maxTokens);
+            LoadOptions load = steering.loadOptions(modelOptions);   // option errors before any file is read
             List<PromptFile.Prompt> set = PromptFile.read(prompts, limit);
             SteeringSpec steer = steering.spec();
-            try (Rudder rudder = Rudder.load(modelOptions.model, steering.loadOptions(modelOptions))) {
-                SteeringPlan plan = SteeringOptions.plan(steer, rudder);
+            try (Rudder rudder = Rudder.load(modelOptions.model, load)) {
+                SteeringPlan plan = steering.plan(steer, rudder);
                 ObjectMapper mapper = new ObjectMapper();
                 ArrayNode results = mapper.createArrayNode();
                 int refused = 0;
                 int gateOpen = 0;
                 int withAnswer = 0;
                 int correct = 0;
+                int skipped = 0;
+                int maxContext = rudder.config().maxPositionEmbeddings();
                 Progress bar = new Progress(System.err, "evaluating", set.size());
                 for (int i = 0; i < set.size(); i++) {
                     PromptFile.Prompt p = set.get(i);
-                    GenerationRequest req = new GenerationRequest(rudder.encodeChat(List.of(ChatMessage.user(p.instruction()))),
-                            SamplerOptions.GREEDY, maxTokens, plan, 0, true);
+                    PromptInput input = rudder.encodeChat(List.of(ChatMessage.user(p.instruction())));
+                    if (maxContext > 0 && input.length() >= maxContext) {
+                        // one prompt too long for the model is reported and skipped; the run goes on
+                        skipped++;
+                        System.err.println("rudder: skipped " + prompts + " line " + p.line() + ": prompt of " + input.length()
+                                + " tokens does not fit the model's context of " + maxContext + " tokens");
+                        bar.update(i + 1);
+                        continue;
+                    }
+                    GenerationRequest req = new GenerationRequest(input, SamplerOptions.GREEDY, maxTokens, plan, 0, true);
                     Generation g = rudder.generate(req, null);
                     boolean isRefusal = RefusalJudge.isRefusal(g.text());
                     boolean open = plan.gate() == null ? steering.active() : g.steering().gateOpen();
@@ -100,11 +115,15 @@ final class EvalCommand implements Runnable {
                     }
                     bar.update(i + 1);
                 }
-                int n = set.size();
+                int n = set.size() - skipped;
+                if (n == 0) {
+                    throw new BadInputException("no prompt of " + prompts + " fits the model's context of " + maxContext + " tokens");
+                }
                 ObjectNode summary = mapper.createObjectNode();
                 summary.put("model", rudder.model().directory().toString());
                 summary.put("prompts", prompts.toString());
                 summary.put("n", n);
+                summary.put("skipped", skipped);
                 summary.put("refusal_rate", (double) refused / n);
                 summary.put("gate_open_rate", (double) gateOpen / n);
                 if (withAnswer > 0) {
@@ -120,8 +139,9 @@ final class EvalCommand implements Runnable {
                                 r.get("gate_open").asBoolean() ? "steer" : "-", r.get("instruction").asText(),
                                 resp.length() > 100 ? resp.substring(0, 100) + "..." : resp);
                     }
-                    out.printf(Locale.ROOT, "n=%d  refusal_rate=%.3f  gate_open_rate=%.3f%s%n", n, (double) refused / n,
-                            (double) gateOpen / n, withAnswer > 0 ? String.format(Locale.ROOT, "  answer_accuracy=%.3f", (double) correct / withAnswer) : "");
+                    out.printf(Locale.ROOT, "n=%d  refusal_rate=%.3f  gate_open_rate=%.3f%s%s%n", n, (double) refused / n,
+                            (double) gateOpen / n, withAnswer > 0 ? String.format(Locale.ROOT, "  answer_accuracy=%.3f", (double) correct / withAnswer) : "",
+                            skipped > 0 ? "  skipped=" + skipped + " (longer than the context)" : "");
                 }
             }
             return 0;

@@ -47,8 +47,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "256", description = "most tokens to generate (default ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--context", defaultValue = "0", description = "context length (default: prompt + max tokens, capped by the model)")
-    int context;
+    @Option(names = "--context", description = "context length, 1 to the model's max_position_embeddings (default: prompt + max tokens, capped by the model)")
+    Integer context;
 
     @Option(names = "--ignore-eos", description = "keep generating after end-of-sequence tokens")
     boolean ignoreEos;
@@ -72,7 +72,9 @@ final class GenerateCommand implements Callable<Integer> {
             throw new BadInputException("--system needs --chat");
         }
         SteeringSpec steer = steering.spec();
+        Bounds.maxTokens(maxTokens);
         try (Rudder rudder = Rudder.load(modelOptions.model, steering.loadOptions(modelOptions))) {
+            Integer ctx = Bounds.context(context, rudder.config());
             PromptInput prompt;
             if (source.ids != null) {
                 if (chat) {
@@ -93,7 +95,12 @@ final class GenerateCommand implements Callable<Integer> {
                 prompt = SoftPrompt.read(softPrompt, rudder.config().hiddenSize()).then(prompt);
             }
             GenerationRequest req = new GenerationRequest(prompt, sampling.toOptions(), maxTokens,
-                    SteeringOptions.plan(steer, rudder), context, !ignoreEos);
+                    steering.plan(steer, rudder), ctx == null ? 0 : ctx, !ignoreEos);
+            int room = (ctx != null ? ctx : Math.max(1, rudder.config().maxPositionEmbeddings())) - prompt.length();
+            if (rudder.config().maxPositionEmbeddings() > 0 && maxTokens > room && room > 0) {
+                System.err.println("rudder: note: -n " + maxTokens + " is more than the context leaves (" + room
+                        + " tokens after the prompt); generation stops when the context is full");
+            }
             Generation g = rudder.generate(req, piece -> {
                 out.print(piece);
                 out.flush();

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 TemplateCommand.class,
                 TokenizeCommand.class,
                 RandomModelCommand.class,
+                BenchCommand.class,
                 VectorsCommand.class,
                 AlignCommand.class,
                 DeltaCommand.class,

@@ -1,6 +1,7 @@
 package dev.rudder.cli;
 
 import dev.rudder.Rudder;
+import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.server.RudderServer;
 import dev.rudder.server.ServerOptions;
@@ -49,9 +50,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--queue", defaultValue = "32", description = "requests waiting for a slot at most; more get 429 (default ${DEFAULT-VALUE})")
     int queue;
 
-    @Option(names = "--context", defaultValue = "0",
-            description = "tokens per request, prompt and answer (default: the model's maximum, at most 4096)")
-    int context;
+    @Option(names = "--context",
+            description = "tokens per request, prompt and answer, 1 to the model's max_position_embeddings (default: the model's maximum, at most 4096)")
+    Integer context;
 
     @Option(names = "--api-key", paramLabel = "KEY", description = "require Authorization: Bearer KEY on /v1/* (default: env RUDDER_API_KEY, else none)")
     String apiKey;
@@ -81,8 +82,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new BadInputException("--allow-unsteered only matters with --default-profile");
         }
         String key = apiKey != null ? apiKey : System.getenv("RUDDER_API_KEY");
-        Rudder rudder = Rudder.load(modelOptions.model, new dev.rudder.LoadOptions(modelOptions.threadCount(),
-                deltas.stream().map(dev.rudder.steering.delta.DeltaSet.Spec::parse).toList(), modelOptions.quantizeType()));
+        Rudder rudder = Rudder.load(modelOptions.model, modelOptions.loadOptions()
+                .withDeltas(deltas.stream().map(DeltaSet.Spec::parse).toList()));
         try {
             if (defaultProfile != null && profilesFile == null) {
                 throw new BadInputException("--default-profile needs --profiles FILE");
@@ -90,7 +91,8 @@ final class ServeCommand implements Callable<Integer> {
             SteeringProfiles profiles = profilesFile == null ? SteeringProfiles.empty()
                     : SteeringProfiles.read(profilesFile, rudder.config());
             int maxPos = rudder.config().maxPositionEmbeddings();
-            int ctx = context > 0 ? context : maxPos > 0 ? Math.min(maxPos, 4096) : 4096;
+            Integer requested = Bounds.context(context, rudder.config());
+            int ctx = requested != null ? requested : maxPos > 0 ? Math.min(maxPos, 4096) : 4096;
             String modelId = rudder.model().directory().getFileName().toString();
             ServerOptions options = new ServerOptions(host, port, modelId, defaultProfile, allowUnsteered, maxConcurrent,
                     queue, ctx, key == null || key.isEmpty() ? null : key, Duration.ofSeconds(timeoutSeconds), maxBody,
@@ -103,9 +105,12 @@ final class ServeCommand implements Callable<Integer> {
                 rudder.close();
                 stopped.countDown();
             }));
-            System.err.printf("rudder serve: %s on http://%s:%d/ (profiles: %s; default: %s; context %d; %d concurrent, queue %d%s)%n",
+            var cfg = rudder.config();
+            long kvBytes = 2L * 4 * cfg.numLayers() * cfg.numKvHeads() * cfg.headDim() * ctx * maxConcurrent;   // K and V, float32
+            System.err.printf("rudder serve: %s on http://%s:%d/ (profiles: %s; default: %s; context %d; %d concurrent, queue %d; "
+                            + "KV caches up to %d MiB%s)%n",
                     modelId, host, server.port(), profiles.names().isEmpty() ? "none" : String.join(", ", profiles.names()),
-                    defaultProfile == null ? "unsteered" : defaultProfile, ctx, maxConcurrent, queue,
+                    defaultProfile == null ? "unsteered" : defaultProfile, ctx, maxConcurrent, queue, kvBytes >> 20,
                     options.apiKey() != null ? ", API key required" : "");
             stopped.await();
             return 0;

@@ -24,6 +24,12 @@ final class SoftPrompt {
                         + java.util.Arrays.toString(t.shape()) + ", expected [rows, " + hidden + "]");
             }
             float[] all = TensorStore.toFloats(t);
+            for (int i = 0; i < all.length; i++) {
+                if (!Float.isFinite(all[i])) {
+                    throw new BadInputException("soft prompt " + file + " tensor " + t.name() + " holds a non-finite value ("
+                            + all[i] + ") in row " + i / hidden + ", column " + i % hidden);
+                }
+            }
             int rows = (int) t.shape()[0];
             float[][] out = new float[rows][];
             for (int r = 0; r < rows; r++) {

@@ -8,7 +8,9 @@ import dev.rudder.runtime.steer.SteeringReport;
 import dev.rudder.steering.apply.SteeringSpec;
 import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.steering.inferaligner.GuidanceGate;
+import dev.rudder.runtime.io.SafeTensorsFile;
 import dev.rudder.steering.vectors.LayerRange;
+import dev.rudder.steering.vectors.ModelIdentity;
 import dev.rudder.steering.vectors.SteeringVectorFiles;
 import dev.rudder.steering.vectors.SteeringVectors;
 import picocli.CommandLine.Option;
@@ -53,9 +55,9 @@ final class SteeringOptions {
         return deltas.stream().map(DeltaSet.Spec::parse).toList();
     }
 
-    /** Load options: the model's threads plus these deltas. */
+    /** Load options: the model's threads and device plus these deltas. */
     LoadOptions loadOptions(ModelOptions m) {
-        return new LoadOptions(m.threadCount(), deltaSpecs(), m.quantizeType());
+        return m.loadOptions().withDeltas(deltaSpecs());
     }
 
     boolean active() {
@@ -96,9 +98,27 @@ final class SteeringOptions {
                 point(), positions(), gate == null ? null : GuidanceGate.read(gate));
     }
 
-    /** The plan for a loaded model: {@link SteeringPlan#NONE} without a spec. */
-    static SteeringPlan plan(SteeringSpec spec, Rudder rudder) {
-        return spec == null ? SteeringPlan.NONE : spec.toPlan(rudder.config());
+    /**
+     * The plan for a loaded model ({@link SteeringPlan#NONE} without a spec). Shapes that disagree
+     * are errors; vectors or a gate recorded as made on another model of the same shape get a
+     * warning on stderr.
+     */
+    SteeringPlan plan(SteeringSpec spec, Rudder rudder) {
+        if (spec == null) {
+            return SteeringPlan.NONE;
+        }
+        SteeringPlan plan = spec.toPlan(rudder.config());
+        ModelIdentity here = ModelIdentity.of(rudder.model());
+        ModelIdentity.fromMetadata(spec.vectors().metadata().extra())
+                .flatMap(made -> here.mismatchWarning(made, "vector file " + spec.vectors().source()))
+                .ifPresent(w -> System.err.println("rudder: warning: " + w));
+        if (gate != null) {
+            try (SafeTensorsFile f = SafeTensorsFile.open(gate)) {
+                ModelIdentity.fromMetadata(f.metadata()).flatMap(made -> here.mismatchWarning(made, "gate file " + gate))
+                        .ifPresent(w -> System.err.println("rudder: warning: " + w));
+            }
+        }
+        return plan;
     }
 
     SteeringPlan.Positions positions() {

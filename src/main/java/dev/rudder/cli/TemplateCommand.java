@@ -1,5 +1,7 @@
 package dev.rudder.cli;
 
+import dev.rudder.steering.prompts.Utf8;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,11 +13,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -62,7 +61,7 @@ final class TemplateCommand implements Callable<Integer> {
                     model + ": the model has no chat template (tokenizer_config.json chat_template); pass --template FILE.jinja"));
         }
         PrintWriter out = spec.commandLine().getOut();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        Utf8.LineReader in = new Utf8.LineReader(System.in, "standard input");
         String line;
         int n = 0;
         while ((line = in.readLine()) != null) {

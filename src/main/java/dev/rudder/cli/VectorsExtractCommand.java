@@ -5,6 +5,7 @@ import dev.rudder.steering.extract.VectorExtractor;
 import dev.rudder.steering.vectors.LayerRange;
 import dev.rudder.steering.vectors.SteeringVectorFiles;
 import dev.rudder.steering.vectors.SteeringVectors;
+import dev.rudder.steering.vectors.ModelIdentity;
 import dev.rudder.steering.vectors.VectorMetadata;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -69,12 +70,12 @@ final class VectorsExtractCommand implements Callable<Integer> {
             throw new dev.rudder.runtime.BadInputException("llama.cpp control vectors cannot hold direction.0: pass --layers 1-N "
                     + "for a .gguf output, or write .safetensors");
         }
-        try (Rudder rudder = Rudder.load(modelOptions.model, dev.rudder.LoadOptions.defaults().withThreads(modelOptions.threadCount())
-                .withQuantize(modelOptions.quantizeType()))) {
+        try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.loadOptions())) {
             List<int[]> pos = PromptSets.encode(rudder, positive, chat, limit);
             List<int[]> neg = PromptSets.encode(rudder, negative, chat, limit);
             SteeringVectors v = VectorExtractor.extract(rudder.model(), pos, neg, m, range, batch, System.err);
             VectorMetadata meta = v.metadata().withDefaultScale(scale);
+            meta = meta.withExtra(ModelIdentity.of(rudder.model()).addTo(meta.extra()));   // the model they were made on
             if (normalize) {
                 Map<String, String> extra = new HashMap<>(meta.extra());
                 extra.put("rudder.normalize", "true");

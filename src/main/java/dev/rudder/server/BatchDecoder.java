@@ -1,5 +1,7 @@
 package dev.rudder.server;
 
+import dev.rudder.runtime.model.DecodeBatch;
+import dev.rudder.runtime.model.Model;
 import dev.rudder.runtime.model.Session;
 
 import java.util.List;
@@ -13,7 +15,12 @@ import java.util.List;
 interface BatchDecoder {
     float[][] decode(List<Session> sessions, int[] tokens);
 
-    /** Decodes the sessions one after another (each reads all the weights once). */
+    /** One forward pass for all sessions: one matrix-matrix product per weight, read once per step. Scheduler thread only. */
+    static BatchDecoder batched(Model model) {
+        return new DecodeBatch(model)::decode;
+    }
+
+    /** Decodes the sessions one after another (each reads all the weights once): the reference the batched path must equal. */
     BatchDecoder SEQUENTIAL = (sessions, tokens) -> {
         float[][] out = new float[sessions.size()][];
         for (int i = 0; i < out.length; i++) {

@@ -89,7 +89,8 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
                 throw ApiException.badRequest(f, f + " is not supported; use repetition_penalty");
             }
         }
-        if (root.path("logprobs").asBoolean(false) || (root.hasNonNull("logprobs") && root.get("logprobs").isInt())) {
+        JsonNode logprobs = root.path("logprobs");   // chat: a boolean; completions: a count
+        if (logprobs.isBoolean() ? logprobs.asBoolean() : logprobs.asInt(0) > 0) {
             throw ApiException.badRequest("logprobs", "logprobs are not supported");
         }
         if (root.hasNonNull("tools") && !root.get("tools").isEmpty()) {

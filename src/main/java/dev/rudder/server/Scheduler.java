@@ -25,8 +25,8 @@ import java.util.function.Consumer;
  * follows exactly the loop of {@code Generator.generate} (sample, stop token, budget, context),
  * so its tokens are those of the same request run alone.
  *
- * <p>A gated profile's prompt is prefilled in one call: the gate decides at the last prompt
- * token and steers the earlier layers of the same pass.
+ * <p>Decode steps go through {@link BatchDecoder#batched}: one pass over the weights for all
+ * sequences, each row bit-identical to that sequence decoded alone.
  */
 final class Scheduler implements AutoCloseable {
     private final Rudder rudder;
@@ -177,6 +177,10 @@ final class Scheduler implements AutoCloseable {
         } catch (BadInputException e) {
             fail(s, ApiException.badRequest(null, e.getMessage()));
             return;
+        } catch (OutOfMemoryError e) {
+            fail(s, new ApiException(503, "server_overloaded", null, "not enough memory for a KV cache of "
+                    + job.contextLength() + " positions now; retry later or ask for fewer max_tokens"));
+            return;
         }
         s.sampler = new Sampler(job.sampling(), rudder.config().vocabSize());
         for (int id : job.prompt()) {
@@ -201,18 +205,26 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** One prompt chunk for the oldest sequence still prefilling (its whole prompt when gated). */
+    /**
+     * One prompt chunk for the oldest sequence still prefilling. Chunks are cut at fixed offsets
+     * from the prompt's start, never by load, so a prompt gives the same bits busy or alone.
+     * A gated plan that steers prompt positions holds its chunks until the last one (the gate
+     * decides at the last prompt token), then runs the prompt in one pass: see Session.prefillPart.
+     */
     private void prefillStep() {
         for (Sequence s : active) {
             if (s.state != Sequence.State.PREFILL) {
                 continue;
             }
             int[] prompt = s.job.prompt();
-            int n = s.job.profile().gated() ? prompt.length : Math.min(prefillChunk, prompt.length - s.prefilled);
+            int n = Math.min(prefillChunk, prompt.length - s.prefilled);
+            PromptInput part = PromptInput.tokens(Arrays.copyOfRange(prompt, s.prefilled, s.prefilled + n));
             try {
-                float[] logits = s.session.prefill(PromptInput.tokens(Arrays.copyOfRange(prompt, s.prefilled, s.prefilled + n)));
                 s.prefilled += n;
-                if (s.prefilled == prompt.length) {
+                if (s.prefilled < prompt.length) {
+                    s.session.prefillPart(part);
+                } else {
+                    float[] logits = s.session.prefill(part);
                     if (s.job.profile().gated()) {
                         SteeringReport r = s.session.report();
                         s.gateOpen = r.gateOpen();

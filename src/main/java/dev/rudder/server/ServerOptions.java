@@ -53,4 +53,9 @@ public record ServerOptions(String host, int port, String modelId, String defaul
         return new ServerOptions(host, port, modelId, defaultProfile, allowUnsteered, maxConcurrent, queue, context, apiKey,
                 timeLimit, maxBodyBytes, chunk, shutdownGrace);
     }
+
+    public ServerOptions withMaxBody(long bytes) {
+        return new ServerOptions(host, port, modelId, defaultProfile, allowUnsteered, maxConcurrent, queue, context, apiKey,
+                timeLimit, bytes, prefillChunk, shutdownGrace);
+    }
 }

@@ -127,7 +127,7 @@ class QuantizeCommandTest {
         int[] ids = {1, 676, 3246, 637, 2386, 1274, 1709};
         try (Model a = Model.load(SOURCE, 1, null, "Q8_0", dev.rudder.runtime.backend.cpu.CpuBackend::new);
              Model b = Model.load(llamaCpp("Q8_0"), 1, null)) {
-            assertEquals("Q8_0", a.weights().layer(1).wDown().dtype());
+            assertEquals(dev.rudder.runtime.io.DType.Q8_0, a.weights().layer(1).wDown().dtype());
             float[] la = a.newSession(16).prefill(PromptInput.tokens(ids));
             float[] lb = b.newSession(16).prefill(PromptInput.tokens(ids));
             // same blocks; only the q/k row order (and so the order of the attention sums) differs

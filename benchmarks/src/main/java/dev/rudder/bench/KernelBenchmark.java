@@ -3,6 +3,7 @@ package dev.rudder.bench;
 import dev.rudder.runtime.kernel.Kernels;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.tensor.WeightMatrices;
+import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.tensor.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -54,7 +55,7 @@ public class KernelBenchmark {
     static final long COLD_BYTES = 192L << 20;
 
     static MemorySegment randomWeights(Arena arena, String dtype, int rows, int cols, long seed) {
-        int eb = WeightMatrices.elementBytes(dtype);
+        int eb = DType.valueOf(dtype).byteSize();
         long n = (long) rows * cols;
         // +1 byte and slice: weights in safetensors files need not be aligned
         MemorySegment seg = arena.allocate(n * eb + 1, 64).asSlice(1, n * eb);
@@ -97,7 +98,7 @@ public class KernelBenchmark {
             String[] rc = shape.split("x");
             int rows = Integer.parseInt(rc[0]);
             int cols = Integer.parseInt(rc[1]);
-            long bytes = (long) rows * cols * WeightMatrices.elementBytes(dtype);
+            long bytes = (long) rows * cols * DType.valueOf(dtype).byteSize();
             int n = resident ? 1 : (int) Math.max(2, (COLD_BYTES + bytes - 1) / bytes);
             arena = Arena.ofShared();
             copies = new WeightMatrix[n];
@@ -108,7 +109,7 @@ public class KernelBenchmark {
                     seg = arena.allocate(bytes + 1, 64).asSlice(1, bytes);
                     seg.copyFrom(first);
                 }
-                copies[i] = WeightMatrices.wrap(dtype, seg, rows, cols);
+                copies[i] = WeightMatrices.wrap(DType.valueOf(dtype), seg, rows, cols);
             }
             pool = new WorkerPool(threads);
             x = new float[cols];
@@ -160,7 +161,7 @@ public class KernelBenchmark {
             int rows = Integer.parseInt(rc[0]);
             int cols = Integer.parseInt(rc[1]);
             arena = Arena.ofShared();
-            m = WeightMatrices.wrap(dtype, randomWeights(arena, dtype, rows, cols, 3), rows, cols);
+            m = WeightMatrices.wrap(DType.valueOf(dtype), randomWeights(arena, dtype, rows, cols, 3), rows, cols);
             pool = new WorkerPool(threads);
             x = new float[batch * cols];
             Random rnd = new Random(4);

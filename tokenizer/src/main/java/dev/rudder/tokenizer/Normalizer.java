@@ -37,7 +37,8 @@ interface Normalizer {
             if (literal != null) {
                 return literal.isEmpty() ? s : s.replace(literal, content);
             }
-            return regex.matcher(s).replaceAll(java.util.regex.Matcher.quoteReplacement(content));
+            return DeepRegex.run(() -> regex.matcher(s).replaceAll(java.util.regex.Matcher.quoteReplacement(content)),
+                    s.length(), "normalizer pattern '" + regex.pattern() + "'");
         }
     }
 

@@ -19,6 +19,11 @@ abstract class SplitPattern {
     static final String QWEN2 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     static SplitPattern regex(String regex) {
+        return regex(regex, "pre-tokenizer pattern '" + regex + "'");
+    }
+
+    /** {@code what} names the pattern and its place in tokenizer.json for errors. */
+    static SplitPattern regex(String regex, String what) {
         if (regex.equals(GPT2)) {
             return new Gpt2();
         }
@@ -28,7 +33,7 @@ abstract class SplitPattern {
         if (regex.equals(QWEN2)) {
             return new Llama3(1);
         }
-        return new JavaRegex(regex);
+        return new JavaRegex(regex, what);
     }
 
     static SplitPattern literal(String literal) {
@@ -38,21 +43,33 @@ abstract class SplitPattern {
     /** Java regex in Unicode mode: {@code \s} is White_Space as in Oniguruma. */
     static final class JavaRegex extends SplitPattern {
         final Pattern pattern;
+        final String what;   // the pattern and where it was configured, for errors
 
         JavaRegex(String regex) {
+            this(regex, "pre-tokenizer pattern '" + regex + "'");
+        }
+
+        JavaRegex(String regex, String what) {
             this.pattern = Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE);
+            this.what = what;
         }
 
         @Override
         void find(String s, IntList out) {
-            Matcher m = pattern.matcher(s);
-            while (m.find()) {
-                if (m.end() == m.start()) {
-                    continue;
+            int before = out.size;
+            IntList found = DeepRegex.run(() -> {
+                out.size = before;   // a retry starts from what the caller had
+                Matcher m = pattern.matcher(s);
+                while (m.find()) {
+                    if (m.end() == m.start()) {
+                        continue;
+                    }
+                    out.add(m.start());
+                    out.add(m.end());
                 }
-                out.add(m.start());
-                out.add(m.end());
-            }
+                return out;
+            }, s.length(), what);
+            assert found == out;
         }
     }
 

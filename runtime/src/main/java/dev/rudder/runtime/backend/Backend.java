@@ -1,5 +1,7 @@
 package dev.rudder.runtime.backend;
 
+import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.model.ModelWeights;
 import dev.rudder.runtime.steer.SteeringPlan;
 
 /**
@@ -17,6 +19,9 @@ import dev.rudder.runtime.steer.SteeringPlan;
  * position and steering plan. Steps are called in forward order on one thread per
  * {@link Activations}; different {@link Activations} may be used from different threads at once.
  *
+ * <p>{@link Batch#version()} changes whenever the row table does, so a backend that uploads
+ * it can do so once per forward call rather than once per step.
+ *
  * <p>Bit-identity contract: for a {@link Batch.Kind#DECODE} batch, row {@code i}'s results must
  * not depend on the other rows (each row equals the same sequence stepped alone); a
  * {@link Batch.Kind#PROMPT} batch may use matrix-matrix products whose rounding differs.
@@ -26,7 +31,7 @@ public interface Backend extends AutoCloseable {
     /** Creates a backend for one loaded model (e.g. {@code CpuBackend::new}). */
     @FunctionalInterface
     interface Factory {
-        Backend create(dev.rudder.runtime.io.ModelConfig config, dev.rudder.runtime.model.ModelWeights weights, int threads);
+        Backend create(ModelConfig config, ModelWeights weights, int threads);
     }
 
     /** Which RMSNorm of a block: before attention or before the MLP. */
@@ -49,8 +54,8 @@ public interface Backend extends AutoCloseable {
 
     // ------------------------------------------------------------ the steps, in forward order
 
-    /** {@code x[row] = embedding[token]}. */
-    void embed(Activations a, int row, int token);
+    /** {@code x[firstRow + j] = embedding[tokens[j]]} for j < count (one gather for a whole prompt or decode step). */
+    void embed(Activations a, int firstRow, int[] tokens, int count);
 
     /** {@code x[row] = values} (an embedding row given by the caller, length hidden). */
     void embedValues(Activations a, int row, float[] values);

@@ -22,6 +22,7 @@ public final class Batch {
     private int[] attendFrom;      // [capacity] first cache index the row attends to
     private SteerMode[] steer;     // [capacity]
     private boolean[] last;        // [capacity] last row of its sequence in this batch
+    private long version;
 
     public Batch(int capacity) {
         sequence = new Sequence[capacity];
@@ -44,12 +45,14 @@ public final class Batch {
         }
         this.kind = kind;
         size = 0;
+        version++;
         return this;
     }
 
     /** Appends a row; returns its index. */
     public int add(Sequence seq, int slot, int position, int attendFrom, SteerMode steer, boolean last) {
         int i = size++;
+        version++;
         this.sequence[i] = seq;
         this.slot[i] = slot;
         this.position[i] = position;
@@ -62,6 +65,12 @@ public final class Batch {
     /** Sets the steering of every row (a gated prompt switches between passes). */
     public void steerAll(SteerMode mode) {
         Arrays.fill(steer, 0, size, mode);
+        version++;
+    }
+
+    /** Changes whenever the table does (a backend that uploads it can skip unchanged ones). */
+    public long version() {
+        return version;
     }
 
     public Kind kind() {

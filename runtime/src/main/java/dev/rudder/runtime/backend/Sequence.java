@@ -15,9 +15,6 @@ public interface Sequence extends AutoCloseable {
 
     GateState gateState();
 
-    /** Sets the gate state (e.g. back to {@link GateState#UNDECIDED}); a backend keeps its flag in step. */
-    void setGateState(GateState state);
-
     /** The last gate score, NaN before any decision. */
     float gateScore();
 

@@ -202,6 +202,15 @@ public final class CudaDriver {
 
     // ------------------------------------------------------------------ small wrappers
 
+    /** Calls a driver entry point that takes one handle ({@code CUresult f(handle)}) and checks the result. */
+    void call(String name, MethodHandle h, MemorySegment handle) {
+        try {
+            check(name, (int) h.invokeExact(handle));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     public int driverVersion() {
         return intOut("cuDriverGetVersion", cuDriverGetVersion);
     }

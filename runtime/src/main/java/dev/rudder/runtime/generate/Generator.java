@@ -50,6 +50,7 @@ public final class Generator {
         List<Integer> out = new ArrayList<>();
         long t0 = System.nanoTime();
         float[] logits = session.prefill(prompt);
+        NonFiniteLogits.checkPrefill(logits, session, prompt);
         long t1 = System.nanoTime();
         StopReason reason = StopReason.MAX_TOKENS;
         while (out.size() < maxTokens) {
@@ -72,6 +73,7 @@ public final class Generator {
                 break;
             }
             logits = session.decode(next);
+            NonFiniteLogits.checkDecode(logits, out.size());
         }
         long t2 = System.nanoTime();
         return new Result(out, prompt.length(), t1 - t0, t2 - t1, reason);

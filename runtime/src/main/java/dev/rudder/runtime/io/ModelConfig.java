@@ -115,6 +115,15 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
         boolean mlpBias = f.bool("mlp_bias", false);
         Integer bos = f.optionalTokenId("bos_token_id");
         List<Integer> eos = f.tokenIds("eos_token_id");
+        // special tokens index the embedding and the logits: one outside the vocabulary is a broken config
+        if (bos != null && bos >= vocab) {
+            throw f.bad("bos_token_id", "bos_token_id " + bos + " is outside the vocabulary (vocab_size " + vocab + ")");
+        }
+        for (int id : eos) {
+            if (id >= vocab) {
+                throw f.bad("eos_token_id", "eos_token_id " + id + " is outside the vocabulary (vocab_size " + vocab + ")");
+            }
+        }
         String dtype = f.text("torch_dtype", null);
         if (dtype == null) {
             dtype = f.text("dtype", null);

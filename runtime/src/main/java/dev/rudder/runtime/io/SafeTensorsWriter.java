@@ -190,16 +190,27 @@ public final class SafeTensorsWriter {
             }
         }
         byte[] header = header(metadata, specs);
+        OutputPaths.checkTarget(file);
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) {
-            Files.createDirectories(dir);
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw OutputPaths.cannotWrite(file, e);
+            }
         }
         // not Files.createTempFile: that makes the file owner-only (0600); this one gets the usual permissions
         Path tmp = (dir == null ? Path.of(".") : dir).resolve("." + abs.getFileName() + "."
                 + Long.toHexString(System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L) + ".tmp");
         boolean ok = false;
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
+        } catch (IOException e) {
+            throw OutputPaths.cannotWrite(file, e);   // names the target, not the temporary file
+        }
+        try (FileChannel ch = opened) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(header));
@@ -220,9 +231,13 @@ public final class SafeTensorsWriter {
             }
         }
         try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw OutputPaths.cannotWrite(file, e);
         } finally {
             Files.deleteIfExists(tmp);
         }

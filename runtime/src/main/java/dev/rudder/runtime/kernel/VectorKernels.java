@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * differs in summation order.
  */
 public final class VectorKernels implements Kernels {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Vectors.F;
     private static final int L = S.length();
 
     public VectorKernels() {
@@ -42,7 +42,7 @@ public final class VectorKernels implements Kernels {
             FloatVector v0 = FloatVector.fromArray(S, x, xOff + i);
             a0 = v0.fma(v0, a0);
         }
-        float ss = LaneSum.sum(a0.add(a1));
+        float ss = Vectors.sum(a0.add(a1));
         for (; i < n; i++) {
             float v = x[xOff + i];
             ss += v * v;
@@ -98,7 +98,7 @@ public final class VectorKernels implements Kernels {
                 v.intoArray(x, xOff + i);
                 acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
             }
-            float sum = LaneSum.sum(acc.add(acc2));
+            float sum = Vectors.sum(acc.add(acc2));
             for (; i < n; i++) {
                 float v = x[xOff + i] + delta[dOff + i];
                 x[xOff + i] = v;
@@ -122,7 +122,7 @@ public final class VectorKernels implements Kernels {
             v.intoArray(x, xOff + i);
             acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
         }
-        float sum = LaneSum.sum(acc.add(acc2));
+        float sum = Vectors.sum(acc.add(acc2));
         for (; i < n; i++) {
             float v = x[xOff + i] + delta[dOff + i] + scale * steer[i];
             x[xOff + i] = v;
@@ -148,7 +148,7 @@ public final class VectorKernels implements Kernels {
         for (; i < upper; i += L) {
             a0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), a0);
         }
-        float sum = LaneSum.sum(a0.add(a1).add(a2.add(a3)));
+        float sum = Vectors.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }
@@ -190,7 +190,7 @@ public final class VectorKernels implements Kernels {
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        float sum = LaneSum.sum(acc);
+        float sum = Vectors.sum(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

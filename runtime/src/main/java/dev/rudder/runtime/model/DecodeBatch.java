@@ -5,9 +5,7 @@ import dev.rudder.runtime.backend.Activations;
 import dev.rudder.runtime.backend.Backend;
 import dev.rudder.runtime.backend.Batch;
 
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Steps several sessions of one model by one token together (a server with requests in flight):
@@ -50,15 +48,16 @@ public final class DecodeBatch {
         if (n == 0) {
             return new float[0][];
         }
-        Map<Session, Boolean> seen = new IdentityHashMap<>();
         int context = 0;
         for (int i = 0; i < n; i++) {
             Session s = sessions.get(i);
             if (s.model() != model) {
                 throw new IllegalArgumentException("session " + i + " belongs to another model");
             }
-            if (seen.put(s, Boolean.TRUE) != null) {
-                throw new IllegalArgumentException("session " + i + " appears twice in one batch");
+            for (int j = 0; j < i; j++) {
+                if (sessions.get(j) == s) {
+                    throw new IllegalArgumentException("session " + i + " appears twice in one batch (also at " + j + ")");
+                }
             }
             try {
                 s.checkDecode(tokens[i]);
@@ -80,9 +79,10 @@ public final class DecodeBatch {
         batch.reset(Batch.Kind.DECODE, n);
         for (int i = 0; i < n; i++) {
             Session s = sessions.get(i);
-            s.addDecodeRow(batch, act, tokens[i]);
+            s.addDecodeRow(batch);
             out[i] = s.logitsBuffer();
         }
+        be.embed(act, 0, tokens, n);
         forward.blocks(act, batch, 0, forward.numLayers(), null);
         forward.logits(act, batch, 0, n, out);
         float[][] result = new float[n][];

@@ -6,7 +6,6 @@ import dev.rudder.runtime.backend.cpu.CpuBackend;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.ModelFiles;
 import dev.rudder.runtime.io.TensorStore;
-import dev.rudder.runtime.kernel.Kernels;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.steer.SteeringPlan;
 
@@ -89,10 +88,6 @@ public final class Model implements AutoCloseable {
 
     public ModelWeights weights() {
         return weights;
-    }
-
-    public Kernels kernels() {
-        return Kernels.get();
     }
 
     public Backend backend() {

@@ -58,6 +58,7 @@ public final class ModelWeights {
         ropeAdjacentPairs = store.qkRowsInPairOrder();
         ropeFreqFactors = store.contains("rope_freqs.weight") ? vector("rope_freqs.weight", config.headDim() / 2) : null;
 
+        checkLayerCount(config, store);
         embedding = matrix("model.embed_tokens.weight", vocab, h);
         if (config.tieWordEmbeddings()) {
             lmHead = store.find("lm_head.weight").isPresent() ? matrix("lm_head.weight", vocab, h) : embedding;
@@ -100,11 +101,8 @@ public final class ModelWeights {
         if (t.dtype().isFloat32Widenable() && quantizeTo != null && cols % 32 == 0) {
             return quantize(t, name.equals("lm_head.weight") ? "Q8_0" : quantizeTo, rows, cols);
         }
-        if (t.dtype().isFloat32Widenable()) {
-            return WeightMatrices.wrap(t.dtype().name(), t.data(), rows, cols);
-        }
-        if (t.dtype().isQuantized()) {
-            return QuantizedMatrices.wrap(t.dtype().name(), t.data(), rows, cols);
+        if (WeightMatrices.supports(t.dtype())) {
+            return WeightMatrices.wrap(t.dtype(), t.data(), rows, cols);
         }
         throw new BadInputException("tensor " + name + " in " + t.file() + " has dtype " + t.dtype()
                 + "; weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K");
@@ -128,7 +126,48 @@ public final class ModelWeights {
     private float[] vector(String name, int n) {
         TensorInfo t = store.require(name, n);
         float[] v = store.readFloats(t);
-        return transform != null && transform.touches(name) ? transform.apply(name, v) : v;
+        v = transform != null && transform.touches(name) ? transform.apply(name, v) : v;
+        // norms and biases are small and already widened: a NaN or infinity here is found for free
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new BadInputException("tensor " + name + " in " + t.file() + " holds a non-finite value (" + v[i]
+                        + " at index " + i + ")" + (transform != null && transform.touches(name) ? " after merging the deltas" : ""));
+            }
+        }
+        return v;
+    }
+
+    /**
+     * Layer tensors and num_hidden_layers must agree: tensors for layers the config does not have
+     * would otherwise be ignored silently (half a model running as if whole).
+     */
+    private static void checkLayerCount(ModelConfig config, TensorStore store) {
+        int highest = -1;
+        String example = null;
+        for (TensorInfo t : store.all()) {
+            String n = t.name();
+            if (n.startsWith("model.layers.")) {
+                int dot = n.indexOf('.', "model.layers.".length());
+                try {
+                    int layer = Integer.parseInt(n.substring("model.layers.".length(), dot < 0 ? n.length() : dot));
+                    if (layer > highest) {
+                        highest = layer;
+                        example = n;
+                    }
+                } catch (NumberFormatException e) {
+                    // not a numbered layer tensor; the loader ignores it like any unknown tensor
+                }
+            }
+        }
+        if (highest >= config.numLayers()) {
+            throw new BadInputException("the checkpoint in " + store.dir() + " has tensors for layer " + highest + " (e.g. "
+                    + example + ") but config.json says num_hidden_layers = " + config.numLayers()
+                    + "; the config does not match the weights");
+        }
+        if (highest >= 0 && highest < config.numLayers() - 1) {
+            throw new BadInputException("config.json says num_hidden_layers = " + config.numLayers() + " but the checkpoint in "
+                    + store.dir() + " has tensors only up to layer " + highest + "; the config does not match the weights");
+        }
     }
 
     private float[] optionalVector(String name, int n) {

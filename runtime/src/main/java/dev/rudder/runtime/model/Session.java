@@ -34,6 +34,7 @@ public final class Session {
     private final Batch batch = new Batch(1);
     private final float[] logits;            // [vocab] logits at the latest position
     private final float[][] logitsOut;       // {logits}
+    private final int[] oneToken = new int[1];
     private final float[][] captured;        // [layer][hidden] block outputs at the last prompt token, or null
     private PromptInput pending;             // parts of a gated prompt held until it ends (see prefillPart)
     private int pos;
@@ -99,7 +100,8 @@ public final class Session {
      * call's last token (if not decided before). The returned array is reused by the next call.
      */
     public float[] prefill(PromptInput input) {
-        runPrompt(withPending(input), null);
+        runPrompt(pending == null ? input : pending.then(input), null);
+        pending = null;
         return logits;
     }
 
@@ -116,8 +118,8 @@ public final class Session {
     /**
      * Appends a part of a prompt that does not end it (chunked prefill, e.g. a server running
      * decode steps of other requests between chunks); the last part goes through
-     * {@link #prefill}. Gives the same logits and gate as the whole prompt in one {@link #prefill}
-     * call when the plan has no gate or its gate is decided; for a gated plan still undecided the
+     * {@link #prefill}. Split by {@link PromptParts#sizes}, the parts give the logits, cache and
+     * gate of the whole prompt in one {@link #prefill} call bit for bit. For a gated plan still undecided the
      * gate must see the prompt's last token first, so when the plan steers prompt positions the
      * part is held (checked, not run) and runs with the last part, and when it steers only
      * generated positions the part runs now, unsteered, and the gate is decided at the end.
@@ -162,18 +164,19 @@ public final class Session {
         batch.reset(Batch.Kind.PROMPT, n);
         int[] captureRows = new int[prompts.length];
         float[][][] out = new float[prompts.length][numLayers][hidden];
+        int[] ids = new int[n];
         int row = 0;
         for (int j = 0; j < prompts.length; j++) {
             for (int t = 0; t < prompts[j].length; t++) {
-                int id = prompts[j][t];
-                checkToken(id);
+                ids[row] = prompts[j][t];
+                checkToken(ids[row]);
                 // packed in one cache: row r sits at slot r, its own prompt starts at slot r - t
                 batch.add(seq, row, t, row - t, steer, row == n - 1);
-                be.embed(a, row, id);
                 row++;
             }
             captureRows[j] = row - 1;
         }
+        be.embed(a, 0, ids, n);
         forward.blocks(a, batch, 0, numLayers, layer -> {
             for (int j = 0; j < captureRows.length; j++) {
                 be.readResidual(a, captureRows[j], out[j][layer]);
@@ -188,7 +191,9 @@ public final class Session {
         checkDecode(token);
         Activations a = activations(1);
         batch.reset(Batch.Kind.DECODE, 1);
-        addDecodeRow(batch, a, token);
+        addDecodeRow(batch);
+        oneToken[0] = token;
+        be.embed(a, 0, oneToken, 1);
         forward.blocks(a, batch, 0, numLayers, null);
         forward.logits(a, batch, 0, 1, logitsOut);
         pos += 1;
@@ -221,11 +226,10 @@ public final class Session {
         checkRoom(pos, 1);
     }
 
-    /** Adds this session's next position as a decode row of {@code b} and embeds {@code token} there. */
-    void addDecodeRow(Batch b, Activations a, int token) {
+    /** Adds this session's next position as a decode row of {@code b}. */
+    void addDecodeRow(Batch b) {
         SteerMode steer = plan.positions().generated() ? SteerMode.IF_GATE_OPEN : SteerMode.OFF;
-        int row = b.add(seq, pos, pos, 0, steer, true);
-        be.embed(a, row, token);
+        b.add(seq, pos, pos, 0, steer, true);
     }
 
     /** The array {@link #decode} returns; a batched step writes this session's logits into it. */
@@ -239,15 +243,6 @@ public final class Session {
     }
 
     // ---------------------------------------------------------------- prompt
-
-    private PromptInput withPending(PromptInput input) {
-        if (pending == null) {
-            return input;
-        }
-        PromptInput all = pending.then(input);
-        pending = null;
-        return all;
-    }
 
     private void runPrompt(PromptInput input, float[][] allLogits) {
         int n = input.length();
@@ -311,12 +306,23 @@ public final class Session {
         checkPrompt(input, pos);
         Activations a = activations(n);
         batch.reset(Batch.Kind.PROMPT, n);
+        int[] ids = new int[n];
         for (int i = 0; i < n; i++) {
-            int row = batch.add(seq, pos + i, pos + i, 0, SteerMode.OFF, i == n - 1);
-            if (input.isToken(i)) {
-                be.embed(a, row, input.token(i));
+            batch.add(seq, pos + i, pos + i, 0, SteerMode.OFF, i == n - 1);
+            ids[i] = input.isToken(i) ? input.token(i) : -1;
+        }
+        // runs of token ids in one gather each; embedding rows copied in as given
+        for (int i = 0; i < n; ) {
+            int end = i;
+            while (end < n && ids[end] >= 0) {
+                end++;
+            }
+            if (end > i) {
+                be.embed(a, i, java.util.Arrays.copyOfRange(ids, i, end), end - i);
+                i = end;
             } else {
-                be.embedValues(a, row, input.embedding(i));
+                be.embedValues(a, i, input.embedding(i));
+                i++;
             }
         }
         return a;

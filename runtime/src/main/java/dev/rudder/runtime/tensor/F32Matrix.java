@@ -1,15 +1,18 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.io.DType;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
+import static dev.rudder.runtime.kernel.Vectors.F;
+import static dev.rudder.runtime.kernel.Vectors.sumLanes;
+
 /**
  * float32 weights, little-endian, row-major, over a read-only segment (mapped file slice or a heap
- * float array). Scalar path and Vector API path side by side; the vector path lives in the nested
- * {@code Vec} class, loaded only when used.
+ * float array). The vector kernel lives in the nested {@code Vec} class, loaded only when used.
  */
 public final class F32Matrix extends SegmentMatrix {
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -19,168 +22,95 @@ public final class F32Matrix extends SegmentMatrix {
     }
 
     F32Matrix(MemorySegment data, int rows, int cols, boolean vector) {
-        super(data, rows, cols, 4, vector);
+        super(data, rows, cols, 4L * cols, vector);
     }
 
     @Override
-    String dtypeName() {
-        return "F32";
+    public DType dtype() {
+        return DType.F32;
     }
 
     @Override
-    public void matvec(float[] x, int xOff, float[] out, int outOff, int rowStart, int rowEnd) {
-        checkRows(rowStart, rowEnd);
-        if (vector) {
-            Vec.matvec(data, cols, x, xOff, out, outOff, rowStart, rowEnd);
-        } else {
-            for (int r = rowStart; r < rowEnd; r++) {
-                long base = (long) r * cols * 4;
-                float acc = 0f;
-                for (int c = 0; c < cols; c++) {
-                    acc += data.get(FLOAT_LE, base + 4L * c) * x[xOff + c];
-                }
-                out[outOff + r] = acc;
-            }
-        }
+    void rowToFloats(int row, float[] dst, int off) {
+        MemorySegment.copy(data, FLOAT_LE, 4L * cols * row, dst, off, cols);
     }
 
     @Override
-    public void matmul(float[] x, int n, float[] out, int outStride, int rowStart, int rowEnd) {
-        checkRows(rowStart, rowEnd);
-        if (vector) {
-            Vec.matmul(data, cols, x, n, out, outStride, rowStart, rowEnd);
-        } else {
-            matmulScalar(x, n, out, outStride, rowStart, rowEnd);
-        }
+    RowKernel vectorKernel() {
+        return new Vec(data, cols);
     }
 
-    @Override
-    public void readRow(int row, float[] dst, int dstOff) {
-        checkRows(row, row + 1);
-        MemorySegment.copy(data, FLOAT_LE, (long) row * cols * 4, dst, dstOff, cols);
-    }
+    /** One FMA chain per row over L-column vectors, then the fixed-order lane sum, then the tail in order. */
+    private static final class Vec implements RowKernel {
+        private static final int L = F.length();
+        private final MemorySegment seg;
+        private final int cols;
+        private final long rowBytes;
+        private final int main;
 
-    private static final class Vec {
-        private static final int L = VecOps.L;
-
-        /**
-         * Four sequential streams per thread: the row range is cut in four quarters and one row
-         * of each is read per pass. Measured single-thread from DRAM on the 2-core EPYC:
-         * one stream (one row at a time) ~13.5 GB/s, four adjacent rows ~8.6 GB/s, four
-         * quarter-apart rows ~19 GB/s. Leftover rows (range % 4) go one at a time.
-         */
-        static void matvec(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
-            float[] lanes = Scratch.get().t(VecOps.L);
-            int main = VecOps.F.loopBound(cols);
-            long rb = 4L * cols;
-            int q = (r1 - r0) / 4;
-            long qb = q * rb;
-            for (int r = r0; r < r0 + q; r++) {
-                long b = r * rb;
-                FloatVector a0 = FloatVector.zero(VecOps.F), a1 = FloatVector.zero(VecOps.F);
-                FloatVector a2 = FloatVector.zero(VecOps.F), a3 = FloatVector.zero(VecOps.F);
-                for (int c = 0; c < main; c += L) {
-                    FloatVector xv = FloatVector.fromArray(VecOps.F, x, xOff + c);
-                    long o = b + 4L * c;
-                    a0 = FloatVector.fromMemorySegment(VecOps.F, seg, o, ByteOrder.LITTLE_ENDIAN).fma(xv, a0);
-                    a1 = FloatVector.fromMemorySegment(VecOps.F, seg, o + qb, ByteOrder.LITTLE_ENDIAN).fma(xv, a1);
-                    a2 = FloatVector.fromMemorySegment(VecOps.F, seg, o + 2 * qb, ByteOrder.LITTLE_ENDIAN).fma(xv, a2);
-                    a3 = FloatVector.fromMemorySegment(VecOps.F, seg, o + 3 * qb, ByteOrder.LITTLE_ENDIAN).fma(xv, a3);
-                }
-                a0.intoArray(lanes, 0);
-                float d0 = VecOps.sumLanes(lanes, 0);
-                a1.intoArray(lanes, 0);
-                float d1 = VecOps.sumLanes(lanes, 0);
-                a2.intoArray(lanes, 0);
-                float d2 = VecOps.sumLanes(lanes, 0);
-                a3.intoArray(lanes, 0);
-                float d3 = VecOps.sumLanes(lanes, 0);
-                for (int c = main; c < cols; c++) {
-                    float xv = x[xOff + c];
-                    long o = b + 4L * c;
-                    d0 += seg.get(FLOAT_LE, o) * xv;
-                    d1 += seg.get(FLOAT_LE, o + qb) * xv;
-                    d2 += seg.get(FLOAT_LE, o + 2 * qb) * xv;
-                    d3 += seg.get(FLOAT_LE, o + 3 * qb) * xv;
-                }
-                out[outOff + r] = d0;
-                out[outOff + r + q] = d1;
-                out[outOff + r + 2 * q] = d2;
-                out[outOff + r + 3 * q] = d3;
-            }
-            if (r0 + 4 * q < r1) {
-                matvecRows(seg, cols, x, xOff, out, outOff, r0 + 4 * q, r1);
-            }
+        Vec(MemorySegment seg, int cols) {
+            this.seg = seg;
+            this.cols = cols;
+            this.rowBytes = 4L * cols;
+            this.main = F.loopBound(cols);
         }
 
-        /** One row at a time. */
-        private static void matvecRows(MemorySegment seg, int cols, float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
-            float[] lanes = Scratch.get().t(VecOps.L);
-            int main = VecOps.F.loopBound(cols);
-            int main4 = cols - cols % (4 * L);
-            long rb = 4L * cols;
-            for (int r = r0; r < r1; r++) {
-                long b = r * rb;
-                FloatVector a0 = FloatVector.zero(VecOps.F), a1 = FloatVector.zero(VecOps.F);
-                FloatVector a2 = FloatVector.zero(VecOps.F), a3 = FloatVector.zero(VecOps.F);
-                int c = 0;
-                for (; c < main4; c += 4 * L) {
-                    long o = b + 4L * c;
-                    a0 = FloatVector.fromMemorySegment(VecOps.F, seg, o, ByteOrder.LITTLE_ENDIAN)
-                            .fma(FloatVector.fromArray(VecOps.F, x, xOff + c), a0);
-                    a1 = FloatVector.fromMemorySegment(VecOps.F, seg, o + 4 * L, ByteOrder.LITTLE_ENDIAN)
-                            .fma(FloatVector.fromArray(VecOps.F, x, xOff + c + L), a1);
-                    a2 = FloatVector.fromMemorySegment(VecOps.F, seg, o + 8 * L, ByteOrder.LITTLE_ENDIAN)
-                            .fma(FloatVector.fromArray(VecOps.F, x, xOff + c + 2 * L), a2);
-                    a3 = FloatVector.fromMemorySegment(VecOps.F, seg, o + 12 * L, ByteOrder.LITTLE_ENDIAN)
-                            .fma(FloatVector.fromArray(VecOps.F, x, xOff + c + 3 * L), a3);
-                }
-                for (; c < main; c += L) {
-                    a0 = FloatVector.fromMemorySegment(VecOps.F, seg, b + 4L * c, ByteOrder.LITTLE_ENDIAN)
-                            .fma(FloatVector.fromArray(VecOps.F, x, xOff + c), a0);
-                }
-                a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
-                float d = VecOps.sumLanes(lanes, 0);
-                for (; c < cols; c++) {
-                    d += seg.get(FLOAT_LE, b + 4L * c) * x[xOff + c];
-                }
-                out[outOff + r] = d;
+        @Override
+        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            for (int c = 0; c < main; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                long o = 4L * c;
+                a0 = FloatVector.fromMemorySegment(F, seg, b0 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a0);
+                a1 = FloatVector.fromMemorySegment(F, seg, b1 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a1);
+                a2 = FloatVector.fromMemorySegment(F, seg, b2 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a2);
+                a3 = FloatVector.fromMemorySegment(F, seg, b3 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a3);
             }
+            float[] lanes = Scratch.get().t(L);
+            a0.intoArray(lanes, 0);
+            float d0 = sumLanes(lanes, 0);
+            a1.intoArray(lanes, 0);
+            float d1 = sumLanes(lanes, 0);
+            a2.intoArray(lanes, 0);
+            float d2 = sumLanes(lanes, 0);
+            a3.intoArray(lanes, 0);
+            float d3 = sumLanes(lanes, 0);
+            for (int c = main; c < cols; c++) {
+                float xv = x[xOff + c];
+                long o = 4L * c;
+                d0 += seg.get(FLOAT_LE, b0 + o) * xv;
+                d1 += seg.get(FLOAT_LE, b1 + o) * xv;
+                d2 += seg.get(FLOAT_LE, b2 + o) * xv;
+                d3 += seg.get(FLOAT_LE, b3 + o) * xv;
+            }
+            res[0] = d0;
+            res[1] = d1;
+            res[2] = d2;
+            res[3] = d3;
         }
 
-        /** Transposed tiles through the outer-product kernel; leftover rows use the dot-product tile. */
-        static void matmul(MemorySegment seg, int cols, float[] x, int n, float[] out, int outStride, int r0, int r1) {
-            if (n < 4) {
-                for (int i = 0; i < n; i++) {
-                    matvec(seg, cols, x, i * cols, out, i * outStride, r0, r1);
-                }
-                return;
+        @Override
+        public float dot1(int row, float[] x, int xOff) {
+            long b = row * rowBytes;
+            FloatVector a = FloatVector.zero(F);
+            for (int c = 0; c < main; c += L) {
+                a = FloatVector.fromMemorySegment(F, seg, b + 4L * c, ByteOrder.LITTLE_ENDIAN)
+                        .fma(FloatVector.fromArray(F, x, xOff + c), a);
             }
-            if (2 * (r1 - r0) >= n) {
-                VecOps.matmulXT((r, dst, off) -> MemorySegment.copy(seg, FLOAT_LE, 4L * cols * r, dst, off, cols),
-                        false, cols, x, n, out, outStride, r0, r1);
-                return;
+            float[] lanes = Scratch.get().t(L);
+            a.intoArray(lanes, 0);
+            float d = sumLanes(lanes, 0);
+            for (int c = main; c < cols; c++) {
+                d += seg.get(FLOAT_LE, b + 4L * c) * x[xOff + c];
             }
-            final int t = VecOps.TILE;
-            float[] wt = Scratch.get().w(t * cols);
-            long rb = 4L * cols;
-            int r = r0;
-            for (; r + t <= r1; r += t) {
-                long base = r * rb;
-                for (int c = 0; c < cols; c++) {
-                    long o = base + 4L * c;
-                    int d = c * t;
-                    for (int j = 0; j < t; j++) {
-                        wt[d + j] = seg.get(FLOAT_LE, o + j * rb);
-                    }
-                }
-                VecOps.tileT(wt, cols, x, n, out, outStride, r);
-            }
-            for (; r < r1; r += 4) {
-                int k = Math.min(4, r1 - r);
-                MemorySegment.copy(seg, FLOAT_LE, r * rb, wt, 0, k * cols);
-                VecOps.tile(wt, k, cols, x, n, out, outStride, r);
-            }
+            return d;
+        }
+
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment.copy(seg, FLOAT_LE, row * rowBytes, dst, off, cols);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.io.DType;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -20,8 +22,13 @@ public final class Q4KMatrix extends BlockMatrix {
     }
 
     @Override
-    public String dtype() {
-        return "Q4_K";
+    public DType dtype() {
+        return DType.Q4_K;
+    }
+
+    @Override
+    RowKernel vectorKernel() {
+        return new DequantizingKernel(this);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.io.DType;
+
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -19,8 +21,13 @@ public final class Q5KMatrix extends BlockMatrix {
     }
 
     @Override
-    public String dtype() {
-        return "Q5_K";
+    public DType dtype() {
+        return DType.Q5_K;
+    }
+
+    @Override
+    RowKernel vectorKernel() {
+        return new DequantizingKernel(this);
     }
 
     @Override

@@ -1,5 +1,8 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
+
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -27,8 +30,8 @@ public final class Q8_0Matrix extends BlockMatrix {
     }
 
     @Override
-    public String dtype() {
-        return "Q8_0";
+    public DType dtype() {
+        return DType.Q8_0;
     }
 
     @Override
@@ -49,18 +52,44 @@ public final class Q8_0Matrix extends BlockMatrix {
     }
 
     @Override
-    float dotVector(int r, float[] x, int xOff, float[] lanes) {
-        return Vec.dot(data, r * rowBytes, cols, x, xOff, lanes);
+    RowKernel vectorKernel() {
+        return new Vec(this);
     }
 
-    private static final class Vec {
-        static final VectorSpecies<Float> F = VecOps.F;
-        static final int L = VecOps.L;
+    /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the scalar dequantization. */
+    private static final class Vec implements RowKernel {
+        static final VectorSpecies<Float> F = Vectors.F;
+        static final int L = Vectors.L;
         /** Bytes loaded per float vector: L int8 weights. */
         static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
         static final int PARTS = BLOCK / L;
 
-        static float dot(MemorySegment seg, long base, int cols, float[] x, int xOff, float[] lanes) {
+        private final Q8_0Matrix m;
+        private final long rowBytes;
+
+        Vec(Q8_0Matrix m) {
+            this.m = m;
+            this.rowBytes = m.rowBytes();
+        }
+
+        @Override
+        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            res[0] = dot1(r0, x, xOff);
+            res[1] = dot1(r1, x, xOff);
+            res[2] = dot1(r2, x, xOff);
+            res[3] = dot1(r3, x, xOff);
+        }
+
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            m.rowToFloats(row, dst, off);
+        }
+
+        @Override
+        public float dot1(int row, float[] x, int xOff) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            int cols = m.cols;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < cols / BLOCK; b++) {
                 long o = base + (long) b * BLOCK_BYTES;
@@ -74,8 +103,9 @@ public final class Q8_0Matrix extends BlockMatrix {
                 }
                 acc = s.fma(d, acc);
             }
+            float[] lanes = Scratch.get().t(L);
             acc.intoArray(lanes, 0);
-            return VecOps.sumLanes(lanes, 0);
+            return Vectors.sumLanes(lanes, 0);
         }
     }
 }

@@ -17,11 +17,11 @@ public final class QuantizedMatrices {
 
     /** Wraps {@code data} ({@code rows} rows of whole blocks, ggml layout; no copy) as a matrix of {@code type}. */
     public static WeightMatrix wrap(String type, MemorySegment data, int rows, int cols) {
-        return wrap(type, data, rows, cols, BlockMatrix.VECTOR_DEFAULT);
+        return wrap(type, data, rows, cols, SegmentMatrix.VECTOR_DEFAULT);
     }
 
     /** As {@link #wrap(String, MemorySegment, int, int)}, choosing the Vector API or the scalar path (tests). */
-    public static BlockMatrix wrap(String type, MemorySegment data, int rows, int cols, boolean vector) {
+    static BlockMatrix wrap(String type, MemorySegment data, int rows, int cols, boolean vector) {
         return switch (type) {
             case "Q8_0" -> new Q8_0Matrix(data, rows, cols, vector);
             case "Q4_0" -> new Q4_0Matrix(data, rows, cols, vector);

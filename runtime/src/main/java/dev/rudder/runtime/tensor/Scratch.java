@@ -1,6 +1,11 @@
 package dev.rudder.runtime.tensor;
 
-/** Per-thread float scratch buffers for the matrix kernels (grown on demand, never shrunk). */
+/**
+ * Per-thread scratch buffers for the matrix kernels (grown on demand, never shrunk). Who uses
+ * which: {@link #x} the drivers' prepared inputs, {@link #w} widened weights (matmul driver,
+ * row-widening kernels), {@link #h} raw 16-bit weights, {@link #t} lane sums, {@link #res} the
+ * four results of a {@link RowKernel#dot4}.
+ */
 final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
 
@@ -8,12 +13,13 @@ final class Scratch {
     private float[] w = new float[0];
     private short[] h = new short[0];
     private float[] t = new float[0];
+    private final float[] res = new float[4];
 
     static Scratch get() {
         return LOCAL.get();
     }
 
-    /** A buffer for (permuted) activations, at least {@code n} floats. */
+    /** A buffer for (rearranged or transposed) activations, at least {@code n} floats. */
     float[] x(int n) {
         if (x.length < n) {
             x = new float[n];
@@ -43,5 +49,10 @@ final class Scratch {
             w = new float[n];
         }
         return w;
+    }
+
+    /** Four floats for the results of one {@link RowKernel#dot4}. */
+    float[] res() {
+        return res;
     }
 }

@@ -67,8 +67,16 @@ class ModelConfigTest {
     void eosIntOrList() {
         assertEquals(List.of(2), parse(o -> o.put("eos_token_id", 2)).eosTokenIds());
         assertEquals(List.of(128001, 128008, 128009),
-                parse(o -> o.putArray("eos_token_id").add(128001).add(128008).add(128009)).eosTokenIds());
+                parse(o -> o.put("vocab_size", 128256).putArray("eos_token_id").add(128001).add(128008).add(128009)).eosTokenIds());
         bad(o -> o.put("eos_token_id", "two"), "eos_token_id");
+    }
+
+    @Test
+    void specialTokenIdsOutsideTheVocabularyAreErrors() {
+        bad(o -> o.put("eos_token_id", 100), "field eos_token_id", "eos_token_id 100 is outside the vocabulary (vocab_size 100)");
+        bad(o -> o.putArray("eos_token_id").add(2).add(2_000_000_000), "eos_token_id 2000000000 is outside the vocabulary");
+        bad(o -> o.put("bos_token_id", 100), "field bos_token_id", "outside the vocabulary");
+        assertEquals(99, parse(o -> o.put("bos_token_id", 99)).bosTokenId());
     }
 
     @Test

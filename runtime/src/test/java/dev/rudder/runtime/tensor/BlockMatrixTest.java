@@ -99,6 +99,36 @@ class BlockMatrixTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}: a row's matvec bits depend only on the row and the input (range, batch)")
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void matvecBitsDoNotDependOnRangeOrBatch(String type) {
+        Layout l = layout(type);
+        int rows = 11;
+        int cols = 2 * l.block();
+        try (Arena arena = Arena.ofConfined()) {
+            for (boolean vec : new boolean[] {false, true}) {
+                BlockMatrix m = QuantizedMatrices.wrap(type, randomBlocks(type, rows, cols, arena), rows, cols, vec);
+                int n = 3;
+                float[] x = randomFloats(n * cols);
+                float[] whole = new float[n * rows];
+                m.matvecBatch(x, n, cols, whole, rows, 0, rows);
+                for (int i = 0; i < n; i++) {
+                    float[] one = new float[rows];
+                    m.matvec(x, i * cols, one, 0, 0, rows);
+                    float[] parts = new float[rows];
+                    m.matvec(x, i * cols, parts, 0, 0, 5);
+                    m.matvec(x, i * cols, parts, 0, 5, rows);
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(Float.floatToRawIntBits(one[r]), Float.floatToRawIntBits(whole[i * rows + r]),
+                                type + " batch input " + i + " row " + r);
+                        assertEquals(Float.floatToRawIntBits(one[r]), Float.floatToRawIntBits(parts[r]),
+                                type + " split range row " + r);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void q8_0RoundTripIsWithinHalfAStep() {
         float[] x = randomFloats(32 * 8);

@@ -1,5 +1,7 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
 import jdk.incubator.vector.IntVector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -15,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class WeightMatrixTest {
     static final int[] COLS = {1, 2, 7, 16, 17, 31, 63, 64, 65, 172, 577};
     static final int[] ROWS = {1, 3, 5, 9, 13};
-    static final String[] DTYPES = {"F32", "F16", "BF16"};
+    static final DType[] DTYPES = {DType.F32, DType.F16, DType.BF16};
     static final Arena ARENA = Arena.ofShared();
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -31,24 +33,24 @@ class WeightMatrixTest {
     record Fixture(MemorySegment seg, float[] values) {
     }
 
-    Fixture fixture(String dtype, int rows, int cols) {
-        int eb = WeightMatrices.elementBytes(dtype);
+    Fixture fixture(DType dtype, int rows, int cols) {
+        int eb = dtype.byteSize();
         long bytes = (long) rows * cols * eb;
         MemorySegment seg = ARENA.allocate(bytes + 3, 16).asSlice(1, bytes); // unaligned on purpose
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) {
             float f = (float) rnd.nextGaussian() * 0.5f;
             switch (dtype) {
-                case "F32" -> {
+                case F32 -> {
                     seg.set(FLOAT_LE, 4L * i, f);
                     v[i] = f;
                 }
-                case "F16" -> {
+                case F16 -> {
                     short h = Float.floatToFloat16(f);
                     seg.set(SHORT_LE, 2L * i, h);
                     v[i] = Float.float16ToFloat(h);
                 }
-                case "BF16" -> {
+                case BF16 -> {
                     short b = (short) (Float.floatToRawIntBits(f) >>> 16);
                     seg.set(SHORT_LE, 2L * i, b);
                     v[i] = Float.intBitsToFloat(b << 16);
@@ -59,11 +61,11 @@ class WeightMatrixTest {
         return new Fixture(seg, v);
     }
 
-    static WeightMatrix make(String dtype, MemorySegment seg, int rows, int cols, boolean vector) {
+    static WeightMatrix make(DType dtype, MemorySegment seg, int rows, int cols, boolean vector) {
         return switch (dtype) {
-            case "F32" -> new F32Matrix(seg, rows, cols, vector);
-            case "F16" -> new F16Matrix(seg, rows, cols, vector);
-            case "BF16" -> new BF16Matrix(seg, rows, cols, vector);
+            case F32 -> new F32Matrix(seg, rows, cols, vector);
+            case F16 -> new F16Matrix(seg, rows, cols, vector);
+            case BF16 -> new BF16Matrix(seg, rows, cols, vector);
             default -> throw new AssertionError();
         };
     }
@@ -91,7 +93,7 @@ class WeightMatrixTest {
 
     @Test
     void matvecVectorAndScalarAgainstDoubleReference() {
-        for (String dtype : DTYPES) {
+        for (DType dtype : DTYPES) {
             for (int rows : ROWS) {
                 for (int cols : COLS) {
                     Fixture f = fixture(dtype, rows, cols);
@@ -124,7 +126,7 @@ class WeightMatrixTest {
 
     @Test
     void matmulVectorAndScalarAgainstDoubleReference() {
-        for (String dtype : DTYPES) {
+        for (DType dtype : DTYPES) {
             for (int rows : new int[] {1, 4, 5, 11, 16, 17, 35, 50, 70}) {
                 for (int cols : COLS) {
                     Fixture f = fixture(dtype, rows, cols);
@@ -158,9 +160,87 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * A row's matvec result depends only on the row and the input: the same bits over any row
+     * range (streamed rows and leftover rows alike), and in a batch of any size (batched decode
+     * must equal each sequence decoded alone; thread count must not change results).
+     */
+    @Test
+    void matvecBitsDoNotDependOnRangeOrBatch() {
+        for (DType dtype : DTYPES) {
+            for (int cols : new int[] {7, 64, 130, 577}) {
+                int rows = 23;
+                Fixture f = fixture(dtype, rows, cols);
+                for (boolean vector : new boolean[] {false, true}) {
+                    WeightMatrix m = make(dtype, f.seg, rows, cols, vector);
+                    int xStride = cols + 5;
+                    int n = 9;
+                    float[] xs = rand(n * xStride);
+                    float[][] alone = new float[n][rows];
+                    for (int i = 0; i < n; i++) {
+                        m.matvec(xs, i * xStride, alone[i], 0, 0, rows);
+                    }
+                    String what = dtype + " " + (vector ? "vector" : "scalar") + " cols=" + cols;
+                    for (int[] rg : new int[][] {{0, 1}, {0, 3}, {1, 6}, {2, 11}, {5, 23}, {17, 23}, {22, 23}}) {
+                        for (int i = 0; i < n; i++) {
+                            float[] out = new float[rows];
+                            m.matvec(xs, i * xStride, out, 0, rg[0], rg[1]);
+                            for (int r = rg[0]; r < rg[1]; r++) {
+                                assertEquals(Float.floatToRawIntBits(alone[i][r]), Float.floatToRawIntBits(out[r]),
+                                        what + " range " + rg[0] + ".." + rg[1] + " row " + r);
+                            }
+                        }
+                        for (int b = 1; b <= n; b++) {
+                            int outStride = rows + 2;
+                            float[] out = new float[b * outStride];
+                            java.util.Arrays.fill(out, Float.NaN);
+                            m.matvecBatch(xs, b, xStride, out, outStride, rg[0], rg[1]);
+                            for (int i = 0; i < b; i++) {
+                                for (int r = 0; r < outStride; r++) {
+                                    float o = out[i * outStride + r];
+                                    if (r >= rg[0] && r < rg[1]) {
+                                        assertEquals(Float.floatToRawIntBits(alone[i][r]), Float.floatToRawIntBits(o),
+                                                what + " batch " + b + " input " + i + " row " + r);
+                                    } else {
+                                        assertTrue(Float.isNaN(o), what + " batch wrote outside its range at " + r);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    // prefill of one to three rows is the batched matvec
+                    float[] x3 = new float[3 * cols];
+                    for (int i = 0; i < 3; i++) {
+                        System.arraycopy(xs, i * xStride, x3, i * cols, cols);
+                    }
+                    float[] mm = new float[3 * rows];
+                    m.matmul(x3, 3, mm, rows, 0, rows);
+                    for (int i = 0; i < 3; i++) {
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(Float.floatToRawIntBits(alone[i][r]), Float.floatToRawIntBits(mm[i * rows + r]),
+                                    what + " matmul n=3");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matvecBatchRejectsBadArguments() {
+        Fixture f = fixture(DType.BF16, 4, 8);
+        WeightMatrix m = WeightMatrices.wrap(DType.BF16, f.seg, 4, 8);
+        float[] x = new float[16];
+        float[] out = new float[8];
+        assertThrows(IllegalArgumentException.class, () -> m.matvecBatch(x, 2, 7, out, 4, 0, 4));
+        assertThrows(IllegalArgumentException.class, () -> m.matvecBatch(x, -1, 8, out, 4, 0, 4));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.matvecBatch(x, 2, 8, out, 4, 0, 5));
+        m.matvecBatch(x, 0, 8, out, 4, 0, 4);   // nothing to do
+    }
+
     @Test
     void matmulLargerBatchesMatchMatvec() {
-        for (String dtype : DTYPES) {
+        for (DType dtype : DTYPES) {
             int rows = 37;
             int cols = 130;
             Fixture f = fixture(dtype, rows, cols);
@@ -187,7 +267,7 @@ class WeightMatrixTest {
     @Test
     void matmulLongBatchIsChunked() {
         // more inputs than one transposed chunk (256), rows >= n so the transposed-input path runs
-        for (String dtype : DTYPES) {
+        for (DType dtype : DTYPES) {
             int rows = 300;
             int cols = 21;
             int n = 290;
@@ -207,7 +287,7 @@ class WeightMatrixTest {
     @Test
     void parallelHelpers() {
         try (dev.rudder.runtime.parallel.WorkerPool pool = new dev.rudder.runtime.parallel.WorkerPool(3)) {
-            for (String dtype : DTYPES) {
+            for (DType dtype : DTYPES) {
                 int rows = 150;
                 int cols = 70;
                 Fixture f = fixture(dtype, rows, cols);
@@ -231,7 +311,7 @@ class WeightMatrixTest {
 
     @Test
     void readRowIsExactWidening() {
-        for (String dtype : DTYPES) {
+        for (DType dtype : DTYPES) {
             int rows = 6;
             int cols = 45;
             Fixture f = fixture(dtype, rows, cols);
@@ -267,11 +347,11 @@ class WeightMatrixTest {
             assertEquals(i << 16, Float.floatToRawIntBits(BF16Matrix.toFloat((short) i)));
         }
         // the vector widening (pair layout): lane j of a block holds columns 2j (low) and 2j+1 (high)
-        int l = VecOps.L;
+        int l = Vectors.L;
         for (long b = 0; b < 65536; b += 2L * l) {
-            IntVector w = IntVector.fromMemorySegment(VecOps.I, seg, 2 * b, ByteOrder.LITTLE_ENDIAN);
-            float[] lo = VecOps.bf16Low(w).toArray();
-            float[] hi = VecOps.bf16High(w).toArray();
+            IntVector w = IntVector.fromMemorySegment(Vectors.I, seg, 2 * b, ByteOrder.LITTLE_ENDIAN);
+            float[] lo = Vectors.bf16Low(w).toArray();
+            float[] hi = Vectors.bf16High(w).toArray();
             for (int j = 0; j < l; j++) {
                 assertEquals((int) (b + 2 * j) << 16, Float.floatToRawIntBits(lo[j]));
                 assertEquals((int) (b + 2 * j + 1) << 16, Float.floatToRawIntBits(hi[j]));
@@ -312,7 +392,7 @@ class WeightMatrixTest {
         }
         float[] v = new float[65536];
         for (int rep = 0; rep < 200; rep++) {
-            F16Matrix.widenForTest(h, v);
+            F16Matrix.widen(h, v, 0, h.length);
         }
         for (int i = 0; i < 65536; i++) {
             assertSameF16((short) i, v[i], "vector");
@@ -328,16 +408,16 @@ class WeightMatrixTest {
         // safe with infinities (0*inf), so use finite specials here
         short[] f16 = {0x0001, (short) 0x8001, 0x03FF, 0x7BFF, (short) 0xFBFF, (short) 0x8000, 0x3C00};
         short[] bf16 = {0x0001, (short) 0x8001, 0x007F, 0x7F7F, (short) 0xFF7F, (short) 0x8000, 0x3F80};
-        for (String dtype : new String[] {"F16", "BF16"}) {
-            short[] pats = dtype.equals("F16") ? f16 : bf16;
-            int cols = 3 * VecOps.BLOCK + 3;
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
+            short[] pats = dtype == DType.F16 ? f16 : bf16;
+            int cols = 3 * (2 * Vectors.L) + 3;
             for (int p = 0; p < pats.length; p++) {
-                for (int col : new int[] {0, 1, VecOps.BLOCK - 1, VecOps.BLOCK, cols - 1}) {
+                for (int col : new int[] {0, 1, (2 * Vectors.L) - 1, (2 * Vectors.L), cols - 1}) {
                     MemorySegment seg = ARENA.allocate(2L * cols + 1).asSlice(1, 2L * cols);
                     seg.set(SHORT_LE, 2L * col, pats[p]);
                     float[] x = new float[cols];
                     x[col] = 1f;
-                    float expected = dtype.equals("F16") ? Float.float16ToFloat(pats[p]) : BF16Matrix.toFloat(pats[p]);
+                    float expected = dtype == DType.F16 ? Float.float16ToFloat(pats[p]) : BF16Matrix.toFloat(pats[p]);
                     for (boolean vector : new boolean[] {false, true}) {
                         float[] out = new float[1];
                         make(dtype, seg, 1, cols, vector).matvec(x, 0, out, 0, 0, 1);
@@ -351,12 +431,12 @@ class WeightMatrixTest {
     @Test
     void infinitiesPropagate() {
         int cols = 40;
-        for (String dtype : new String[] {"F32", "F16", "BF16"}) {
+        for (DType dtype : DTYPES) {
             MemorySegment seg = ARENA.allocate(4L * cols);
-            seg = seg.asSlice(0, (long) WeightMatrices.elementBytes(dtype) * cols);
+            seg = seg.asSlice(0, (long) dtype.byteSize() * cols);
             switch (dtype) {
-                case "F32" -> seg.set(FLOAT_LE, 4L * 17, Float.POSITIVE_INFINITY);
-                case "F16" -> seg.set(SHORT_LE, 2L * 17, (short) 0x7C00);
+                case F32 -> seg.set(FLOAT_LE, 4L * 17, Float.POSITIVE_INFINITY);
+                case F16 -> seg.set(SHORT_LE, 2L * 17, (short) 0x7C00);
                 default -> seg.set(SHORT_LE, 2L * 17, (short) 0x7F80);
             }
             float[] x = new float[cols];
@@ -364,7 +444,7 @@ class WeightMatrixTest {
             for (boolean vector : new boolean[] {false, true}) {
                 float[] out = new float[1];
                 make(dtype, seg, 1, cols, vector).matvec(x, 0, out, 0, 0, 1);
-                assertEquals(Float.POSITIVE_INFINITY, out[0], dtype);
+                assertEquals(Float.POSITIVE_INFINITY, out[0], dtype.name());
             }
         }
     }
@@ -372,16 +452,15 @@ class WeightMatrixTest {
     @Test
     void factoryValidates() {
         MemorySegment seg = ARENA.allocate(24);
-        assertInstanceOf(F32Matrix.class, WeightMatrices.wrap("F32", seg, 2, 3));
-        assertInstanceOf(F16Matrix.class, WeightMatrices.wrap("F16", seg, 3, 4));
-        assertInstanceOf(BF16Matrix.class, WeightMatrices.wrap("BF16", seg, 4, 3));
-        assertInstanceOf(BF16Matrix.class, WeightMatrices.wrap("bf16", seg, 4, 3));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap("F32", seg, 2, 4));
+        assertInstanceOf(F32Matrix.class, WeightMatrices.wrap(DType.F32, seg, 2, 3));
+        assertInstanceOf(F16Matrix.class, WeightMatrices.wrap(DType.F16, seg, 3, 4));
+        assertInstanceOf(BF16Matrix.class, WeightMatrices.wrap(DType.BF16, seg, 4, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap(DType.F32, seg, 2, 4));
         assertTrue(e.getMessage().contains("24"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap("Q4_0", seg, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap(DType.I32, seg, 2, 3));
         assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap(null, seg, 2, 3));
-        assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap("F16", seg, -1, -12));
-        WeightMatrix m = WeightMatrices.wrap("F32", seg, 2, 3);
+        assertThrows(IllegalArgumentException.class, () -> WeightMatrices.wrap(DType.F16, seg, -1, -12));
+        WeightMatrix m = WeightMatrices.wrap(DType.F32, seg, 2, 3);
         assertThrows(IndexOutOfBoundsException.class, () -> m.matvec(new float[3], 0, new float[2], 0, 0, 3));
         assertThrows(IndexOutOfBoundsException.class, () -> m.readRow(2, new float[3], 0));
         // read-only: the matrix never writes
@@ -394,7 +473,7 @@ class WeightMatrixTest {
         int cols = 19;
         float[] w = rand(rows * cols);
         WeightMatrix m = WeightMatrices.ofFloats(w, rows, cols);
-        assertEquals("F32", m.dtype());
+        assertEquals(DType.F32, m.dtype());
         float[] x = rand(cols);
         float[] out = new float[rows];
         m.matvec(x, 0, out, 0, 0, rows);

@@ -42,6 +42,34 @@ public record SteeringSpec(SteeringVectors vectors, Double scale, LayerRange lay
         return stored != null ? stored : new LayerRange(vectors.firstLayer(), vectors.lastLayer());
     }
 
+    /**
+     * The largest value steering may add to one residual element. Residual streams of real models
+     * stay far below this; an addition past it swamps the model and soon overflows float32 in the
+     * next norm (its squares are summed), i.e. a silent NaN instead of an answer.
+     */
+    public static final double MAX_ADDITION = 1e6;
+
+    private void checkMagnitude(LayerRange range, float alpha) {
+        for (int l = range.first(); l <= range.last(); l++) {
+            if (!vectors.has(l)) {
+                continue;
+            }
+            float[] v = vectors.vector(l);
+            double norm = normalize ? vectors.norm(l) : 1;
+            double max = 0;
+            for (float x : v) {
+                max = Math.max(max, Math.abs(x));
+            }
+            double added = Math.abs((double) alpha) * (norm == 0 ? 0 : max / norm);
+            if (added > MAX_ADDITION) {
+                throw new BadInputException("steering scale " + alpha + " with vector file " + vectors.source() + " adds up to "
+                        + String.format(java.util.Locale.ROOT, "%.3g", added) + " to a residual element at layer " + l
+                        + " (limit " + String.format(java.util.Locale.ROOT, "%.0e", MAX_ADDITION)
+                        + "): the activations would overflow; use a smaller scale");
+            }
+        }
+    }
+
     /** Builds the per-request plan; every problem is a {@link BadInputException} before any generation. */
     public SteeringPlan toPlan(ModelConfig config) {
         vectors.checkCompatible(config.hiddenSize(), config.numLayers());
@@ -54,6 +82,7 @@ public record SteeringSpec(SteeringVectors vectors, Double scale, LayerRange lay
         if (!Float.isFinite(alpha)) {
             throw new BadInputException("steering scale must be finite, got " + alpha);
         }
+        checkMagnitude(range, alpha);
         SteeringPlan.Builder b = SteeringPlan.builder(config.numLayers()).positions(positions);
         int steered = 0;
         for (int l = range.first(); l <= range.last(); l++) {

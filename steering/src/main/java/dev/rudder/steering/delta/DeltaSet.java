@@ -275,6 +275,21 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
                 }
             }
         }
+        checkFinite(tensorName, out, parts);
+    }
+
+    /** A merge that overflows (a huge lambda) or meets a NaN in a delta must not reach the model silently. */
+    private void checkFinite(String tensorName, float[] merged, List<Part> parts) {
+        for (int i = 0; i < merged.length; i++) {
+            if (!Float.isFinite(merged[i])) {
+                StringBuilder which = new StringBuilder();
+                for (Part p : parts) {
+                    which.append(which.isEmpty() ? "" : ", ").append(files.get(p.delta())).append(':').append(lambdas[p.delta()]);
+                }
+                throw new BadInputException("merging " + which + " makes tensor " + tensorName + " non-finite (" + merged[i]
+                        + " at index " + i + "): a lambda too large, or a NaN/Inf in the delta");
+            }
+        }
     }
 
     /**
@@ -306,8 +321,15 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
         if (lambdas[i] == lambda && Float.floatToRawIntBits(lambdas[i]) == Float.floatToRawIntBits(lambda)) {
             return;
         }
+        float old = lambdas[i];
         lambdas[i] = lambda;
-        remerge();
+        try {
+            remerge();
+        } catch (BadInputException e) {
+            lambdas[i] = old;   // leave the model as it was, not half re-merged
+            remerge();
+            throw e;
+        }
     }
 
     /** Sets every strength at once (one re-merge). */
@@ -318,8 +340,15 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
         for (int i = 0; i < newLambdas.length; i++) {
             checkLambda(newLambdas[i], files.get(i));
         }
+        float[] old = lambdas.clone();
         System.arraycopy(newLambdas, 0, lambdas, 0, lambdas.length);
-        remerge();
+        try {
+            remerge();
+        } catch (BadInputException e) {
+            System.arraycopy(old, 0, lambdas, 0, lambdas.length);
+            remerge();
+            throw e;
+        }
     }
 
     /** Recomputes every array handed out by {@link #apply} from the base weights and the current lambdas. */
@@ -354,9 +383,20 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
         base = null;
     }
 
+    /**
+     * Strengths beyond this are refused: an alignment vector is a difference of two fine-tunes, so
+     * useful strengths are around -2..2; at 1e30 the merged weights are astronomically large and the
+     * output garbage, though still finite numbers.
+     */
+    public static final float MAX_LAMBDA = 1000f;
+
     private static void checkLambda(float lambda, Path file) {
         if (!Float.isFinite(lambda)) {
             throw new BadInputException("delta " + file + ": strength " + lambda + " is not a finite number");
+        }
+        if (Math.abs(lambda) > MAX_LAMBDA) {
+            throw new BadInputException("delta " + file + ": strength " + lambda + " is outside -" + MAX_LAMBDA + ".." + MAX_LAMBDA
+                    + " (useful strengths are around -2..2)");
         }
     }
 }

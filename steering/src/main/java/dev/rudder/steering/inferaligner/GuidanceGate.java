@@ -41,7 +41,12 @@ public record GuidanceGate(int layer, float[] direction, float bias, double accu
     }
 
     public void write(Path file) {
-        Map<String, String> meta = new LinkedHashMap<>();
+        write(file, Map.of());
+    }
+
+    /** Writes the gate with {@code extraMetadata} (e.g. the model it was calibrated on) beside its own fields. */
+    public void write(Path file, Map<String, String> extraMetadata) {
+        Map<String, String> meta = new LinkedHashMap<>(extraMetadata);
         meta.put(KEY_LAYER, Integer.toString(layer));
         meta.put(KEY_BIAS, Float.toString(bias));
         meta.put(KEY_ACCURACY, Double.toString(accuracy));
@@ -67,7 +72,13 @@ public record GuidanceGate(int layer, float[] direction, float bias, double accu
                     throw new BadInputException("gate file " + file + " has NaN or Inf in " + TENSOR);
                 }
             }
-            return new GuidanceGate(layer, dir, bias, acc == null ? Double.NaN : Double.parseDouble(acc));
+            double accuracy;
+            try {
+                accuracy = acc == null ? Double.NaN : Double.parseDouble(acc);
+            } catch (NumberFormatException e) {
+                throw new BadInputException("gate file " + file + ": metadata " + KEY_ACCURACY + " is not a number: " + acc);
+            }
+            return new GuidanceGate(layer, dir, bias, accuracy);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.rudder.steering.quant;
 
+import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.io.ModelFiles;
 import dev.rudder.runtime.io.gguf.GgufFile;
 import dev.rudder.runtime.io.gguf.GgufModelWriter;
@@ -134,8 +135,8 @@ class QuantizedSteeringTest {
             float[] baseQ = g.readFloats(g.tensor("blk.0.attn_q.weight"));
             float[] dq = d.tensor("model.layers.0.self_attn.q_proj.weight").toFloats();
             float[] row = new float[cols];
-            assertEquals("F32", merged.weights().layer(0).wq().dtype());
-            assertEquals("Q8_0", base.weights().layer(0).wq().dtype());
+            assertEquals(DType.F32, merged.weights().layer(0).wq().dtype());
+            assertEquals(DType.Q8_0, base.weights().layer(0).wq().dtype());
             for (int r = 0; r < merged.config().qDim(); r++) {
                 merged.weights().layer(0).wq().readRow(r, row, 0);
                 int hf = GgufNames.hfRowOfPairRow(r, headDim);

@@ -3,6 +3,10 @@ package dev.rudder.runtime.backend.cpu;
 import dev.rudder.runtime.backend.Activations;
 import dev.rudder.runtime.backend.Batch;
 import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.kernel.Kernels;
+import dev.rudder.runtime.parallel.WorkerPool;
+
+import java.util.Arrays;
 
 /**
  * Activation buffers of a batch on the heap, row {@code i} of a {@code [rows, n]} buffer at
@@ -67,8 +71,8 @@ final class CpuActivations implements Activations {
     }
 
     /** Attention of one layer for every row of a batch, split by heads over the pool. */
-    static final class AttentionTask implements dev.rudder.runtime.parallel.WorkerPool.RangeTask {
-        private final dev.rudder.runtime.kernel.Kernels kern;
+    static final class AttentionTask implements WorkerPool.RangeTask {
+        private final Kernels kern;
         private final CpuActivations a;
         private final int nHeads;
         private final int headDim;
@@ -79,7 +83,7 @@ final class CpuActivations implements Activations {
         Batch batch;
         int layer;
 
-        AttentionTask(dev.rudder.runtime.kernel.Kernels kern, ModelConfig cfg, CpuActivations a) {
+        AttentionTask(Kernels kern, ModelConfig cfg, CpuActivations a) {
             this.kern = kern;
             this.a = a;
             nHeads = cfg.numHeads();
@@ -111,7 +115,7 @@ final class CpuActivations implements Activations {
                         sc[t] = kern.dot(a.q, qOff, kc, t * kvDim + kvOff, headDim) * invSqrt;
                     }
                     kern.softmax(sc, first, last - first + 1);
-                    java.util.Arrays.fill(a.attnOut, qOff, qOff + headDim, 0f);
+                    Arrays.fill(a.attnOut, qOff, qOff + headDim, 0f);
                     for (int t = first; t <= last; t++) {
                         kern.axpy(sc[t], vc, t * kvDim + kvOff, a.attnOut, qOff, headDim);
                     }

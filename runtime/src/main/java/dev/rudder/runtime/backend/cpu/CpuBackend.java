@@ -84,8 +84,10 @@ public final class CpuBackend implements Backend {
     // ------------------------------------------------------------ steps
 
     @Override
-    public void embed(Activations a, int row, int token) {
-        w.embedding().readRow(token, cpu(a).x, row * hidden);
+    public void embed(Activations a, int firstRow, int[] tokens, int count) {
+        for (int j = 0; j < count; j++) {
+            w.embedding().readRow(tokens[j], cpu(a).x, (firstRow + j) * hidden);
+        }
     }
 
     @Override

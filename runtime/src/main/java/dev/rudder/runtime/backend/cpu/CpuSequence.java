@@ -52,11 +52,6 @@ final class CpuSequence implements Sequence {
     }
 
     @Override
-    public void setGateState(GateState state) {
-        gate = state;
-    }
-
-    @Override
     public float gateScore() {
         return gateScore;
     }

@@ -1,6 +1,8 @@
 package dev.rudder.runtime.io.gguf;
 
 import java.io.ByteArrayOutputStream;
+import dev.rudder.runtime.io.OutputPaths;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
@@ -96,14 +98,22 @@ public final class GgufWriter {
 
     /** Writes the file (atomically replacing {@code file}). */
     public void write(Path file) throws IOException {
+        OutputPaths.checkTarget(file);
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+        } catch (IOException e) {
+            throw OutputPaths.cannotWrite(file, e);   // names the target, not the temporary file
+        }
         try {
             try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
                 writeTo(out);
             }
             Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw OutputPaths.cannotWrite(file, e);
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -7,7 +7,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-class LaneSumTest {
+class VectorsTest {
     /** The same halving tree in scalar code: lanes [0,n) += lanes [n,2n), n = L/2, L/4, ..., 1. */
     private static float reference(float[] lanes) {
         float[] a = lanes.clone();
@@ -28,8 +28,11 @@ class LaneSumTest {
             for (int i = 0; i < len; i++) {
                 lanes[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
             }
-            float got = LaneSum.sum(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, lanes, 0));
+            float got = Vectors.sum(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, lanes, 0));
             assertEquals(Float.floatToIntBits(reference(lanes)), Float.floatToIntBits(got), "iteration " + it);
+            float expected = reference(lanes);
+            float onArray = Vectors.sumLanes(lanes, 0);   // overwrites lanes
+            assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(onArray), "sumLanes, iteration " + it);
         }
     }
 }

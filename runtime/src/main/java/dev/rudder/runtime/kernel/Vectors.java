@@ -1,0 +1,104 @@
+package dev.rudder.runtime.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The one home of Vector API basics: the species every kernel uses, lane sums in a fixed order,
+ * and a float dot product. Only loaded when the Vector API path is in use (see
+ * {@link VectorSupport#useVector()}, the scalar-or-vector choice made once).
+ *
+ * <p>Why fixed-order lane sums: {@code reduceLanes(ADD)} may add in any order, and HotSpot's
+ * intrinsic and its Java fallback do differ, so the same computation gives different float
+ * results before and after JIT compilation. The halving sums here are exact IEEE arithmetic on
+ * both paths: results are reproducible, which "no plan = plain model, bit for bit" needs.
+ */
+public final class Vectors {
+    /** The preferred float species of this machine (8 lanes on AVX2, 16 on AVX-512). */
+    public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Int lanes of the same width (bf16 pairs are loaded as ints). */
+    public static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    /** Lanes per float vector. */
+    public static final int L = F.length();
+
+    private Vectors() {
+    }
+
+    /**
+     * Sum of {@code t[off .. off+L)} by halving (lane i += lane i+h for h = L/2, L/4, ..., 1).
+     * Works on an array so no vector crosses a call boundary (a vector argument of a method C2
+     * does not inline gets boxed, i.e. allocated, on every call). Overwrites the lanes.
+     */
+    public static float sumLanes(float[] t, int off) {
+        for (int h = L >> 1; h >= 1; h >>= 1) {
+            for (int i = 0; i < h; i++) {
+                t[off + i] += t[off + i + h];
+            }
+        }
+        return t[off];
+    }
+
+    /**
+     * Sum of the lanes of {@code v} in a fixed order. For small kernels that C2 inlines whole;
+     * the big weight loops use {@link #sumLanes(float[], int)} instead.
+     */
+    public static float sum(FloatVector v) {
+        int n = v.length();
+        if (n == 8) {
+            // AVX2: a fixed pairwise tree over extracted lanes (measured ~15% faster than halving)
+            float s0 = v.lane(0) + v.lane(4);
+            float s1 = v.lane(1) + v.lane(5);
+            float s2 = v.lane(2) + v.lane(6);
+            float s3 = v.lane(3) + v.lane(7);
+            return (s0 + s2) + (s1 + s3);
+        }
+        while (n > 1) {
+            n >>= 1;
+            // lanes [0, n) += lanes [n, 2n); upper lanes are ignored from here on
+            v = v.add(v.slice(n));
+        }
+        return v.lane(0);
+    }
+
+    /** Largest lane; max does not depend on the order, so the hardware reduction is fine. */
+    public static float max(FloatVector v) {
+        return v.reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * {@code sum(a[aOff+i] * b[bOff+i])} for i in [0, n): two accumulators over alternating
+     * vectors, a fixed-order lane sum, then the scalar tail in order. {@code lanes}: scratch of at
+     * least {@link #L} floats.
+     */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n, float[] lanes) {
+        int main = F.loopBound(n);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= main; i += 2 * L) {
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+            a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
+        }
+        for (; i < main; i += L) {
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+        }
+        a0.add(a1).intoArray(lanes, 0);
+        float s = sumLanes(lanes, 0);
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    /** bf16 bits in the low half of each int lane, widened to float (exact). */
+    public static FloatVector bf16Low(IntVector w) {
+        return w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** bf16 bits in the high half of each int lane, widened to float (exact). */
+    public static FloatVector bf16High(IntVector w) {
+        return w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+    }
+}

@@ -1,0 +1,108 @@
+package dev.rudder.runtime.io;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rudder.runtime.BadInputException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Coverage-guided fuzzing of the model-file parsers (issue 11): safetensors headers, sharded
+ * checkpoints' index files and config.json. Each input must parse or fail with a
+ * {@link BadInputException}; any other exception or Error is a finding. `mvn verify` runs the
+ * seeds in src/test/resources/dev/rudder/runtime/io/ParserFuzzTestInputs; JAZZER_FUZZ=1 fuzzes.
+ */
+class ParserFuzzTest {
+    private static final Path DIR;
+
+    static {
+        try {
+            DIR = Files.createTempDirectory("rudder-fuzz");
+            DIR.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path write(String name, byte[] bytes) {
+        try {
+            return Files.write(DIR.resolve(name), bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads every small tensor: offsets and dtypes must have been checked at open. */
+    private static void readAll(SafeTensorsFile f) {
+        for (TensorInfo t : f.tensors()) {
+            if (t.elementCount() <= 1 << 16) {
+                try {
+                    TensorStore.toFloats(t);
+                } catch (BadInputException expected) {
+                    // e.g. an integer dtype that has no float reading
+                }
+            }
+        }
+    }
+
+    @FuzzTest(maxDuration = "10s")
+    void safetensorsFilesOpenOrFailWithABadInputException(byte[] bytes) {
+        Path file = write("model.safetensors", bytes);
+        try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
+            readAll(f);
+        } catch (BadInputException expected) {
+            // a clear error naming the file
+        }
+    }
+
+    @FuzzTest(maxDuration = "10s")
+    void shardIndexesOpenOrFailWithABadInputException(FuzzedDataProvider data) throws IOException {
+        Path dir = Files.createDirectories(DIR.resolve("sharded"));
+        try (var old = Files.list(dir)) {
+            for (Path p : old.toList()) {
+                Files.delete(p);
+            }
+        }
+        // a valid one-tensor shard the index may (or may not) point at
+        byte[] shard = data.consumeBytes(data.consumeInt(0, 256));
+        Files.write(dir.resolve("model-00001-of-00001.safetensors"), shard);
+        Files.writeString(dir.resolve(TensorStore.INDEX_FILE), data.consumeRemainingAsString());
+        try (TensorStore s = TensorStore.open(dir)) {
+            for (TensorInfo t : s.all()) {
+                if (t.elementCount() <= 1 << 16) {
+                    try {
+                        s.readFloats(t);
+                    } catch (BadInputException expected) {
+                        // dtype without a float reading
+                    }
+                }
+            }
+        } catch (BadInputException expected) {
+            // a clear error naming the index or the shard
+        }
+    }
+
+    @FuzzTest(maxDuration = "10s")
+    void configJsonParsesOrFailsWithABadInputException(FuzzedDataProvider data) {
+        String json = data.consumeRemainingAsString();
+        JsonNode node;
+        try {
+            node = SafeTensorsFile.JSON.readTree(json);
+        } catch (IOException notJson) {
+            return;
+        }
+        if (node == null) {
+            return;
+        }
+        try {
+            ModelConfig c = ModelConfig.fromJson(node, "config.json");
+            c.toJson();
+        } catch (BadInputException expected) {
+            // names the field
+        }
+    }
+}

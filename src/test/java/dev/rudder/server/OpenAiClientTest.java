@@ -1,0 +1,271 @@
+package dev.rudder.server;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.BadRequestException;
+import com.openai.errors.PermissionDeniedException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
+import dev.rudder.ChatMessage;
+import dev.rudder.Generation;
+import dev.rudder.GenerationRequest;
+import dev.rudder.Rudder;
+import dev.rudder.runtime.steer.SteeringPlan;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The official OpenAI Java SDK against a real server on loopback. */
+class OpenAiClientTest {
+    private static Rudder rudder;
+    private static RudderServer server;
+    private static OpenAIClient client;
+
+    @BeforeAll
+    static void start() {
+        rudder = ServerFixture.loadTarget();
+        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2));
+        server = RudderServer.start(rudder, ServerFixture.profiles(rudder), options);
+        client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused")
+                .maxRetries(0).build();
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.close(java.time.Duration.ZERO);
+        rudder.close();
+    }
+
+    private static ChatCompletionCreateParams.Builder chat(String text, String profile, int maxTokens) {
+        ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model("target").addUserMessage(text)
+                .temperature(0.0).maxCompletionTokens(maxTokens);
+        if (profile != null) {
+            b.putAdditionalBodyProperty("rudder", JsonValue.from(Map.of("profile", profile)));
+        }
+        return b;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> rudderField(Map<String, JsonValue> extra) {
+        JsonValue v = extra.get("rudder");
+        assertNotNull(v, "the response carries a rudder field");
+        return v.convert(Map.class);
+    }
+
+    @Test
+    void greedyChatEqualsRudderGenerateWithAndWithoutSteering() {
+        String harmful = ServerFixture.instructions("harmful_val.jsonl", 1).get(0);
+        String model = ServerFixture.TARGET.toString();
+        String dir = ServerFixture.profilesDir().toString();
+        ServerFixture.Cli plain = ServerFixture.rudder("generate", "--chat", "-m", model, "-p", harmful, "-n", "40",
+                "--threads", "2");
+        ServerFixture.Cli steered = ServerFixture.rudder("generate", "--chat", "-m", model, "-p", harmful, "-n", "40",
+                "--threads", "2", "--steer", dir + "/aligned.safetensors:16", "--layers", "1-3", "--normalize",
+                "--gate", dir + "/gate.safetensors");
+        assertEquals(0, plain.code(), plain.err());
+        assertEquals(0, steered.code(), steered.err());
+
+        ChatCompletion a = client.chat().completions().create(chat(harmful, null, 40).build());
+        assertEquals(plain.out(), a.choices().get(0).message().content().orElse("") + "\n");
+        assertEquals(Map.of("profile", "none"), withoutNulls(rudderField(a._additionalProperties())));
+
+        ChatCompletion b = client.chat().completions().create(chat(harmful, "safe", 40).build());
+        assertEquals(steered.out(), b.choices().get(0).message().content().orElse("") + "\n");
+        Map<String, Object> r = rudderField(b._additionalProperties());
+        assertEquals("safe", r.get("profile"));
+        // generate reports "gate: open, steering (score 1.234)" on stderr
+        boolean open = steered.err().contains("gate: open");
+        assertEquals(open, r.get("gate_open"), steered.err());
+        String score = steered.err().replaceAll("(?s).*\\(score (-?[0-9.]+)\\).*", "$1");
+        assertEquals(Double.parseDouble(score), ((Number) r.get("gate_score")).doubleValue(), 1e-3);
+        assertFalse(a.choices().get(0).message().content().orElse("").equals(b.choices().get(0).message().content().orElse(""))
+                && open, "an open gate changes the answer");
+    }
+
+    private static Map<String, Object> withoutNulls(Map<String, Object> m) {
+        Map<String, Object> out = new java.util.HashMap<>(m);
+        out.values().removeIf(java.util.Objects::isNull);
+        return out;
+    }
+
+    @Test
+    void streamedChatEqualsTheWholeAnswerAndEndsWithTheRudderField() {
+        String q = ServerFixture.instructions("domain_val.jsonl", 1).get(0);
+        ChatCompletion whole = client.chat().completions().create(chat(q, "safe", 48).build());
+        StringBuilder text = new StringBuilder();
+        List<ChatCompletionChunk> chunks = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(chat(q, "safe", 48)
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+            s.stream().forEach(c -> {
+                chunks.add(c);
+                c.choices().forEach(ch -> text.append(ch.delta().content().orElse("")));
+            });
+        }
+        assertEquals(whole.choices().get(0).message().content().orElse(""), text.toString());
+        assertTrue(chunks.size() >= 3, "streams in pieces: " + chunks.size());
+        ChatCompletionChunk fin = chunks.get(chunks.size() - 2);
+        assertEquals(whole.choices().get(0).finishReason().asString(), fin.choices().get(0).finishReason().orElseThrow().asString());
+        assertEquals(rudderField(whole._additionalProperties()), rudderField(fin._additionalProperties()));
+        ChatCompletionChunk usage = chunks.get(chunks.size() - 1);
+        assertTrue(usage.choices().isEmpty());
+        assertEquals(whole.usage().orElseThrow().completionTokens(), usage.usage().orElseThrow().completionTokens());
+        assertEquals(whole.usage().orElseThrow().promptTokens(), usage.usage().orElseThrow().promptTokens());
+    }
+
+    @Test
+    void completionsEndpointEqualsTheFacadeAndHonoursStopAndLength() {
+        String prompt = "Once upon a time";
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("target").prompt(prompt)
+                .maxTokens(12).temperature(0.0).build());
+        Generation g = rudder.generate(new GenerationRequest(rudder.encode(prompt), null, 12, SteeringPlan.NONE, 0, true), null);
+        assertEquals(g.text(), c.choices().get(0).text());
+        assertEquals(g.tokens().size(), c.usage().orElseThrow().completionTokens());
+        String expectedReason = g.tokens().size() == 12 && !rudder.stopTokens().contains(g.tokens().get(11)) ? "length" : "stop";
+        assertEquals(expectedReason, c.choices().get(0).finishReason().asString());
+
+        // a stop string cuts the answer before it, and finish_reason is "stop"
+        String full = g.text();
+        assertTrue(full.length() > 4, full);
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
+        Completion cut = client.completions().create(CompletionCreateParams.builder().model("target").prompt(prompt)
+                .maxTokens(12).temperature(0.0).stop(stop).build());
+        assertEquals(full.substring(0, full.indexOf(stop)), cut.choices().get(0).text());
+        assertEquals("stop", cut.choices().get(0).finishReason().asString());
+    }
+
+    @Test
+    void seededSamplingRepeatsAndFollowsTheFacade() {
+        String q = ServerFixture.instructions("harmless_val.jsonl", 1).get(0);
+        ChatCompletionCreateParams p = chat(q, null, 32).temperature(0.9).topP(0.95).seed(1234L).build();
+        String a = client.chat().completions().create(p).choices().get(0).message().content().orElse("");
+        String b = client.chat().completions().create(p).choices().get(0).message().content().orElse("");
+        assertEquals(a, b);
+        Generation g = rudder.generate(new GenerationRequest(rudder.encodeChat(List.of(ChatMessage.user(q))),
+                new dev.rudder.runtime.sample.SamplerOptions(0.9f, 0, 0.95f, 0f, 1f, 1234L), 32, SteeringPlan.NONE, 0, true), null);
+        assertEquals(g.text(), a);
+    }
+
+    @Test
+    void concurrentAnswersEqualTheSameRequestsRunOneAtATime() throws Exception {
+        List<ChatCompletionCreateParams> reqs = new ArrayList<>();
+        List<String> qs = new ArrayList<>(ServerFixture.instructions("harmful_val.jsonl", 3));
+        qs.addAll(ServerFixture.instructions("domain_val.jsonl", 3));
+        String[] profiles = {null, "safe", "always"};
+        for (int i = 0; i < qs.size(); i++) {
+            ChatCompletionCreateParams.Builder b = chat(qs.get(i), profiles[i % 3], 40);
+            if (i % 2 == 1) {
+                b.temperature(0.8).seed(100L + i);
+            }
+            reqs.add(b.build());
+        }
+        // prompts here are 15-60 tokens: with 16-token chunks new prompts are prefilled between decode steps
+        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2))
+                .withPrefillChunk(16);
+        try (Rudder r = ServerFixture.loadTarget();
+             RudderServer chunked = RudderServer.start(r, ServerFixture.profiles(r), options);
+             OpenAIClientHolder c = new OpenAIClientHolder(chunked.port())) {
+            List<String> alone = new ArrayList<>();
+            for (ChatCompletionCreateParams p : reqs) {
+                alone.add(c.client.chat().completions().create(p).choices().get(0).message().content().orElse(""));
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(reqs.size());
+            try {
+                List<Future<String>> together = new ArrayList<>();
+                for (ChatCompletionCreateParams p : reqs) {
+                    together.add(pool.submit(() -> c.client.chat().completions().create(p).choices().get(0).message().content().orElse("")));
+                }
+                for (int i = 0; i < reqs.size(); i++) {
+                    assertEquals(alone.get(i), together.get(i).get(), "request " + i);
+                }
+            } finally {
+                pool.shutdown();
+            }
+            // the requests really shared decode steps (6 requests, at most 4 at once)
+            String metrics = chunked.metrics().render();
+            long steps = metricValue(metrics, "rudder_decode_steps_total");
+            long rows = metricValue(metrics, "rudder_decode_rows_total");
+            assertTrue(rows > steps, "some decode steps carried several sequences: " + rows + " rows in " + steps + " steps");
+        }
+    }
+
+    static long metricValue(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.split(" ")[1]))
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void badRequestsAreAnswered400And403WithTheReason() {
+        BadRequestException unknown = assertThrows(BadRequestException.class,
+                () -> client.chat().completions().create(chat("hi", "nope", 8).build()));
+        assertTrue(unknown.getMessage().contains("unknown profile 'nope'"), unknown.getMessage());
+        assertTrue(unknown.getMessage().contains("safe"), unknown.getMessage());
+
+        String longPrompt = "word ".repeat(600);
+        BadRequestException tooLong = assertThrows(BadRequestException.class,
+                () -> client.chat().completions().create(chat(longPrompt, null, 8).build()));
+        assertTrue(tooLong.getMessage().contains("context of 512 tokens"), tooLong.getMessage());
+
+        BadRequestException temp = assertThrows(BadRequestException.class,
+                () -> client.chat().completions().create(chat("hi", null, 8).temperature(-1.0).build()));
+        assertTrue(temp.getMessage().contains("temperature"), temp.getMessage());
+    }
+
+    @Test
+    void modelsListsTheModelAndItsProfiles() {
+        var models = client.models().list();
+        assertEquals("target", models.data().get(0).id());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> r = models.data().get(0)._additionalProperties().get("rudder").convert(Map.class);
+        assertEquals(List.of("safe", "always"), r.get("profiles"));
+    }
+
+    @Test
+    void defaultProfileAppliesAndCannotBeSwitchedOffUnlessAllowed() {
+        try (Rudder r = ServerFixture.loadTarget();
+             RudderServer strict = RudderServer.start(r, ServerFixture.profiles(r),
+                     ServerOptions.defaults("target", 512).withProfiles("always", false));
+             OpenAIClientHolder c = new OpenAIClientHolder(strict.port())) {
+            ChatCompletion a = c.client.chat().completions().create(chat("Compute 3 plus 4.", null, 8).build());
+            assertEquals("always", rudderField(a._additionalProperties()).get("profile"));
+            assertNull(rudderField(a._additionalProperties()).get("gate_open"));
+            PermissionDeniedException e = assertThrows(PermissionDeniedException.class,
+                    () -> c.client.chat().completions().create(chat("Compute 3 plus 4.", "none", 8).build()));
+            assertTrue(e.getMessage().contains("unsteered requests are not allowed"), e.getMessage());
+        }
+    }
+
+    /** A client for another server, closed with it. */
+    static final class OpenAIClientHolder implements AutoCloseable {
+        final OpenAIClient client;
+
+        OpenAIClientHolder(int port) {
+            client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + port + "/v1").apiKey("unused").maxRetries(0).build();
+        }
+
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+}
