@@ -69,7 +69,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Sequence newSequence(int contextLength, SteeringPlan plan) {
-        return new CpuSequence(cfg, contextLength, plan);
+        return new CpuSequence(cfg, w.ropeFreqFactors(), contextLength, plan);
     }
 
     @Override
@@ -123,6 +123,16 @@ public final class CpuBackend implements Backend {
             RopeTable rope = ((CpuSequence) b.sequence(i)).rope;
             float[] cos = rope.cos(b.position(i));
             float[] sin = rope.sin(b.position(i));
+            if (w.ropeAdjacentPairs()) {
+                // q/k rows in llama.cpp's order (a GGUF file): rotate adjacent pairs instead of halves
+                for (int h = 0; h < nHeads; h++) {
+                    RopeTable.rotatePairs(c.q, i * qDim + h * headDim, headDim, cos, sin);
+                }
+                for (int h = 0; h < nKv; h++) {
+                    RopeTable.rotatePairs(c.k, i * kvDim + h * headDim, headDim, cos, sin);
+                }
+                continue;
+            }
             for (int h = 0; h < nHeads; h++) {
                 k.rope(c.q, i * qDim + h * headDim, headDim, cos, sin);
             }

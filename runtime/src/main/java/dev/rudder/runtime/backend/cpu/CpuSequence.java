@@ -20,7 +20,7 @@ final class CpuSequence implements Sequence {
     GateState gateState;
     float gateScore = Float.NaN;
 
-    CpuSequence(ModelConfig cfg, int contextLength, SteeringPlan plan) {
+    CpuSequence(ModelConfig cfg, float[] ropeFreqFactors, int contextLength, SteeringPlan plan) {
         this.contextLength = contextLength;
         this.plan = plan;
         int kvDim = cfg.numKvHeads() * cfg.headDim();
@@ -38,7 +38,7 @@ final class CpuSequence implements Sequence {
         }
         keyCache = new float[cfg.numLayers()][contextLength * kvDim];
         valueCache = new float[cfg.numLayers()][contextLength * kvDim];
-        rope = new RopeTable(cfg, contextLength);
+        rope = new RopeTable(cfg, ropeFreqFactors, contextLength);
         probeScores = new float[cfg.numLayers()];
         Arrays.fill(probeScores, Float.NaN);
         lastHidden = new float[cfg.hiddenSize()];
