@@ -27,7 +27,9 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Kernel micro-benchmarks at SmolLM2-135M shapes (hidden 576, intermediate 1536, vocab 49152).
+ * Kernel micro-benchmarks at SmolLM2-135M shapes (hidden 576, intermediate 1536, vocab 49152) and, for
+ * matvec, Llama-3.2-1B shapes (hidden 2048, intermediate 8192, vocab 128256: the tied output matrix
+ * is 525 MB in BF16, so two copies take 1 GB; pick shapes with {@code -p shape=...}).
  *
  * <ul>
  * <li>{@code matvec} (decode, memory bound): one {@code [rows, cols]} matrix times a vector,
@@ -75,7 +77,7 @@ public class KernelBenchmark {
 
     @State(Scope.Benchmark)
     public static class MatvecState {
-        @Param({"576x576", "1536x576", "576x1536", "49152x576"})
+        @Param({"576x576", "1536x576", "576x1536", "49152x576", "8192x2048", "2048x8192", "128256x2048"})
         public String shape;
         @Param({"BF16", "F32"})
         public String dtype;
