@@ -62,7 +62,7 @@ final class AlignCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.threadCount())) {
+            try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.loadOptions())) {
                 SteeringVectors srv = SteeringVectorFiles.read(vectors);
                 List<int[]> bad = PromptSets.encode(rudder, harmful, !noChat, limit);
                 List<int[]> good = new ArrayList<>();

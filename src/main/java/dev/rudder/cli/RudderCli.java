@@ -15,10 +15,12 @@ import picocli.CommandLine.Command;
                 TemplateCommand.class,
                 TokenizeCommand.class,
                 RandomModelCommand.class,
+                BenchCommand.class,
                 VectorsCommand.class,
                 AlignCommand.class,
                 DeltaCommand.class,
                 EvalCommand.class,
+                QuantizeCommand.class,
                 ServeCommand.class,
                 CommandLine.HelpCommand.class
         })

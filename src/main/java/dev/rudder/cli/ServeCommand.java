@@ -1,6 +1,5 @@
 package dev.rudder.cli;
 
-import dev.rudder.LoadOptions;
 import dev.rudder.Rudder;
 import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.runtime.BadInputException;
@@ -83,8 +82,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new BadInputException("--allow-unsteered only matters with --default-profile");
         }
         String key = apiKey != null ? apiKey : System.getenv("RUDDER_API_KEY");
-        Rudder rudder = Rudder.load(modelOptions.model, new LoadOptions(modelOptions.threadCount(),
-                deltas.stream().map(DeltaSet.Spec::parse).toList()));
+        Rudder rudder = Rudder.load(modelOptions.model, modelOptions.loadOptions()
+                .withDeltas(deltas.stream().map(DeltaSet.Spec::parse).toList()));
         try {
             if (defaultProfile != null && profilesFile == null) {
                 throw new BadInputException("--default-profile needs --profiles FILE");

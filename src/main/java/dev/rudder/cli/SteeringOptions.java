@@ -55,9 +55,9 @@ final class SteeringOptions {
         return deltas.stream().map(DeltaSet.Spec::parse).toList();
     }
 
-    /** Load options: the model's threads plus these deltas. */
+    /** Load options: the model's threads and device plus these deltas. */
     LoadOptions loadOptions(ModelOptions m) {
-        return new LoadOptions(m.threadCount(), deltaSpecs());
+        return m.loadOptions().withDeltas(deltaSpecs());
     }
 
     boolean active() {

@@ -70,7 +70,7 @@ final class VectorsExtractCommand implements Callable<Integer> {
             throw new dev.rudder.runtime.BadInputException("llama.cpp control vectors cannot hold direction.0: pass --layers 1-N "
                     + "for a .gguf output, or write .safetensors");
         }
-        try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.threadCount())) {
+        try (Rudder rudder = Rudder.load(modelOptions.model, modelOptions.loadOptions())) {
             List<int[]> pos = PromptSets.encode(rudder, positive, chat, limit);
             List<int[]> neg = PromptSets.encode(rudder, negative, chat, limit);
             SteeringVectors v = VectorExtractor.extract(rudder.model(), pos, neg, m, range, batch, System.err);

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code POST /v1/chat/completions} and {@code /v1/completions}: parse, submit to the scheduler,
@@ -75,10 +76,14 @@ final class CompletionEndpoint {
         }
     }
 
-    /** Server-sent events in OpenAI's format; a failed write means the client left, and the job is cancelled. */
+    /**
+     * Server-sent events in OpenAI's format; a failed write means the client left, and the job is
+     * cancelled. While the job waits for a slot (or a long prefill), an SSE comment every second
+     * finds clients that left, so they free their queue place too.
+     */
     private int stream(Context ctx, BlockingQueue<JobEvent> events, OpenAiResponses out, boolean includeUsage, Sequence seq)
             throws InterruptedException {
-        JobEvent first = events.take();
+        JobEvent first = events.poll(1, TimeUnit.SECONDS);
         if (first instanceof JobEvent.Failed f) {
             throw f.error();   // nothing sent yet: an ordinary error response
         }
@@ -89,6 +94,10 @@ final class CompletionEndpoint {
         boolean firstText = true;
         try {
             OutputStream os = ctx.res().getOutputStream();
+            while (first == null) {
+                sendRaw(os, ": waiting\n\n");
+                first = events.poll(1, TimeUnit.SECONDS);
+            }
             JobEvent e = first;
             while (true) {
                 switch (e) {

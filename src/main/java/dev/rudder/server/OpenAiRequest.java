@@ -89,8 +89,13 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
                 throw ApiException.badRequest(f, f + " is not supported; use repetition_penalty");
             }
         }
-        if (root.path("logprobs").asBoolean(false) || (root.hasNonNull("logprobs") && root.get("logprobs").isInt())) {
+        JsonNode logprobs = root.path("logprobs");   // chat: a boolean; completions: a count
+        if (logprobs.isBoolean() ? logprobs.asBoolean() : logprobs.asInt(0) > 0) {
             throw ApiException.badRequest("logprobs", "logprobs are not supported");
+        }
+        if (root.path("echo").asBoolean(false) || (root.hasNonNull("best_of") && root.get("best_of").asInt(-1) != 1)
+                || (root.hasNonNull("suffix") && !root.get("suffix").asText().isEmpty())) {
+            throw ApiException.badRequest("echo", "echo, best_of > 1 and suffix are not supported");
         }
         if (root.hasNonNull("tools") && !root.get("tools").isEmpty()) {
             throw ApiException.badRequest("tools", "tools are not supported");

@@ -77,18 +77,18 @@ public final class RudderServer implements AutoCloseable {
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.render()));
         app.get("/v1/models", ctx -> ctx.contentType("application/json")
                 .result(CompletionEndpoint.json(OpenAiResponses.models(options.modelId(), created, profiles.names()))));
+        app.get("/v1/models/{id}", ctx -> {
+            if (!ctx.pathParam("id").equals(options.modelId())) {
+                throw new ApiException(404, "not_found", "model", "no model '" + ctx.pathParam("id") + "'; this server has '"
+                        + options.modelId() + "'");
+            }
+            ctx.contentType("application/json").result(CompletionEndpoint.json(OpenAiResponses.model(options.modelId(), created,
+                    profiles.names())));
+        });
         app.post("/v1/chat/completions", ctx -> completions.handle(ctx, OpenAiRequest.Endpoint.CHAT));
         app.post("/v1/completions", ctx -> completions.handle(ctx, OpenAiRequest.Endpoint.COMPLETIONS));
         app.exception(ApiException.class, (e, ctx) -> answer(ctx, e));
-        app.exception(HttpResponseException.class, (e, ctx) -> answer(ctx,
-                new ApiException(e.getStatus(), e.getStatus() == 413 ? "request_too_large" : "invalid_request_error", null,
-                        e.getStatus() == 413 ? "the request body is larger than " + options.maxBodyBytes() + " bytes"
-                                : e.getMessage())));
-        app.error(404, ctx -> {
-            if (ctx.result() == null) {
-                answer(ctx, new ApiException(404, "not_found", null, "no such endpoint: " + ctx.method() + " " + ctx.path()));
-            }
-        });
+        app.exception(HttpResponseException.class, (e, ctx) -> answer(ctx, fromJavalin(e, options.maxBodyBytes())));
         try {
             app.start();
         } catch (RuntimeException e) {
@@ -97,6 +97,15 @@ public final class RudderServer implements AutoCloseable {
                     + ": " + e.getMessage(), e);
         }
         return new RudderServer(app, scheduler, metrics, options);
+    }
+
+    /** Javalin's own errors (404, 413 body too large, ...) in OpenAI's error shape. */
+    private static ApiException fromJavalin(HttpResponseException e, long maxBody) {
+        return switch (e.getStatus()) {
+            case 413 -> new ApiException(413, "request_too_large", null, "the request body is larger than " + maxBody + " bytes");
+            case 404 -> new ApiException(404, "not_found", null, e.getMessage());
+            default -> new ApiException(e.getStatus(), "invalid_request_error", null, e.getMessage());
+        };
     }
 
     private static void authorize(Context ctx, String key) {

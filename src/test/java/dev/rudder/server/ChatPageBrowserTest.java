@@ -35,6 +35,8 @@ class ChatPageBrowserTest {
     private static final Path CHROMIUM = Path.of(System.getProperty("rudder.chromium", "/usr/bin/chromium"));
     private static final Path DRIVER = Path.of(System.getProperty("rudder.chromedriver", "/usr/bin/chromedriver"));
 
+    private static final java.util.logging.Logger SELENIUM_LOG = java.util.logging.Logger.getLogger("org.openqa.selenium");
+
     @TempDir
     Path tmp;
 
@@ -42,7 +44,7 @@ class ChatPageBrowserTest {
     void thePageStreamsAnAnswerAndShowsTheGate() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
                 "skipped: no headless browser (apt-get install chromium chromium-driver; .ci/run does)");
-        java.util.logging.Logger.getLogger("org.openqa.selenium").setLevel(java.util.logging.Level.SEVERE);
+        SELENIUM_LOG.setLevel(java.util.logging.Level.SEVERE);   // no CDP version warnings: the test uses WebDriver only
         String question = ServerFixture.instructions("harmful_val.jsonl", 2).get(1);
         try (Rudder rudder = ServerFixture.loadTarget();
              // 30 ms per decode step: 40 tokens take over a second, long enough to see the text grow
@@ -84,6 +86,10 @@ class ChatPageBrowserTest {
                 assertEquals(expected.strip(), reply.findElement(By.cssSelector(".text")).getText().strip());
                 String meta = reply.findElement(By.cssSelector(".meta")).getText();
                 assertTrue(meta.contains("profile: safe"), meta);
+                // a picture of the page for people (target/chat-page.png)
+                Path png = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(org.openqa.selenium.OutputType.FILE).toPath();
+                Files.createDirectories(Path.of("target"));
+                Files.copy(png, Path.of("target/chat-page.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 assertTrue(meta.matches("(?s).*gate: (open, steered|closed, not steered) \\(score -?[0-9]+\\.[0-9]{3}\\).*"), meta);
             } finally {
                 browser.quit();

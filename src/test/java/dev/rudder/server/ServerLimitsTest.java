@@ -150,12 +150,7 @@ class ServerLimitsTest {
         ServerOptions o = ServerOptions.defaults("target", 512).withLimits(1, 0, Duration.ofMinutes(1));
         try (RudderServer s = RudderServer.start(rudder, profiles, o, slow(20))) {
             String req = body("Tell me a story.", 400, true);
-            try (Socket socket = new Socket("127.0.0.1", s.port())) {
-                OutputStream out = socket.getOutputStream();
-                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: " + req.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + req)
-                        .getBytes(StandardCharsets.UTF_8));
-                out.flush();
+            try (Socket socket = startStream(s, req)) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
                 String line;
                 int chunks = 0;
@@ -171,6 +166,35 @@ class ServerLimitsTest {
             HttpResponse<String> next = send(post(s, "/v1/chat/completions", body("Hi", 3, false), null));
             assertEquals(200, next.statusCode(), next.body());
         }
+    }
+
+    @Test
+    void aQueuedStreamingClientThatLeavesFreesItsQueuePlace() throws Exception {
+        CountDownLatch open = new CountDownLatch(1);
+        ServerOptions o = ServerOptions.defaults("target", 512).withLimits(1, 1, Duration.ofMinutes(1));
+        try (RudderServer s = RudderServer.start(rudder, profiles, o, gated(open))) {
+            CompletableFuture<HttpResponse<String>> a = HTTP.sendAsync(post(s, "/v1/chat/completions", body("Hi", 8, true), null),
+                    HttpResponse.BodyHandlers.ofString());
+            await(() -> s.scheduler().inFlight() == 1, "the first request runs");
+            try (Socket socket = startStream(s, body("Hello", 8, true))) {
+                await(() -> s.scheduler().inFlight() == 2, "the second request waits");
+            }   // the queued client leaves before it got a token
+            await(() -> s.scheduler().inFlight() == 1, "its queue place is free");
+            assertEquals(1, s.metrics().cancelledCount());
+            open.countDown();
+            assertEquals(200, a.get().statusCode());
+        }
+    }
+
+    /** Sends a streaming request on a raw socket (so the test can drop the connection). */
+    private static Socket startStream(RudderServer s, String req) throws IOException {
+        Socket socket = new Socket("127.0.0.1", s.port());
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + req.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + req)
+                .getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        return socket;
     }
 
     @Test
@@ -203,6 +227,9 @@ class ServerLimitsTest {
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 0}", "max_tokens", "at least 1"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": [\"\"]}", "stop", "non-empty"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "stream", "true or false"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"echo\": true}", "echo", "not supported"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"presence_penalty\": 0.5}",
+                            "presence_penalty", "repetition_penalty"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"rudder\": {\"profile\": 3}}", "rudder.profile", "string"))) {
                 HttpResponse<String> r = send(post(s, "/v1/chat/completions", c.body(), null));
                 assertEquals(400, r.statusCode(), c.body() + " -> " + r.body());

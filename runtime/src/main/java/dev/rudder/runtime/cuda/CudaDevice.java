@@ -62,11 +62,7 @@ public final class CudaDevice implements AutoCloseable {
 
     /** Makes this device's primary context current on the calling thread. */
     public void bind() {
-        try {
-            cu.check("cuCtxSetCurrent", (int) cu.cuCtxSetCurrent.invokeExact(context));
-        } catch (Throwable t) {
-            throw CudaDriver.rethrow(t);
-        }
+        cu.call("cuCtxSetCurrent", cu.cuCtxSetCurrent, context);
     }
 
     public int attribute(int attribute) {

@@ -34,11 +34,7 @@ public final class CudaEvent implements AutoCloseable {
     }
 
     public void synchronize() {
-        try {
-            cu.check("cuEventSynchronize", (int) cu.cuEventSynchronize.invokeExact(handle));
-        } catch (Throwable t) {
-            throw CudaDriver.rethrow(t);
-        }
+        cu.call("cuEventSynchronize", cu.cuEventSynchronize, handle);
     }
 
     /** Milliseconds of GPU time from {@code start} to this event (both recorded and complete). */
@@ -59,10 +55,6 @@ public final class CudaEvent implements AutoCloseable {
         }
         closed = true;
         device.bind();
-        try {
-            cu.check("cuEventDestroy_v2", (int) cu.cuEventDestroy.invokeExact(handle));
-        } catch (Throwable t) {
-            throw CudaDriver.rethrow(t);
-        }
+        cu.call("cuEventDestroy_v2", cu.cuEventDestroy, handle);
     }
 }

@@ -79,10 +79,6 @@ public final class CudaModule implements AutoCloseable {
         }
         closed = true;
         device.bind();
-        try {
-            cu.check("cuModuleUnload", (int) cu.cuModuleUnload.invokeExact(handle));
-        } catch (Throwable t) {
-            throw CudaDriver.rethrow(t);
-        }
+        cu.call("cuModuleUnload", cu.cuModuleUnload, handle);
     }
 }

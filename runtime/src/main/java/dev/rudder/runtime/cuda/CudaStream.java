@@ -36,11 +36,7 @@ public final class CudaStream implements AutoCloseable {
 
     /** Waits until everything queued on this stream has finished (and reports its errors). */
     public void synchronize() {
-        try {
-            cu.check("cuStreamSynchronize", (int) cu.cuStreamSynchronize.invokeExact(handle));
-        } catch (Throwable t) {
-            throw CudaDriver.rethrow(t);
-        }
+        cu.call("cuStreamSynchronize", cu.cuStreamSynchronize, handle);
     }
 
     /** Queues {@code fn} with the arguments packed in {@code args}. */
@@ -63,10 +59,6 @@ public final class CudaStream implements AutoCloseable {
         }
         closed = true;
         device.bind();
-        try {
-            cu.check("cuStreamDestroy_v2", (int) cu.cuStreamDestroy.invokeExact(handle));
-        } catch (Throwable t) {
-            throw CudaDriver.rethrow(t);
-        }
+        cu.call("cuStreamDestroy_v2", cu.cuStreamDestroy, handle);
     }
 }

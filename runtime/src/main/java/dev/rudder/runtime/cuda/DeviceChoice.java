@@ -1,6 +1,8 @@
 package dev.rudder.runtime.cuda;
 
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.backend.Backend;
+import dev.rudder.runtime.backend.cpu.CpuBackend;
 
 import java.util.function.Consumer;
 
@@ -83,6 +85,18 @@ public record DeviceChoice(Kind kind, int ordinal) {
                 note.accept("--device auto: running on the CPU: " + why);
                 yield CPU;
             }
+        };
+    }
+
+    /**
+     * The backend this choice runs on, after {@link #resolve}: the CPU backend, or the CUDA
+     * backend on GPU {@link #ordinal()}.
+     */
+    public Backend.Factory backend() {
+        return switch (kind) {
+            case CPU -> CpuBackend::new;
+            case CUDA -> CudaBackend.factory(ordinal);
+            case AUTO -> throw new IllegalStateException("resolve --device auto first");
         };
     }
 

@@ -66,6 +66,11 @@ abstract class SegmentMatrix implements WeightMatrix {
         return cols;
     }
 
+    @Override
+    public final long byteSize() {
+        return data.byteSize();
+    }
+
     /** The underlying read-only segment (row-major, little-endian). */
     public final MemorySegment segment() {
         return data;

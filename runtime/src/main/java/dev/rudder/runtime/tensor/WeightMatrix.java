@@ -18,6 +18,9 @@ public interface WeightMatrix {
 
     DType dtype();
 
+    /** Bytes of stored weights (what one full matvec reads). */
+    long byteSize();
+
     /** {@code out[outOff + r] = dot(row r, x[xOff .. xOff+cols))} for r in [rowStart, rowEnd). */
     void matvec(float[] x, int xOff, float[] out, int outOff, int rowStart, int rowEnd);
 

@@ -2,6 +2,7 @@ package dev.rudder.runtime.model;
 
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.SharedData;
+import dev.rudder.runtime.TestVectors;
 import dev.rudder.runtime.steer.Gate;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.runtime.steer.SteeringPlan.Positions;
@@ -22,21 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class DecodeBatchTest {
     private static final int STEPS = 6;
 
-    private static float[] randomVector(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
     /** Plans that differ in every way a request can: none, vectors, positions, gates open and closed, probes. */
     private static List<SteeringPlan> plans(Model m) {
         int h = m.config().hiddenSize();
         int layers = m.config().numLayers();
-        float[] v = randomVector(h, 1);
-        float[] w = randomVector(h, 2);
+        float[] v = TestVectors.gaussian(h, 1);
+        float[] w = TestVectors.gaussian(h, 2);
         List<SteeringPlan> plans = new ArrayList<>();
         plans.add(SteeringPlan.NONE);
         plans.add(SteeringPlan.builder(layers).blockOutput(layers - 1, v, 4f).afterAttention(0, w, 2f).build());
@@ -72,12 +64,14 @@ class DecodeBatchTest {
             int n = plans.size();
             // alone
             float[][][] alone = new float[n][STEPS][];
+            Session[] aloneSessions = new Session[n];
             for (int i = 0; i < n; i++) {
                 Session s = m.newSession(prompt(i).length + STEPS + i, plans.get(i));   // different context lengths
                 s.prefill(PromptInput.tokens(prompt(i)));
                 for (int t = 0; t < STEPS; t++) {
                     alone[i][t] = s.decode(token(i, t)).clone();
                 }
+                aloneSessions[i] = s;
             }
             // together, with the batch's size, order and members changing every step
             Session[] sessions = new Session[n];
@@ -112,6 +106,9 @@ class DecodeBatchTest {
             }
             for (int i = 0; i < n; i++) {
                 assertEquals(prompt(i).length + STEPS, sessions[i].position());
+                assertArrayEquals(aloneSessions[i].lastHiddenState(), sessions[i].lastHiddenState(), "last hidden state, plan " + i);
+                assertArrayEquals(aloneSessions[i].report().probeScores(), sessions[i].report().probeScores(), "probes, plan " + i);
+                assertEquals(aloneSessions[i].report().gateOpen(), sessions[i].report().gateOpen(), "gate, plan " + i);
             }
         }
     }
@@ -129,6 +126,12 @@ class DecodeBatchTest {
             assertThrows(IllegalArgumentException.class, () -> m.decodeBatch(List.of(a), new int[]{3, 4}));
             assertEquals(2, a.position());
             assertEquals(2, b.position());
+            Session c = m.newSession(4);
+            c.prefill(PromptInput.tokens(1));
+            c.close();
+            assertThrows(IllegalStateException.class, () -> m.decodeBatch(List.of(a, c), new int[]{3, 4}));
+            assertThrows(IllegalStateException.class, () -> c.decode(3));
+            assertEquals(2, a.position());
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.rudder.runtime.steer;
 
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.SharedData;
+import dev.rudder.runtime.TestVectors;
 import dev.rudder.runtime.model.Model;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.Session;
@@ -9,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,15 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The residual seam: no plan and a closed gate are the plain model bit for bit; steering equals adding by hand. */
 class SteeringSeamTest {
     private static final int[] PROMPT = {1, 298, 13, 588, 429, 344, 725};
-
-    private static float[] randomVector(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
 
     /** Prefill + 5 greedy-free decode steps with fixed tokens; returns all logits concatenated. */
     private static float[] run(Model m, SteeringPlan plan, int[] prompt) {
@@ -56,16 +47,16 @@ class SteeringSeamTest {
             int h = m.config().hiddenSize();
             int layers = m.config().numLayers();
             SteeringPlan closed = SteeringPlan.builder(layers)
-                    .blockOutput(layers - 1, randomVector(h, 1), 8f)
-                    .afterAttention(0, randomVector(h, 2), 8f)
-                    .gate(new Gate(0, randomVector(h, 3), -1e30f))
+                    .blockOutput(layers - 1, TestVectors.gaussian(h, 1), 8f)
+                    .afterAttention(0, TestVectors.gaussian(h, 2), 8f)
+                    .gate(new Gate(0, TestVectors.gaussian(h, 3), -1e30f))
                     .build();
             Session s = m.newSession(prompt.length + 5, closed);
             float[] steeredOff = run(m, closed, prompt);
             assertArrayEquals(plain, steeredOff, "a closed gate leaves the model untouched");
             s.prefill(PromptInput.tokens(prompt));
             assertFalse(s.report().gateOpen());
-            SteeringPlan probesOnly = SteeringPlan.builder(layers).probe(0, randomVector(h, 4)).captureBlockOutputs(true).build();
+            SteeringPlan probesOnly = SteeringPlan.builder(layers).probe(0, TestVectors.gaussian(h, 4)).captureBlockOutputs(true).build();
             assertArrayEquals(plain, run(m, probesOnly, prompt), "probes and capture only read");
         }
     }
@@ -76,7 +67,7 @@ class SteeringSeamTest {
         try (Model m = Model.load(SharedData.model("rudder-chat/target"), 1, null)) {
             int h = m.config().hiddenSize();
             int last = m.config().numLayers() - 1;
-            float[] v = randomVector(h, 9);
+            float[] v = TestVectors.gaussian(h, 9);
             Session plain = m.newSession(4);
             plain.prefill(PromptInput.tokens(PROMPT[0], PROMPT[1], PROMPT[2]));
             float[] x = plain.lastHiddenState();
@@ -94,13 +85,13 @@ class SteeringSeamTest {
         try (Model m = Model.load(SharedData.model("rudder-chat/target"), 2, null)) {
             int h = m.config().hiddenSize();
             int layers = m.config().numLayers();
-            float[] v = randomVector(h, 5);
+            float[] v = TestVectors.gaussian(h, 5);
             SteeringPlan ungated = SteeringPlan.builder(layers).blockOutput(1, v, 3f).blockOutput(2, v, 3f)
                     .positions(SteeringPlan.Positions.PROMPT).build();
             SteeringPlan gatedLate = SteeringPlan.builder(layers).blockOutput(1, v, 3f).blockOutput(2, v, 3f)
-                    .positions(SteeringPlan.Positions.PROMPT).gate(new Gate(4, randomVector(h, 6), 1e30f)).build();
+                    .positions(SteeringPlan.Positions.PROMPT).gate(new Gate(4, TestVectors.gaussian(h, 6), 1e30f)).build();
             SteeringPlan gatedEarly = SteeringPlan.builder(layers).blockOutput(1, v, 3f).blockOutput(2, v, 3f)
-                    .positions(SteeringPlan.Positions.PROMPT).gate(new Gate(0, randomVector(h, 6), 1e30f)).build();
+                    .positions(SteeringPlan.Positions.PROMPT).gate(new Gate(0, TestVectors.gaussian(h, 6), 1e30f)).build();
             float[] want = run(m, ungated, PROMPT);
             assertArrayEquals(want, run(m, gatedLate, PROMPT), "gate after the steered layers: recomputed pass");
             assertArrayEquals(want, run(m, gatedEarly, PROMPT), "gate before the steered layers: one pass");
@@ -115,7 +106,7 @@ class SteeringSeamTest {
     void concurrentRequestsOnOneModelSteerIndependently() throws Exception {
         try (Model m = Model.load(SharedData.model("rudder-chat/target"), 2, null)) {
             int h = m.config().hiddenSize();
-            SteeringPlan steer = SteeringPlan.builder(m.config().numLayers()).blockOutput(2, randomVector(h, 11), 6f).build();
+            SteeringPlan steer = SteeringPlan.builder(m.config().numLayers()).blockOutput(2, TestVectors.gaussian(h, 11), 6f).build();
             float[] plainAlone = run(m, SteeringPlan.NONE, PROMPT);
             float[] steeredAlone = run(m, steer, PROMPT);
             java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(2);

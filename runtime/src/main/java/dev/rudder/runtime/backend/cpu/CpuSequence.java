@@ -17,10 +17,10 @@ final class CpuSequence implements Sequence {
     final RopeTable rope;
     final float[] probeScores;    // [layer], NaN where no probe was read
     final float[] lastHidden;     // [hidden]
-    GateState gate;
+    GateState gateState;
     float gateScore = Float.NaN;
 
-    CpuSequence(ModelConfig cfg, int contextLength, SteeringPlan plan) {
+    CpuSequence(ModelConfig cfg, float[] ropeFreqFactors, int contextLength, SteeringPlan plan) {
         this.contextLength = contextLength;
         this.plan = plan;
         int kvDim = cfg.numKvHeads() * cfg.headDim();
@@ -38,11 +38,11 @@ final class CpuSequence implements Sequence {
         }
         keyCache = new float[cfg.numLayers()][contextLength * kvDim];
         valueCache = new float[cfg.numLayers()][contextLength * kvDim];
-        rope = new RopeTable(cfg, contextLength);
+        rope = new RopeTable(cfg, ropeFreqFactors, contextLength);
         probeScores = new float[cfg.numLayers()];
         Arrays.fill(probeScores, Float.NaN);
         lastHidden = new float[cfg.hiddenSize()];
-        gate = plan.gate() == null ? GateState.NONE : GateState.UNDECIDED;
+        gateState = plan.gate() == null ? GateState.NONE : GateState.UNDECIDED;
     }
 
     @Override
@@ -57,7 +57,7 @@ final class CpuSequence implements Sequence {
 
     @Override
     public GateState gateState() {
-        return gate;
+        return gateState;
     }
 
     @Override

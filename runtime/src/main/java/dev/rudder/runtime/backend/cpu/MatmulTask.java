@@ -7,13 +7,11 @@ import dev.rudder.runtime.tensor.WeightMatrix;
  * Matrix products split by output rows over the worker pool; up to three matrices that share an
  * input go in one parallel call. Two modes: {@link #product} (prompt rows: one matrix-vector
  * product for one row, a matrix-matrix product for several) and {@link #perRow} (decode rows:
- * every row gets exactly the single-row matrix-vector product, so a batched step is bit-identical
- * to each sequence stepped alone).
+ * {@link WeightMatrix#matvecBatch}, weights read once for all rows and every row exactly its
+ * single-row matrix-vector product, so a batched step is bit-identical to each sequence stepped
+ * alone).
  */
 final class MatmulTask implements WorkerPool.RangeTask {
-    /** Output rows done per input row before moving to the next one, so those weight rows stay in cache. */
-    private static final int ROW_BLOCK = 16;
-
     private final WorkerPool pool;
     private final WeightMatrix[] m = new WeightMatrix[3];
     private final float[][] out = new float[3][];
@@ -74,12 +72,7 @@ final class MatmulTask implements WorkerPool.RangeTask {
                 } else if (!perRow) {
                     m[i].matmul(in, n, out[i], stride[i], s, e);
                 } else {
-                    for (int r = s; r < e; r += ROW_BLOCK) {
-                        int re = Math.min(e, r + ROW_BLOCK);
-                        for (int j = 0; j < n; j++) {
-                            m[i].matvec(in, j * m[i].cols(), out[i], j * stride[i], r, re);
-                        }
-                    }
+                    m[i].matvecBatch(in, n, m[i].cols(), out[i], stride[i], s, e);
                 }
             }
             base += rows;

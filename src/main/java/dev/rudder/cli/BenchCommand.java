@@ -1,0 +1,235 @@
+package dev.rudder.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rudder.errors.UsageException;
+import dev.rudder.runtime.kernel.MemoryBandwidth;
+import dev.rudder.runtime.model.LayerWeights;
+import dev.rudder.runtime.model.Model;
+import dev.rudder.runtime.model.ModelWeights;
+import dev.rudder.runtime.model.PromptInput;
+import dev.rudder.runtime.model.Session;
+import dev.rudder.runtime.parallel.WorkerPool;
+import dev.rudder.runtime.steer.SteeringPlan;
+import dev.rudder.runtime.tensor.WeightMatrix;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rudder bench}, the job of llama-bench: per thread count, a warm-up, then {@code -r}
+ * repetitions of a {@code -p}-token prefill and an {@code -n}-token decode in fresh sessions;
+ * mean and standard deviation of tokens/s; the weight bytes a decoded token reads; and this
+ * machine's read bandwidth measured here, with decode shown as a fraction of it.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill and decode speed (tokens/s) and compare decode with the machine's read bandwidth.")
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder or GGUF file")
+    Path model;
+
+    @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "prompt tokens to prefill (default ${DEFAULT-VALUE}; 0 skips prefill)")
+    int prompt;
+
+    @Option(names = {"-n", "--n-gen"}, defaultValue = "128", description = "tokens to decode (default ${DEFAULT-VALUE}; 0 skips decode)")
+    int gen;
+
+    @Option(names = {"-t", "--threads"}, split = ",", description = "thread counts, comma-separated (default: available processors)")
+    int[] threads;
+
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "5", description = "repetitions per test (default ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = "--json", description = "print JSON: one object per thread count (an array when -t lists several)")
+    boolean json;
+
+    @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "buffer for the read-bandwidth measurement, MiB (default ${DEFAULT-VALUE}; 0 skips it)")
+    int bandwidthMib;
+
+    /** One thread count's results. */
+    record Result(int threads, Stats prefill, Stats decode, long bytesPerToken, double bandwidth) {
+    }
+
+    /** Mean and sample standard deviation of tokens/s over the repetitions (NaN when not run). */
+    record Stats(double mean, double stddev) {
+        static Stats of(double[] xs) {
+            if (xs.length == 0) {
+                return new Stats(Double.NaN, Double.NaN);
+            }
+            double m = 0;
+            for (double x : xs) {
+                m += x;
+            }
+            m /= xs.length;
+            double v = 0;
+            for (double x : xs) {
+                v += (x - m) * (x - m);
+            }
+            return new Stats(m, xs.length > 1 ? Math.sqrt(v / (xs.length - 1)) : 0);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int[] counts = threads == null ? new int[] {WorkerPool.defaultThreads()} : threads;
+        validate(counts);
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        List<Result> results = new ArrayList<>();
+        for (int t : counts) {
+            try (Model m = Model.load(model, t, null)) {
+                int ctx = prompt + gen + 1;
+                int maxCtx = m.config().maxPositionEmbeddings();
+                if (maxCtx > 0 && ctx > maxCtx) {
+                    throw new UsageException("-p " + prompt + " plus -n " + gen + " needs a context of " + ctx
+                            + " tokens; the model allows " + maxCtx);
+                }
+                results.add(run(m, t));
+            }
+            if (!json) {
+                printText(out, results.getLast(), results.size() == 1);
+            }
+        }
+        if (json) {
+            out.println(toJson(results));
+        }
+        return 0;
+    }
+
+    private void validate(int[] counts) {
+        if (prompt < 0 || gen < 0) {
+            throw new UsageException("-p and -n must be >= 0 (got -p " + prompt + ", -n " + gen + ")");
+        }
+        if (prompt == 0 && gen == 0) {
+            throw new UsageException("nothing to measure: -p and -n are both 0");
+        }
+        if (repetitions < 1) {
+            throw new UsageException("-r must be >= 1, got " + repetitions);
+        }
+        if (counts.length == 0) {
+            throw new UsageException("-t needs at least one thread count");
+        }
+        for (int t : counts) {
+            if (t < 1 || t > 1024) {
+                throw new UsageException("thread counts must be 1..1024, got " + t);
+            }
+        }
+        if (bandwidthMib < 0) {
+            throw new UsageException("--bandwidth-mib must be >= 0, got " + bandwidthMib);
+        }
+    }
+
+    private Result run(Model m, int t) {
+        int vocab = m.config().vocabSize();
+        Random rnd = new Random(42);
+        int[] ids = new int[prompt];
+        for (int i = 0; i < prompt; i++) {
+            ids[i] = 1 + rnd.nextInt(vocab - 1);
+        }
+        once(m, ids, null, null, 0);                        // warm-up (JIT, page cache, scratch buffers)
+        double[] pp = new double[prompt > 0 ? repetitions : 0];
+        double[] tg = new double[gen > 0 ? repetitions : 0];
+        for (int r = 0; r < repetitions; r++) {
+            once(m, ids, pp, tg, r);
+        }
+        double bw = Double.NaN;
+        if (bandwidthMib > 0) {
+            try (WorkerPool pool = new WorkerPool(t)) {
+                bw = MemoryBandwidth.measure(pool, (long) bandwidthMib << 20, 5);
+            }
+        }
+        return new Result(t, Stats.of(pp), Stats.of(tg), bytesPerToken(m.weights()), bw);
+    }
+
+    /** One prefill and one decode run in a fresh session; tokens/s go to pp[r] and tg[r] when given. */
+    private void once(Model m, int[] ids, double[] pp, double[] tg, int r) {
+        Session s = m.newSession(prompt + gen + 1, SteeringPlan.NONE);
+        if (prompt > 0) {
+            long t0 = System.nanoTime();
+            s.prefill(PromptInput.tokens(ids));
+            if (pp != null) {
+                pp[r] = prompt * 1e9 / (System.nanoTime() - t0);
+            }
+        }
+        if (gen > 0) {
+            int vocab = m.config().vocabSize();
+            int token = 1;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < gen; i++) {
+                s.decode(token);
+                token = (int) ((token * 31L + 7) % (vocab - 1)) + 1;
+            }
+            if (tg != null) {
+                tg[r] = gen * 1e9 / (System.nanoTime() - t0);
+            }
+        }
+    }
+
+    /** Weight bytes one decoded token reads: every layer's matrices and the output matrix (one embedding row aside). */
+    static long bytesPerToken(ModelWeights w) {
+        long b = w.lmHead().byteSize();
+        for (int l = 0; l < w.numLayers(); l++) {
+            LayerWeights lw = w.layer(l);
+            for (WeightMatrix x : new WeightMatrix[] {lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.wGate(), lw.wUp(), lw.wDown()}) {
+                b += x.byteSize();
+            }
+        }
+        return b;
+    }
+
+    private void printText(PrintStream out, Result r, boolean header) {
+        if (header) {
+            out.printf(Locale.ROOT, "model: %s, %.1f MB of weights read per decoded token%n", model, r.bytesPerToken() / 1e6);
+            out.printf(Locale.ROOT, "%7s  %-8s %18s  %s%n", "threads", "test", "tokens/s", "");
+        }
+        if (prompt > 0) {
+            out.printf(Locale.ROOT, "%7d  %-8s %10.1f ± %5.1f%n", r.threads(), "pp" + prompt, r.prefill().mean(), r.prefill().stddev());
+        }
+        if (gen > 0) {
+            double gbs = r.decode().mean() * r.bytesPerToken() / 1e9;
+            String bw = Double.isNaN(r.bandwidth()) ? String.format(Locale.ROOT, "%.1f GB/s of weights", gbs)
+                    : String.format(Locale.ROOT, "%.1f GB/s of weights = %.2f of read bandwidth %.1f GB/s", gbs,
+                    gbs / (r.bandwidth() / 1e9), r.bandwidth() / 1e9);
+            out.printf(Locale.ROOT, "%7d  %-8s %10.1f ± %5.1f  %s%n", r.threads(), "tg" + gen, r.decode().mean(), r.decode().stddev(), bw);
+        }
+    }
+
+    private String toJson(List<Result> results) throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        ArrayNode arr = mapper.createArrayNode();
+        for (Result r : results) {
+            ObjectNode o = arr.addObject();
+            o.put("model", model.toString());
+            o.put("threads", r.threads());
+            o.put("repetitions", repetitions);
+            o.put("prompt_tokens", prompt);
+            o.put("decode_tokens", gen);
+            number(o, "prefill_tokens_per_second", r.prefill().mean());
+            number(o, "prefill_tokens_per_second_stddev", r.prefill().stddev());
+            number(o, "decode_tokens_per_second", r.decode().mean());
+            number(o, "decode_tokens_per_second_stddev", r.decode().stddev());
+            o.put("bytes_per_token", r.bytesPerToken());
+            number(o, "read_bandwidth_gbs", r.bandwidth() / 1e9);
+            number(o, "decode_bandwidth_fraction", r.decode().mean() * r.bytesPerToken() / r.bandwidth());
+        }
+        return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(arr.size() == 1 ? arr.get(0) : arr);
+    }
+
+    /** A number, or null when not measured (JSON has no NaN). */
+    private static void number(ObjectNode o, String name, double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            o.putNull(name);
+        } else {
+            o.put(name, v);
+        }
+    }
+}
