@@ -8,7 +8,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 /**
  * The kernels of {@code runtime/src/main/cuda/*.cu} in plain Java for {@link EmulatedGpu}: the
  * same arguments in the same order, the same grid walk, float32 arithmetic. The tensor-core
- * product is emulated as an exact float32 product (the hi/lo split approximates that).
+ * product splits each activation into hi + lo in the weight's type (round to nearest even) as the
+ * kernel does, so the golden tests also check that the split keeps enough precision.
  */
 final class EmulatedKernels {
     private final EmulatedGpu m;
@@ -237,13 +238,39 @@ final class EmulatedKernels {
                     for (int c = 0; c < 64; c++) {
                         int gr = by * 64 + r, gc = bx * 64 + c;
                         if (gr < n && gc < rows) {
-                            float v = dot(t, w, (long) gc * cols, x, (long) gr * cols, cols);
+                            float v = splitDot(t, w, (long) gc * cols, x, (long) gr * cols, cols);
                             m.setF(y, (long) gr * ys + gc, bias == 0 ? v : v + m.f(bias, gc));
                         }
                     }
                 }
             }
         }
+    }
+
+    /** The tensor-core product: x = hi + lo, each rounded to the weight type; w*hi + w*lo summed in float. */
+    private float splitDot(DeviceDType t, long w, long wOff, long x, long xOff, int cols) {
+        float acc = 0f;
+        for (int c = 0; c < cols; c++) {
+            float wv = m.w(t, w, wOff + c);
+            float xv = m.f(x, xOff + c);
+            float hi = round(t, xv);
+            float lo = round(t, xv - hi);
+            acc += wv * lo;
+            acc += wv * hi;
+        }
+        return acc;
+    }
+
+    static float round(DeviceDType t, float v) {
+        return switch (t) {
+            case F32 -> v;
+            case F16 -> Float.float16ToFloat(Float.floatToFloat16(v));
+            case BF16 -> {
+                int bits = Float.floatToRawIntBits(v);
+                bits += 0x7fff + ((bits >>> 16) & 1);   // round to nearest even (no NaNs here)
+                yield Float.intBitsToFloat(bits & 0xffff0000);
+            }
+        };
     }
 
     private float dot(DeviceDType t, long w, long wOff, long x, long xOff, int cols) {
