@@ -208,6 +208,27 @@ class CudaBackendEmulatedTest {
     }
 
     @Test
+    void aDecodeStepFusesEachSeamWithTheNextNorm() {
+        EmulatedGpu gpu = new EmulatedGpu(4);
+        try (Model m = Model.load(SharedData.model("tiny-llama3-bf16"), 1, null,
+                (cfg, weights, threads) -> new CudaBackend(gpu, true, cfg, weights))) {
+            int layers = m.config().numLayers();
+            Session s = m.newSession(16);
+            s.prefill(PromptInput.tokens(new int[] {1, 2, 3}));
+            gpu.launches.clear();
+            s.decode(4);
+            // per layer: qkv, rope+store, attention, o, seam+norm, gate/up+SwiGLU, down, seam+norm;
+            // the first norm and the last seam stand alone (nothing before / the final norm is in logits)
+            assertEquals(2 * layers - 1, gpu.launches.get(Kernel.RESIDUAL_SEAM_RMSNORM));
+            assertEquals(1, gpu.launches.get(Kernel.RESIDUAL_SEAM));
+            assertEquals(2, gpu.launches.get(Kernel.RMSNORM), "first block's norm and the final norm");
+            assertEquals(layers, gpu.launches.get(Kernel.ROPE_KV_STORE));
+            assertEquals(layers, gpu.launches.get(Kernel.MATVEC_SWIGLU_BF16));
+            assertEquals(3 * layers + 1, gpu.launches.get(Kernel.MATVEC_BF16), "qkv, o, down per block and the LM head");
+        }
+    }
+
+    @Test
     void batchedDecodeEqualsEachSequenceAlone() {
         try (Model gpu = Model.load(SharedData.model("tiny-llama3-bf16"), 1, null, emulated())) {
             int hidden = gpu.config().hiddenSize();

@@ -42,10 +42,10 @@ final class EmulatedKernels {
             case EMBED_BF16 -> embed(DeviceDType.BF16);
             case EMBED_F16 -> embed(DeviceDType.F16);
             case RMSNORM -> rmsnorm();
-            case ROPE -> rope();
-            case KV_STORE -> kvStore();
+            case ROPE_KV_STORE -> ropeKvStore();
             case SWIGLU -> swiglu();
-            case RESIDUAL_SEAM -> seam();
+            case RESIDUAL_SEAM -> seam(false);
+            case RESIDUAL_SEAM_RMSNORM -> seam(true);
             case GATE_DECIDE -> gate();
             case ARGMAX -> argmax();
             case MATVEC_F32 -> matvec(DeviceDType.F32);
@@ -93,36 +93,41 @@ final class EmulatedKernels {
         }
     }
 
-    private void rope() {
-        long qkv = p(0), inv = p(1), pos = p(2);
-        int nHeads = i(3), nKv = i(4), headDim = i(5), half = headDim / 2;
+    private void ropeKvStore() {
+        long qkv = p(0), inv = p(1), pos = p(2), slot = p(3), ctx = p(4), kbase = p(5), vbase = p(6);
+        int layer = i(7), nHeads = i(8), nKv = i(9), headDim = i(10), half = headDim / 2;
+        int qDim = nHeads * headDim, kvDim = nKv * headDim;
         for (int row = 0; row < g.gridX(); row++) {
-            long r = (long) row * (nHeads + 2 * nKv) * headDim;
+            long r = (long) row * (qDim + 2 * kvDim);
+            long off = ((long) layer * m.i(ctx, row) + m.i(slot, row)) * kvDim;
+            long kc = m.l(kbase, row), vc = m.l(vbase, row);
             float pp = (float) m.i(pos, row);
             for (int head = 0; head < nHeads + nKv; head++) {
                 for (int e = 0; e < half; e++) {
-                    float angle = pp * m.f(inv, e);
-                    float c = (float) Math.cos(angle);
-                    float s = (float) Math.sin(angle);
                     long h = r + (long) head * headDim;
                     float x1 = m.f(qkv, h + e), x2 = m.f(qkv, h + e + half);
-                    m.setF(qkv, h + e, x1 * c - x2 * s);
-                    m.setF(qkv, h + e + half, x2 * c + x1 * s);
+                    float y1 = x1, y2 = x2;
+                    if (inv != 0) {
+                        float angle = pp * m.f(inv, e);
+                        float c = (float) Math.cos(angle);
+                        float s = (float) Math.sin(angle);
+                        y1 = x1 * c - x2 * s;
+                        y2 = x2 * c + x1 * s;
+                    }
+                    if (head < nHeads) {
+                        if (inv != 0) {
+                            m.setF(qkv, h + e, y1);
+                            m.setF(qkv, h + e + half, y2);
+                        }
+                    } else {
+                        long o = off + (long) (head - nHeads) * headDim;
+                        m.setF(kc, o + e, y1);
+                        m.setF(kc, o + e + half, y2);
+                    }
                 }
             }
-        }
-    }
-
-    private void kvStore() {
-        long qkv = p(0), slot = p(1), ctx = p(2), kbase = p(3), vbase = p(4);
-        int layer = i(5), nHeads = i(6), nKv = i(7), headDim = i(8);
-        int qDim = nHeads * headDim, kvDim = nKv * headDim;
-        for (int row = 0; row < g.gridX(); row++) {
-            long k = (long) row * (qDim + 2 * kvDim) + qDim;
-            long off = ((long) layer * m.i(ctx, row) + m.i(slot, row)) * kvDim;
             for (int c = 0; c < kvDim; c++) {
-                m.setF(m.l(kbase, row), off + c, m.f(qkv, k + c));
-                m.setF(m.l(vbase, row), off + c, m.f(qkv, k + kvDim + c));
+                m.setF(vc, off + c, m.f(qkv, r + qDim + kvDim + c));
             }
         }
     }
@@ -138,7 +143,7 @@ final class EmulatedKernels {
         }
     }
 
-    private void seam() {
+    private void seam(boolean norm) {
         long x = p(0), delta = p(1), v = p(2), gate = p(4), probeW = p(5), probeOut = p(6);
         float scale = f(3);
         int probeRow = i(7), hidden = i(8);
@@ -159,6 +164,18 @@ final class EmulatedKernels {
             }
             if (probe) {
                 m.setF(probeOut, 0, acc);
+            }
+            if (norm) {   // then rmsnorm of the new row into xb, as the rmsnorm kernel does
+                long w = p(9), xb = p(10);
+                float eps = f(11), ss = 0f;
+                for (int c = 0; c < hidden; c++) {
+                    float val = m.f(x, (long) row * hidden + c);
+                    ss += val * val;
+                }
+                float inv = (float) (1.0 / Math.sqrt(ss / (float) hidden + eps));
+                for (int c = 0; c < hidden; c++) {
+                    m.setF(xb, (long) row * hidden + c, m.f(w, c) * (m.f(x, (long) row * hidden + c) * inv));
+                }
             }
         }
     }
