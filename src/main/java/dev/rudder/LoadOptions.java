@@ -6,21 +6,30 @@ import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.steering.delta.DeltaSet;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
- * How {@link Rudder#load(java.nio.file.Path, LoadOptions)} loads a model folder.
+ * How {@link Rudder#load(java.nio.file.Path, LoadOptions)} loads a model folder (or GGUF file).
  *
- * @param threads worker threads for the forward pass (at least 1)
- * @param deltas  alignment vectors merged as {@code W + lambda * delta} at load, in this order
- * @param device  where the model runs: cpu, cuda:N or auto ({@code --device})
+ * @param threads  worker threads for the forward pass (at least 1)
+ * @param deltas   alignment vectors merged as {@code W + lambda * delta} at load, in this order
+ * @param device   where the model runs: cpu, cuda:N or auto ({@code --device})
+ * @param quantize "Q8_0" or "Q4_0": float matrices quantized at load (as {@code rudder quantize} writes them); null
+ *                 keeps the stored types
  */
-public record LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice device) {
+public record LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice device, String quantize) {
     public LoadOptions {
         if (threads < 1) {
             throw new BadInputException("threads must be at least 1, got " + threads);
         }
         deltas = List.copyOf(deltas);
         device = device == null ? DeviceChoice.CPU : device;
+        quantize = quantize == null ? null : quantize.toUpperCase(Locale.ROOT);
+    }
+
+    /** Stored weight types. */
+    public LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice device) {
+        this(threads, deltas, device, null);
     }
 
     /** On the CPU. */
@@ -34,14 +43,19 @@ public record LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice 
     }
 
     public LoadOptions withDevice(DeviceChoice d) {
-        return new LoadOptions(threads, deltas, d);
+        return new LoadOptions(threads, deltas, d, quantize);
     }
 
     public LoadOptions withThreads(int n) {
-        return new LoadOptions(n, deltas, device);
+        return new LoadOptions(n, deltas, device, quantize);
     }
 
     public LoadOptions withDeltas(List<DeltaSet.Spec> specs) {
-        return new LoadOptions(threads, specs, device);
+        return new LoadOptions(threads, specs, device, quantize);
+    }
+
+    /** Quantize float matrices at load: "q8_0"/"Q8_0", "q4_0"/"Q4_0", or null for none. */
+    public LoadOptions withQuantize(String type) {
+        return new LoadOptions(threads, deltas, device, type);
     }
 }

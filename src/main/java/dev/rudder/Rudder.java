@@ -49,7 +49,7 @@ public final class Rudder implements AutoCloseable {
         this.deltas = deltas;
     }
 
-    /** Loads a Hugging Face model folder (or cache folder) using all processors. */
+    /** Loads a Hugging Face model folder (or cache folder, or a GGUF file) using all processors. */
     public static Rudder load(Path dir) {
         return load(dir, LoadOptions.defaults());
     }
@@ -62,7 +62,7 @@ public final class Rudder implements AutoCloseable {
     /** Loads with the given threads and alignment vectors (deltas), which are checked against the model first. */
     public static Rudder load(Path dir, LoadOptions options) {
         DeltaSet deltas = options.deltas().isEmpty() ? null : DeltaSet.open(options.deltas());
-        return load(dir, options.threads(), deltas, options.device());
+        return load(dir, options.threads(), deltas, options.device(), options.quantize());
     }
 
     /** Loads with {@code threads} workers, merging {@code deltas} (may be null); the model owns them from here on. */
@@ -76,37 +76,30 @@ public final class Rudder implements AutoCloseable {
      * saying why; {@code auto} then runs on the CPU and says why in one line on stderr.
      */
     public static Rudder load(Path dir, int threads, DeltaSet deltas, DeviceChoice device) {
+        return load(dir, threads, deltas, device, null);
+    }
+
+    /** As above, quantizing float matrices to {@code quantize} ("Q8_0", "Q4_0") at load when not null. */
+    public static Rudder load(Path dir, int threads, DeltaSet deltas, DeviceChoice device, String quantize) {
         Model model;
         try {
             DeviceChoice resolved = device.resolve(System.err::println);
             if (deltas != null) {
                 deltas.checkCompatible(dir);   // every delta fits this model, before anything is loaded
             }
-            model = Model.load(dir, threads, deltas, resolved.backend());
+            model = Model.load(dir, threads, deltas, quantize, resolved.backend());
         } catch (RuntimeException e) {
             closeDeltas(deltas);
             throw e;
         }
         try {
             Path resolved = model.directory();
-            Tokenizer tok = hasTokenizer(resolved) ? Tokenizer.fromModelDir(resolved) : null;
+            Tokenizer tok = ModelTokenizers.find(resolved).orElse(null);
             return new Rudder(model, tok, stopTokens(model.config(), resolved, tok), deltas);
         } catch (RuntimeException e) {
             model.close();
             closeDeltas(deltas);
             throw e;
-        }
-    }
-
-    /** tokenizer.json, or a llama2.c tokenizer.bin / tok*.bin (as llama2.c checkpoints ship). */
-    private static boolean hasTokenizer(Path dir) {
-        if (Files.exists(dir.resolve("tokenizer.json")) || Files.exists(dir.resolve("tokenizer.bin"))) {
-            return true;
-        }
-        try (var files = Files.list(dir)) {
-            return files.anyMatch(f -> f.getFileName().toString().matches("tok.*\\.bin"));
-        } catch (IOException e) {
-            return false;
         }
     }
 
@@ -117,7 +110,7 @@ public final class Rudder implements AutoCloseable {
             stops.addAll(cfg.eosTokenIds());
         }
         Path gen = dir.resolve("generation_config.json");
-        if (Files.exists(gen)) {
+        if (Files.isDirectory(dir) && Files.exists(gen)) {
             try {
                 JsonNode eos = new ObjectMapper().readTree(gen.toFile()).get("eos_token_id");
                 List<JsonNode> ids = new ArrayList<>();
@@ -165,8 +158,8 @@ public final class Rudder implements AutoCloseable {
     /** The tokenizer, or a clear error when the model folder has none. */
     public Tokenizer requireTokenizer() {
         if (tokenizer == null) {
-            throw new BadInputException("model folder " + model.directory()
-                    + " has no tokenizer (tokenizer.json or llama2.c tokenizer.bin); pass token ids (--prompt-ids) instead of text");
+            throw new BadInputException("model " + model.directory() + " has no tokenizer (tokenizer.json, llama2.c"
+                    + " tokenizer.bin or GGUF tokenizer metadata); pass token ids (--prompt-ids) instead of text");
         }
         return tokenizer;
     }
@@ -180,7 +173,8 @@ public final class Rudder implements AutoCloseable {
     public String renderChat(List<ChatMessage> messages) {
         Tokenizer tok = requireTokenizer();
         tok.chatTemplate().orElseThrow(() -> new BadInputException(
-                "model folder " + model.directory() + " has no chat_template in tokenizer_config.json"));
+                "model " + model.directory() + " has no chat template (chat_template in tokenizer_config.json, or"
+                        + " tokenizer.chat_template in GGUF metadata)"));
         List<Map<String, Object>> msgs = new ArrayList<>();
         for (ChatMessage m : messages) {
             msgs.add(Map.of("role", m.role(), "content", m.content()));

@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
         description = "Measure prefill and decode speed (tokens/s) and compare decode with the machine's read bandwidth.")
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder")
+    @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder or GGUF file")
     Path model;
 
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "prompt tokens to prefill (default ${DEFAULT-VALUE}; 0 skips prefill)")

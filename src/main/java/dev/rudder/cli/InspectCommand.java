@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.io.ModelConfig;
-import dev.rudder.runtime.io.ModelDirectory;
+import dev.rudder.runtime.io.ModelFiles;
 import dev.rudder.runtime.io.RandomCheckpoint;
 import dev.rudder.runtime.io.SafeTensorsWriter;
 import dev.rudder.runtime.io.TensorInfo;
@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
 final class InspectCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, required = true,
-            description = "Hugging Face model folder (or HF cache folder models--org--name)")
+            description = "Hugging Face model folder (or HF cache folder models--org--name), or a GGUF file")
     Path model;
 
     @Option(names = "--json", description = "print one JSON object instead of text")
@@ -43,10 +43,11 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = ModelDirectory.resolve(model);
-        ModelConfig c = ModelConfig.read(dir.resolve(ModelDirectory.CONFIG));
         PrintWriter out = spec.commandLine().getOut();
-        try (TensorStore store = TensorStore.open(dir)) {
+        try (ModelFiles files = ModelFiles.open(model)) {
+            Path dir = files.path();
+            ModelConfig c = files.config();
+            TensorStore store = files.store();
             List<TensorInfo> tensors = store.all();
             long params = 0, bytes = 0;
             Map<DType, long[]> perDtype = new EnumMap<>(DType.class); // tensors, elements, bytes
@@ -69,8 +70,11 @@ final class InspectCommand implements Callable<Integer> {
                 o.put("total_bytes", bytes);
                 ObjectNode d = o.putObject("dtypes");
                 perDtype.forEach((k, v) -> d.putObject(k.name()).put("tensors", v[0]).put("parameters", v[1]).put("bytes", v[2]));
-                ArrayNode files = o.putArray("files");
-                store.files().forEach(f -> files.add(dir.relativize(f.path()).toString()));
+                ArrayNode fileList = o.putArray("files");
+                if (files.gguf()) {
+                    fileList.add(dir.getFileName().toString());
+                }
+                store.files().forEach(f -> fileList.add(dir.relativize(f.path()).toString()));
                 ArrayNode ts = o.putArray("tensors");
                 for (TensorInfo t : tensors) {
                     ObjectNode e = ts.addObject();
@@ -81,6 +85,7 @@ final class InspectCommand implements Callable<Integer> {
                         sh.add(s);
                     }
                     e.put("bytes", t.byteSize());
+                    e.put("bits_per_weight", bitsPerWeight(t));
                     if (store.files().size() > 1) {
                         e.put("file", t.file().getFileName().toString());
                     }
@@ -106,8 +111,8 @@ final class InspectCommand implements Callable<Integer> {
         perDtype.forEach((k, v) -> dt.append(dt.isEmpty() ? "" : ", ").append(k).append(": ").append(v[0])
                 .append(v[0] == 1 ? " tensor" : " tensors").append(String.format(Locale.ROOT, " (%,d parameters)", v[1])));
         out.printf("dtypes        %s%n", dt);
-        out.printf("files         %s%n", String.join(", ", store.files().stream()
-                .map(f -> dir.relativize(f.path()).toString()).toList()));
+        out.printf("files         %s%n", store.files().isEmpty() ? dir.getFileName() + " (GGUF)"
+                : String.join(", ", store.files().stream().map(f -> dir.relativize(f.path()).toString()).toList()));
         out.println("config");
         row(out, "hidden_size", c.hiddenSize());
         row(out, "num_hidden_layers", c.numLayers());
@@ -141,8 +146,8 @@ final class InspectCommand implements Callable<Integer> {
         int w = tensors.stream().mapToInt(t -> t.name().length()).max().orElse(0);
         boolean sharded = store.files().size() > 1;
         for (TensorInfo t : tensors) {
-            out.printf("  %-" + w + "s  %-4s  %s%s%n", t.name(), t.dtype(), Arrays.toString(t.shape()),
-                    sharded ? "  " + t.file().getFileName() : "");
+            out.printf(Locale.ROOT, "  %-" + w + "s  %-4s %6.3f bpw  %s%s%n", t.name(), t.dtype(), bitsPerWeight(t),
+                    Arrays.toString(t.shape()), sharded ? "  " + t.file().getFileName() : "");
         }
     }
 
@@ -160,11 +165,17 @@ final class InspectCommand implements Callable<Integer> {
             } else if (!Arrays.equals(t.get().shape(), s.shape())) {
                 problems.add("tensor " + s.name() + " has shape " + Arrays.toString(t.get().shape()) + ", expected "
                         + Arrays.toString(s.shape()));
-            } else if (!t.get().dtype().isFloat32Widenable()) {
-                problems.add("tensor " + s.name() + " has dtype " + t.get().dtype() + ", expected F32, F16 or BF16");
+            } else if (!t.get().dtype().isWeightType()) {
+                problems.add("tensor " + s.name() + " has dtype " + t.get().dtype()
+                        + ", expected F32, F16, BF16 or a quantized type");
             }
         }
         return problems;
+    }
+
+    /** Storage bits per weight: 32, 16, or e.g. 8.5 for Q8_0 and 4.5 for Q4_0 (block scales included). */
+    static double bitsPerWeight(TensorInfo t) {
+        return t.elementCount() == 0 ? 0 : 8.0 * t.byteSize() / t.elementCount();
     }
 
     private static void row(PrintWriter out, String k, Object v) {

@@ -11,11 +11,20 @@ import java.nio.file.Path;
 
 /** The model folder, thread count and device, shared by every verb that runs a model. */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder (or HF cache folder models--org--name)")
+    @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder (or HF cache folder models--org--name), or a GGUF file")
     Path model;
 
     @Option(names = "--threads", description = "worker threads (default: available processors)")
     Integer threads;
+
+    @Option(names = "--quantize", paramLabel = "q8_0|q4_0",
+            description = "quantize float (F32/F16/BF16) weight matrices at load, as `rudder quantize` would")
+    QuantizeCommand.Type quantize;
+
+    /** "Q8_0", "Q4_0" or null. */
+    String quantizeType() {
+        return quantize == null ? null : quantize.name().toUpperCase(java.util.Locale.ROOT);
+    }
 
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda|cuda:N|auto", converter = DeviceConverter.class,
             description = "where the model runs (default cpu); auto: the first NVIDIA GPU when usable, else the CPU")
@@ -27,9 +36,9 @@ final class ModelOptions {
                 : Bounds.threads(threads, Runtime.getRuntime().availableProcessors(), System.err);
     }
 
-    /** Threads and device, no deltas. */
+    /** Threads, device and on-load quantization, no deltas. */
     LoadOptions loadOptions() {
-        return LoadOptions.defaults().withThreads(threadCount()).withDevice(device);
+        return LoadOptions.defaults().withThreads(threadCount()).withDevice(device).withQuantize(quantizeType());
     }
 
     /** Bad {@code --device} spellings are usage errors (exit 2). */

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 AlignCommand.class,
                 DeltaCommand.class,
                 EvalCommand.class,
+                QuantizeCommand.class,
                 ServeCommand.class,
                 CommandLine.HelpCommand.class
         })

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rudder.tokenizer.ChatTemplate;
 import dev.rudder.tokenizer.ChatTemplateException;
+import dev.rudder.ModelTokenizers;
 import dev.rudder.tokenizer.Tokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,7 +36,7 @@ import java.util.concurrent.Callable;
 final class TemplateCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, required = true,
-            description = "model folder with tokenizer_config.json (chat_template, special tokens)")
+            description = "model folder with tokenizer_config.json (chat_template, special tokens), or a GGUF file")
     Path model;
 
     @Option(names = "--template", paramLabel = "FILE.jinja", description = "use this Jinja template instead of the model's")
@@ -48,7 +49,7 @@ final class TemplateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Tokenizer tok = Tokenizer.fromModelDir(model);
+        Tokenizer tok = ModelTokenizers.load(model);
         ChatTemplate ct;
         if (template != null) {
             if (!Files.isRegularFile(template)) {

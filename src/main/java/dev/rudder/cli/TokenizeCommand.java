@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rudder.tokenizer.Encoding;
+import dev.rudder.ModelTokenizers;
 import dev.rudder.tokenizer.Tokenizer;
 import dev.rudder.tokenizer.TokenizerException;
 import picocli.CommandLine;
@@ -27,7 +28,7 @@ import java.util.concurrent.Callable;
                 "stdout: one JSON array of ids per line; with --decode the text (a JSON string with --json)."})
 final class TokenizeCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "model folder with tokenizer.json")
+    @Option(names = {"-m", "--model"}, required = true, description = "model folder with tokenizer.json, or a GGUF file")
     Path model;
 
     @Option(names = "--no-special",
@@ -50,7 +51,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Tokenizer tok = Tokenizer.fromModelDir(model);
+        Tokenizer tok = ModelTokenizers.load(model);
         PrintWriter out = spec.commandLine().getOut();
         Utf8.LineReader in = new Utf8.LineReader(System.in, "standard input");
         String line;

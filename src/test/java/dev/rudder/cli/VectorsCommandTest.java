@@ -2,8 +2,8 @@ package dev.rudder.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rudder.steering.vectors.GgufValue;
-import dev.rudder.steering.vectors.GgufWriter;
+import dev.rudder.runtime.io.gguf.GgufValue;
+import dev.rudder.runtime.io.gguf.GgufWriter;
 import dev.rudder.steering.vectors.SteeringVectorFiles;
 import dev.rudder.steering.vectors.SteeringVectors;
 import org.junit.jupiter.api.Test;

@@ -4,19 +4,50 @@ import dev.rudder.runtime.BadInputException;
 
 import java.nio.file.Path;
 
-/** Element types of safetensors tensors (the subset Rudder reads; names as in the safetensors header). */
+/**
+ * Element types of tensors: those of safetensors (the subset Rudder reads; names as in the safetensors header) and
+ * the block-quantized ggml types a GGUF model may hold ({@code Q8_0 ... Q6_K}: {@code blockSize} weights in
+ * {@code blockBytes} bytes).
+ */
 public enum DType {
-    F32(4), F16(2), BF16(2), F64(8), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1);
+    F32(4), F16(2), BF16(2), F64(8), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1),
+    Q8_0(32, 34), Q4_0(32, 18), Q4_K(256, 144), Q5_K(256, 176), Q6_K(256, 210);
 
-    private final int byteSize;
+    private final int blockSize;
+    private final int blockBytes;
 
     DType(int byteSize) {
-        this.byteSize = byteSize;
+        this(1, byteSize);
     }
 
-    /** Bytes per element. */
+    DType(int blockSize, int blockBytes) {
+        this.blockSize = blockSize;
+        this.blockBytes = blockBytes;
+    }
+
+    /** Bytes per element of a plain type; for a block-quantized type, bytes per block (see {@link #bytesFor}). */
     public int byteSize() {
-        return byteSize;
+        return blockBytes;
+    }
+
+    /** Bytes of {@code n} elements ({@code n} a multiple of {@link #blockSize()}). */
+    public long bytesFor(long n) {
+        return n / blockSize * blockBytes;
+    }
+
+    /** Elements per block: 1 for plain types. */
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** True for the ggml block-quantized types. */
+    public boolean isQuantized() {
+        return blockSize > 1;
+    }
+
+    /** True for the types weight matrices may have: F32, F16, BF16 and the quantized ones. */
+    public boolean isWeightType() {
+        return isFloat32Widenable() || isQuantized();
     }
 
     /** The name used in safetensors headers ({@code "F32"}, {@code "BF16"}, ...). */
@@ -37,7 +68,7 @@ public enum DType {
     public static DType parse(String safetensorsName, Path file, String tensor) {
         if (safetensorsName != null) {
             for (DType d : values()) {
-                if (d.name().equals(safetensorsName)) {
+                if (!d.isQuantized() && d.name().equals(safetensorsName)) {
                     return d;
                 }
             }

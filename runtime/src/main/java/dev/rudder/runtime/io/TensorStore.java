@@ -3,6 +3,7 @@ package dev.rudder.runtime.io;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.tensor.QuantizedMatrices;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -38,6 +40,8 @@ public final class TensorStore implements AutoCloseable {
     private final List<SafeTensorsFile> files;
     private final Map<String, TensorInfo> byName;
     private final List<TensorInfo> all;
+    private boolean qkPairs;
+    private Function<String, String> fileNames = Function.identity();
 
     private TensorStore(Path dir, Arena arena, List<SafeTensorsFile> files, Map<String, TensorInfo> byName) {
         this.dir = dir;
@@ -120,6 +124,33 @@ public final class TensorStore implements AutoCloseable {
         }
     }
 
+    /**
+     * A store over tensors another reader mapped into {@code arena} (a GGUF file), under the names given;
+     * {@code closing} the store closes the arena. {@code qkPairs}: q/k projection rows are in llama.cpp's
+     * adjacent-pair RoPE order (see {@link #qkRowsInPairOrder()}); {@code fileNames} gives the name a tensor has in the
+     * file, for error messages.
+     */
+    public static TensorStore of(Path file, Arena arena, List<TensorInfo> tensors, boolean qkPairs,
+                                 Function<String, String> fileNames) {
+        Map<String, TensorInfo> byName = new LinkedHashMap<>();
+        for (TensorInfo t : tensors) {
+            addUnique(byName, t);
+        }
+        TensorStore s = new TensorStore(file, arena, List.of(), byName);
+        s.qkPairs = qkPairs;
+        s.fileNames = fileNames;
+        return s;
+    }
+
+    /**
+     * True when the q and k projection rows of each head are stored in llama.cpp's order for its {@code llama}
+     * architecture: HF row {@code i} and {@code i + headDim/2} (a rotary pair) are rows {@code 2i} and {@code 2i+1}.
+     * The model then rotates adjacent pairs instead of undoing the permutation (which would copy the weights).
+     */
+    public boolean qkRowsInPairOrder() {
+        return qkPairs;
+    }
+
     private static void addUnique(Map<String, TensorInfo> byName, TensorInfo t) {
         TensorInfo old = byName.putIfAbsent(t.name(), t);
         if (old != null) {
@@ -163,7 +194,7 @@ public final class TensorStore implements AutoCloseable {
         return m;
     }
 
-    /** The folder this store was opened from. */
+    /** The folder (or GGUF file) this store was opened from. */
     public Path dir() {
         return dir;
     }
@@ -186,7 +217,9 @@ public final class TensorStore implements AutoCloseable {
     public TensorInfo require(String name, long... expectedShape) {
         TensorInfo t = byName.get(name);
         if (t == null) {
-            throw new BadInputException("tensor " + name + " missing in " + dir);
+            String inFile = fileNames.apply(name);
+            throw new BadInputException("tensor " + (inFile == null || inFile.equals(name) ? name : inFile + " (" + name + ")")
+                    + " missing in " + dir);
         }
         if (expectedShape != null && expectedShape.length > 0 && !Arrays.equals(t.shape(), expectedShape)) {
             throw new BadInputException("tensor " + name + " in " + t.file() + " has shape " + t.shapeString()
@@ -252,9 +285,9 @@ public final class TensorStore implements AutoCloseable {
     }
 
     private static void checkFloat(TensorInfo t) {
-        if (!t.dtype().isFloat32Widenable()) {
+        if (!t.dtype().isWeightType()) {
             throw new BadInputException("tensor " + t.name() + " in " + t.file() + " has dtype " + t.dtype()
-                    + ", which cannot be read as float32 (expected F32, F16 or BF16)");
+                    + ", which cannot be read as float32 (expected F32, F16, BF16 or a quantized type)");
         }
     }
 
@@ -280,7 +313,12 @@ public final class TensorStore implements AutoCloseable {
                     }
                 }
             }
-            default -> throw new IllegalArgumentException("not a float dtype: " + dtype);
+            default -> {
+                if (!dtype.isQuantized() || from % dtype.blockSize() != 0 || count % dtype.blockSize() != 0) {
+                    throw new IllegalArgumentException("cannot widen elements " + from + "+" + count + " of " + dtype);
+                }
+                QuantizedMatrices.dequantize(dtype.name(), src, dtype.bytesFor(from), dst, dstOffset, count);
+            }
         }
     }
 

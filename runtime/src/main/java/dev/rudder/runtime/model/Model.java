@@ -4,7 +4,7 @@ import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.backend.Backend;
 import dev.rudder.runtime.backend.cpu.CpuBackend;
 import dev.rudder.runtime.io.ModelConfig;
-import dev.rudder.runtime.io.ModelDirectory;
+import dev.rudder.runtime.io.ModelFiles;
 import dev.rudder.runtime.io.TensorStore;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.steer.SteeringPlan;
@@ -33,13 +33,14 @@ public final class Model implements AutoCloseable {
         this.forwardPass = new ForwardPass(backend, config.numLayers());
     }
 
-    /** Loads a Hugging Face model folder (or HF cache folder) with one worker per processor. */
+    /** Loads a Hugging Face model folder (or HF cache folder, or a GGUF file) with one worker per processor. */
     public static Model load(Path dir) {
         return load(dir, WorkerPool.defaultThreads(), null);
     }
 
     /**
-     * Loads a model folder. {@code threads} workers split every matrix product; {@code transform}
+     * Loads a model folder or a GGUF model file (llama.cpp's format: config from its metadata, weights of any
+     * supported type mapped without copying). {@code threads} workers split every matrix product; {@code transform}
      * (may be null) replaces tensors at load time, e.g. to merge alignment vectors.
      */
     public static Model load(Path dir, int threads, WeightTransform transform) {
@@ -48,14 +49,23 @@ public final class Model implements AutoCloseable {
 
     /** Loads a model folder onto the backend {@code backend} makes (e.g. {@code CpuBackend::new}). */
     public static Model load(Path dir, int threads, WeightTransform transform, Backend.Factory backend) {
+        return load(dir, threads, transform, null, backend);
+    }
+
+    /**
+     * Loads a model, quantizing its float matrices to {@code quantize} ("Q8_0", "Q4_0"; null: as stored) on the way
+     * (see {@link ModelWeights#ModelWeights(ModelConfig, TensorStore, WeightTransform, String)}).
+     */
+    public static Model load(Path dir, int threads, WeightTransform transform, String quantize, Backend.Factory backend) {
         if (threads < 1) {
             throw new BadInputException("--threads must be at least 1, got " + threads);
         }
-        Path resolved = ModelDirectory.resolve(dir);
-        ModelConfig config = ModelConfig.read(resolved.resolve("config.json"));
-        TensorStore store = TensorStore.open(resolved);
+        ModelFiles files = ModelFiles.open(dir);
+        Path resolved = files.path();
+        ModelConfig config = files.config();
+        TensorStore store = files.store();
         try {
-            ModelWeights weights = new ModelWeights(config, store, transform);
+            ModelWeights weights = new ModelWeights(config, store, transform, quantize);
             return new Model(resolved, config, store, weights, backend.create(config, weights, threads));
         } catch (RuntimeException e) {
             store.close();
@@ -67,6 +77,7 @@ public final class Model implements AutoCloseable {
         return config;
     }
 
+    /** The model folder, or the GGUF file the model was loaded from. */
     public Path directory() {
         return directory;
     }
@@ -97,7 +108,9 @@ public final class Model implements AutoCloseable {
      * should keep one {@link DecodeBatch} instead, which keeps its buffers between steps.
      */
     public float[][] decodeBatch(List<Session> sessions, int[] tokens) {
-        return new DecodeBatch(this).decode(sessions, tokens);
+        try (DecodeBatch batch = new DecodeBatch(this)) {
+            return batch.decode(sessions, tokens);
+        }
     }
 
     public Session newSession(int contextLength) {

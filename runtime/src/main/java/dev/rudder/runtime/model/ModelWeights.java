@@ -4,9 +4,12 @@ import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.TensorInfo;
 import dev.rudder.runtime.io.TensorStore;
+import dev.rudder.runtime.tensor.BlockQuantizer;
+import dev.rudder.runtime.tensor.QuantizedMatrices;
 import dev.rudder.runtime.tensor.WeightMatrices;
 import dev.rudder.runtime.tensor.WeightMatrix;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 
 /**
@@ -21,19 +24,39 @@ public final class ModelWeights {
     final WeightMatrix lmHead;
     final float[] finalNorm;
     final LayerWeights[] layers;
+    /** q/k rows in llama.cpp's adjacent-pair order: RoPE rotates pairs (2i, 2i+1) (see {@link TensorStore#qkRowsInPairOrder()}). */
+    final boolean ropeAdjacentPairs;
+    /** llama.cpp's {@code rope_freqs.weight} (Llama 3 frequency factors, [headDim/2]: divides each frequency), or null. */
+    final float[] ropeFreqFactors;
 
     private final TensorStore store;
     private final WeightTransform transform;
+    private final String quantizeTo;
 
     public ModelWeights(ModelConfig config, TensorStore store, WeightTransform transform) {
+        this(config, store, transform, null);
+    }
+
+    /**
+     * {@code quantizeTo} ("Q8_0", "Q4_0" or null): float matrices whose rows are whole blocks are quantized at load,
+     * as {@code rudder quantize} would write them (the output matrix of Q4_0 as Q8_0); norms, biases and tensors a
+     * transform touches stay float32.
+     */
+    public ModelWeights(ModelConfig config, TensorStore store, WeightTransform transform, String quantizeTo) {
         this.config = config;
         this.store = store;
         this.transform = transform;
+        if (quantizeTo != null && !quantizeTo.equals("Q8_0") && !quantizeTo.equals("Q4_0")) {
+            throw new BadInputException("cannot quantize to " + quantizeTo + " at load (supported: q8_0, q4_0)");
+        }
+        this.quantizeTo = quantizeTo;
         int h = config.hiddenSize();
         int qDim = config.numHeads() * config.headDim();
         int kvDim = config.numKvHeads() * config.headDim();
         int inter = config.intermediateSize();
         int vocab = config.vocabSize();
+        ropeAdjacentPairs = store.qkRowsInPairOrder();
+        ropeFreqFactors = store.contains("rope_freqs.weight") ? vector("rope_freqs.weight", config.headDim() / 2) : null;
 
         checkLayerCount(config, store);
         embedding = matrix("model.embed_tokens.weight", vocab, h);
@@ -71,15 +94,33 @@ public final class ModelWeights {
     private WeightMatrix matrix(String name, int rows, int cols) {
         TensorInfo t = store.require(name, rows, cols);
         if (transform != null && transform.touches(name)) {
+            // a quantized tensor is dequantized exactly and merged in float32, and stays float32 so that a knob
+            // change can re-merge in place (rows in the store's order: see TensorStore.qkRowsInPairOrder)
             return WeightMatrices.ofFloats(transform.apply(name, store.readFloats(t)), rows, cols);
         }
-        switch (t.dtype()) {
-            case F32, F16, BF16 -> {
-                return WeightMatrices.wrap(t.dtype(), t.data(), rows, cols);
-            }
-            default -> throw new BadInputException("tensor " + name + " in " + t.file() + " has dtype " + t.dtype()
-                    + "; weights must be F32, F16 or BF16");
+        if (t.dtype().isFloat32Widenable() && quantizeTo != null && cols % 32 == 0) {
+            return quantize(t, name.equals("lm_head.weight") ? "Q8_0" : quantizeTo, rows, cols);
         }
+        if (WeightMatrices.supports(t.dtype())) {
+            return WeightMatrices.wrap(t.dtype(), t.data(), rows, cols);
+        }
+        throw new BadInputException("tensor " + name + " in " + t.file() + " has dtype " + t.dtype()
+                + "; weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K");
+    }
+
+    /** Quantizes {@code t} row by row into a heap segment (the blocks {@code rudder quantize} writes). */
+    private static WeightMatrix quantize(TensorInfo t, String type, int rows, int cols) {
+        long rowBytes = BlockQuantizer.bytes(type, cols);
+        if (rowBytes * rows > Integer.MAX_VALUE - 8) {
+            throw new BadInputException("tensor " + t.name() + " is too large to quantize at load");
+        }
+        MemorySegment q = MemorySegment.ofArray(new byte[(int) (rowBytes * rows)]);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            TensorStore.readFloats(t, (long) r * cols, row, 0, cols);
+            BlockQuantizer.quantize(type, row, 0, cols, q, r * rowBytes);
+        }
+        return QuantizedMatrices.wrap(type, q, rows, cols);
     }
 
     private float[] vector(String name, int n) {
@@ -155,6 +196,16 @@ public final class ModelWeights {
 
     public LayerWeights layer(int l) {
         return layers[l];
+    }
+
+    /** True when q/k rows are in llama.cpp's adjacent-pair order: RoPE must rotate pairs (2i, 2i+1). */
+    public boolean ropeAdjacentPairs() {
+        return ropeAdjacentPairs;
+    }
+
+    /** llama.cpp's Llama 3 frequency factors ({@code rope_freqs.weight}, [headDim/2]), or null. */
+    public float[] ropeFreqFactors() {
+        return ropeFreqFactors;
     }
 
     public int numLayers() {

@@ -1,6 +1,7 @@
 package dev.rudder.steering.delta;
 
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.io.gguf.GgufNames;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.SafeTensorsFile;
 import dev.rudder.runtime.io.TensorInfo;
@@ -74,6 +75,8 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
     private final Map<String, List<Part>> byName = new LinkedHashMap<>();
     private final Map<String, float[]> registered = new LinkedHashMap<>();
     private TensorStore base;
+    /** Head size when the base stores q/k rows in llama.cpp's adjacent-pair order (a GGUF file), else 0. */
+    private int pairOrderHeadDim;
     private TensorStore ownedBase;
     private final float[] chunk = new float[AlignmentDelta.CHUNK];
 
@@ -179,19 +182,19 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
         }
         synchronized (this) {
             this.base = baseWeights;
+            this.pairOrderHeadDim = baseWeights.qkRowsInPairOrder() ? config.headDim() : 0;
         }
     }
 
     /**
-     * {@link #checkCompatible(ModelConfig, TensorStore)} for a model folder: reads its config and maps its weights
+     * {@link #checkCompatible(ModelConfig, TensorStore)} for a model folder or GGUF file: reads its config and maps its weights
      * (a mapping of its own, closed by {@link #close}) as the base for re-merging.
      */
     public void checkCompatible(Path modelDir) {
-        Path dir = dev.rudder.runtime.io.ModelDirectory.resolve(modelDir);
-        ModelConfig config = ModelConfig.read(dir.resolve(dev.rudder.runtime.io.ModelDirectory.CONFIG));
-        TensorStore store = TensorStore.open(dir);
+        dev.rudder.runtime.io.ModelFiles model = dev.rudder.runtime.io.ModelFiles.open(modelDir);
+        TensorStore store = model.store();
         try {
-            checkCompatible(config, store);
+            checkCompatible(model.config(), store);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -258,6 +261,10 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
             if (lambda == 0f) {
                 continue;
             }
+            if (pairOrderHeadDim > 0 && GgufNames.isQueryOrKey(tensorName)) {
+                addPairOrder(p.tensor(), lambda, out);
+                continue;
+            }
             int n = out.length;
             for (int from = 0; from < n; from += chunk.length) {
                 int len = Math.min(chunk.length, n - from);
@@ -281,6 +288,23 @@ public final class DeltaSet implements WeightTransform, AutoCloseable {
                 }
                 throw new BadInputException("merging " + which + " makes tensor " + tensorName + " non-finite (" + merged[i]
                         + " at index " + i + "): a lambda too large, or a NaN/Inf in the delta");
+            }
+        }
+    }
+
+    /**
+     * {@code out += lambda * delta} for a q/k projection of a base whose rows are in llama.cpp's adjacent-pair order
+     * (a GGUF file): the delta, computed between Hugging Face checkpoints, is read row by row in that order.
+     */
+    private void addPairOrder(TensorInfo delta, float lambda, float[] out) {
+        int rows = (int) delta.dim(0);
+        int cols = delta.rank() == 1 ? 1 : (int) (delta.elementCount() / rows);
+        float[] row = cols <= chunk.length ? chunk : new float[cols];
+        for (int r = 0; r < rows; r++) {
+            TensorStore.readFloats(delta, (long) GgufNames.hfRowOfPairRow(r, pairOrderHeadDim) * cols, row, 0, cols);
+            for (int k = 0; k < cols; k++) {
+                float scaled = lambda * row[k];
+                out[r * cols + k] = out[r * cols + k] + scaled;
             }
         }
     }

@@ -1,5 +1,10 @@
 package dev.rudder.steering.vectors;
 
+import dev.rudder.runtime.io.gguf.GgufFile;
+import dev.rudder.runtime.io.gguf.GgufTensor;
+import dev.rudder.runtime.io.gguf.GgufValue;
+import dev.rudder.runtime.io.gguf.GgufValueType;
+import dev.rudder.runtime.io.gguf.GgufWriter;
 import dev.rudder.runtime.BadInputException;
 
 import java.io.IOException;
@@ -53,7 +58,7 @@ public final class ControlVectorGguf {
                         + ", not a control vector (\"" + ARCHITECTURE + "\")");
             }
             Map<Integer, float[]> vectors = new TreeMap<>();
-            for (GgufFile.TensorInfo t : g.tensors()) {
+            for (GgufTensor t : g.tensors()) {
                 Matcher m = DIRECTION.matcher(t.name());
                 if (!m.matches()) {
                     throw new BadInputException("control vector " + src + " has a tensor " + t.name()

@@ -2,9 +2,10 @@ package dev.rudder.steering.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.io.gguf.GgufFile;
+import dev.rudder.runtime.io.gguf.GgufTensor;
 import dev.rudder.steering.prompts.PromptFile;
 import dev.rudder.steering.vectors.ControlVectorGguf;
-import dev.rudder.steering.vectors.GgufFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,7 +41,7 @@ class SteeringFilesFuzzTest {
     void ggufFilesOpenOrFailWithABadInputException(byte[] bytes) {
         Path file = write("v.gguf", bytes);
         try (GgufFile f = GgufFile.open(file)) {
-            for (GgufFile.TensorInfo t : f.tensors()) {
+            for (GgufTensor t : f.tensors()) {
                 if (t.elementCount() <= 1 << 16) {
                     f.readFloats(t);
                 }

@@ -69,7 +69,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Sequence newSequence(int contextLength, SteeringPlan plan) {
-        return new CpuSequence(cfg, contextLength, plan);
+        return new CpuSequence(cfg, w.ropeFreqFactors(), contextLength, plan);
     }
 
     @Override
@@ -123,6 +123,16 @@ public final class CpuBackend implements Backend {
             RopeTable rope = ((CpuSequence) b.sequence(i)).rope;
             float[] cos = rope.cos(b.position(i));
             float[] sin = rope.sin(b.position(i));
+            if (w.ropeAdjacentPairs()) {
+                // q/k rows in llama.cpp's order (a GGUF file): rotate adjacent pairs instead of halves
+                for (int h = 0; h < nHeads; h++) {
+                    RopeTable.rotatePairs(c.q, i * qDim + h * headDim, headDim, cos, sin);
+                }
+                for (int h = 0; h < nKv; h++) {
+                    RopeTable.rotatePairs(c.k, i * kvDim + h * headDim, headDim, cos, sin);
+                }
+                continue;
+            }
             for (int h = 0; h < nHeads; h++) {
                 k.rope(c.q, i * qDim + h * headDim, headDim, cos, sin);
             }
@@ -164,7 +174,7 @@ public final class CpuBackend implements Backend {
             boolean on = switch (b.steer(i)) {
                 case OFF -> false;
                 case ON -> true;
-                case IF_GATE_OPEN -> s.gate.steers();
+                case IF_GATE_OPEN -> s.gateState.steers();
             };
             float[] vector = !on ? null : afterAttention ? plan.attnVector(layer) : plan.outVector(layer);
             float scale = afterAttention ? plan.attnScale(layer) : plan.outScale(layer);
@@ -181,13 +191,13 @@ public final class CpuBackend implements Backend {
         CpuActivations c = cpu(a);
         LayerWeights lw = w.layer(layer);
         int n = b.size();
-        products(c, b, c.xb).to(lw.wGate(), c.gate, inter).to(lw.wUp(), c.up, inter).go();
-        addBias(c.gate, lw.bGate(), n, inter);
-        addBias(c.up, lw.bUp(), n, inter);
+        products(c, b, c.xb).to(lw.wGate(), c.mlpGate, inter).to(lw.wUp(), c.mlpUp, inter).go();
+        addBias(c.mlpGate, lw.bGate(), n, inter);
+        addBias(c.mlpUp, lw.bUp(), n, inter);
         for (int i = 0; i < n; i++) {
-            k.swiglu(c.gate, i * inter, c.up, i * inter, inter);
+            k.swiglu(c.mlpGate, i * inter, c.mlpUp, i * inter, inter);
         }
-        products(c, b, c.gate).to(lw.wDown(), c.proj, hidden).go();
+        products(c, b, c.mlpGate).to(lw.wDown(), c.proj, hidden).go();
         addBias(c.proj, lw.bDown(), n, hidden);
     }
 
@@ -196,7 +206,7 @@ public final class CpuBackend implements Backend {
         CpuSequence s = (CpuSequence) b.sequence(row);
         Gate g = s.plan.gate();
         s.gateScore = k.dot(cpu(a).x, row * hidden, g.direction(), 0, hidden) + g.bias();
-        s.gate = s.gateScore > 0f ? GateState.OPEN : GateState.CLOSED;
+        s.gateState = s.gateScore > 0f ? GateState.OPEN : GateState.CLOSED;
     }
 
     @Override

@@ -12,8 +12,14 @@ public final class RopeTable {
     private final float[][] cos;   // [contextLength][headDim / 2]
     private final float[][] sin;   // [contextLength][headDim / 2]
 
-    RopeTable(ModelConfig config, int contextLength) {
+    /** {@code freqFactors} (may be null): llama.cpp's {@code rope_freqs.weight}, each frequency divided by its factor. */
+    RopeTable(ModelConfig config, float[] freqFactors, int contextLength) {
         double[] invFreq = inverseFrequencies(config);
+        if (freqFactors != null) {
+            for (int i = 0; i < invFreq.length; i++) {
+                invFreq[i] = (float) (invFreq[i] / freqFactors[i]);
+            }
+        }
         int half = invFreq.length;
         cos = new float[contextLength][half];
         sin = new float[contextLength][half];
@@ -24,6 +30,21 @@ public final class RopeTable {
                 cos[p][i] = (float) Math.cos(angle);
                 sin[p][i] = (float) Math.sin(angle);
             }
+        }
+    }
+
+    /**
+     * RoPE on adjacent pairs, for q/k rows in llama.cpp's order ({@code x[2i], x[2i+1]} rotated by frequency i): the
+     * same rotation as {@link dev.rudder.runtime.kernel.Kernels#rope} applies to HF's {@code x[i], x[i+half]}.
+     */
+    static void rotatePairs(float[] x, int off, int headDim, float[] cos, float[] sin) {
+        for (int i = 0; i < headDim / 2; i++) {
+            float c = cos[i];
+            float s = sin[i];
+            float x1 = x[off + 2 * i];
+            float x2 = x[off + 2 * i + 1];
+            x[off + 2 * i] = x1 * c - x2 * s;
+            x[off + 2 * i + 1] = x2 * c + x1 * s;
         }
     }
 

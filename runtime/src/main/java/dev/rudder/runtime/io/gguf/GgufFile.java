@@ -1,4 +1,4 @@
-package dev.rudder.steering.vectors;
+package dev.rudder.runtime.io.gguf;
 
 import dev.rudder.runtime.BadInputException;
 
@@ -17,23 +17,26 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal GGUF reader (versions 2 and 3, little-endian), enough for llama.cpp control vectors and for looking at
- * the header of any GGUF file.
+ * The GGUF reader (versions 2 and 3, little-endian) for models and llama.cpp control vectors alike.
  *
  * <p>Layout read: magic {@code "GGUF"}, uint32 version, uint64 tensor count, uint64 metadata count; the metadata
  * pairs (GGUF string key = uint64 length + UTF-8 bytes, uint32 value type, value; arrays = uint32 element type,
  * uint64 count, elements); the tensor infos (name, uint32 n_dims, uint64 dims[n_dims] innermost first, uint32 ggml
  * type, uint64 offset relative to the data section); padding to the alignment ({@code general.alignment}, default
  * 32); the data section. Every length and offset is checked against the file size, so a truncated or lying file
- * gives a {@link BadInputException} naming the file, never an out-of-bounds error.
+ * gives a {@link BadInputException} naming the file, never an out-of-bounds error. Every tensor's byte size follows
+ * from its ggml type ({@link GgmlType}) and shape; tensors must lie inside the data section and must not overlap.
  *
- * <p>The file is memory-mapped; tensor data stays valid until {@link #close()}.
+ * <p>The file is memory-mapped; tensor data ({@link GgufTensor#data()}, slices of the mapping, no copies) stays valid
+ * until {@link #close()}.
  */
 public final class GgufFile implements AutoCloseable {
 
@@ -41,10 +44,6 @@ public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747;
     /** The alignment used when {@code general.alignment} is absent. */
     public static final int DEFAULT_ALIGNMENT = 32;
-    /** ggml tensor types this reader can widen to float32. */
-    public static final int GGML_TYPE_F32 = 0;
-    public static final int GGML_TYPE_F16 = 1;
-    public static final int GGML_TYPE_BF16 = 30;
 
     private static final int MAX_DIMS = 4;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -53,29 +52,13 @@ public final class GgufFile implements AutoCloseable {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** One tensor's header entry. {@code dims} are in GGUF order (innermost, {@code ne[0]}, first). */
-    public record TensorInfo(String name, long[] dims, int ggmlType, long offset) {
-        public long elementCount() {
-            long n = 1;
-            for (long d : dims) {
-                n *= d;
-            }
-            return n;
-        }
-
-        /** Human name of the ggml type ({@code F32}, {@code F16}, {@code BF16}, else {@code type N}). */
-        public String typeName() {
-            return ggmlTypeName(ggmlType);
-        }
-    }
-
     private final Path file;
     private final Arena arena;
     private final MemorySegment seg;
     private final int version;
     private final int alignment;
     private final Map<String, GgufValue> metadata;
-    private final Map<String, TensorInfo> tensors;
+    private final Map<String, GgufTensor> tensors;
     private final long dataStart;
     private long pos;
 
@@ -130,7 +113,7 @@ public final class GgufFile implements AutoCloseable {
             alignment = (int) (long) a;
         }
         this.alignment = alignment;
-        Map<String, TensorInfo> ts = new LinkedHashMap<>();
+        Map<String, GgufTensor> ts = new LinkedHashMap<>();
         for (long i = 0; i < nTensors; i++) {
             String name = string("tensor name #" + i);
             int nDims = i32("dimension count of tensor " + name);
@@ -152,30 +135,67 @@ public final class GgufFile implements AutoCloseable {
                 }
                 elements *= d;
             }
-            int type = i32("type of tensor " + name);
+            int typeId = i32("type of tensor " + name);
+            GgmlType type = GgmlType.byId(typeId);
+            if (type == null) {
+                throw bad("tensor " + name + " has unknown ggml type " + Integer.toUnsignedString(typeId));
+            }
             long offset = u64("offset of tensor " + name);
-            if (ts.putIfAbsent(name, new TensorInfo(name, dims, type, offset)) != null) {
+            long size = byteSize(name, dims, elements, type);
+            if (ts.putIfAbsent(name, new GgufTensor(name, dims, type, offset, size, null)) != null) {
                 throw bad("has the tensor " + name + " twice");
             }
         }
-        this.tensors = Collections.unmodifiableMap(ts);
         long start = align(pos, alignment);
         if (nTensors > 0 && start > seg.byteSize()) {
             throw bad("is truncated: its data section would start at byte " + start + " but the file has "
                     + seg.byteSize() + " bytes");
         }
         this.dataStart = start;
-        for (TensorInfo t : ts.values()) {
+        long dataBytes = seg.byteSize() - start;
+        for (Map.Entry<String, GgufTensor> e : ts.entrySet()) {
+            GgufTensor t = e.getValue();
             if (t.offset() < 0 || t.offset() % alignment != 0) {
                 throw bad("tensor " + t.name() + " has offset " + Long.toUnsignedString(t.offset())
                         + ", not a multiple of the alignment " + alignment);
             }
-            long size = byteSize(t);
-            if (size >= 0 && (t.offset() > seg.byteSize() - start || size > seg.byteSize() - start - t.offset())) {
-                throw bad("is truncated: tensor " + t.name() + " needs bytes " + (start + t.offset()) + ".."
-                        + (start + t.offset() + size) + " but the file has " + seg.byteSize());
+            if (t.offset() > dataBytes || t.byteSize() > dataBytes - t.offset()) {
+                throw bad("is truncated: tensor " + t.name() + " (" + t.type() + " " + java.util.Arrays.toString(t.dims())
+                        + ") needs bytes " + (start + t.offset()) + ".." + (start + t.offset() + t.byteSize())
+                        + " but the file has " + seg.byteSize());
+            }
+            e.setValue(t.withData(seg.asSlice(start + t.offset(), t.byteSize()).asReadOnly()));
+        }
+        checkNoOverlap(ts.values());
+        this.tensors = Collections.unmodifiableMap(ts);
+    }
+
+    private void checkNoOverlap(Collection<GgufTensor> ts) {
+        List<GgufTensor> byOffset = new ArrayList<>(ts);
+        byOffset.sort(Comparator.comparingLong(GgufTensor::offset));
+        for (int i = 1; i < byOffset.size(); i++) {
+            GgufTensor a = byOffset.get(i - 1);
+            GgufTensor b = byOffset.get(i);
+            if (a.byteSize() > 0 && b.offset() < a.offset() + a.byteSize()) {
+                throw bad("has overlapping tensors: " + b.name() + " at offset " + b.offset() + " lies inside "
+                        + a.name() + " (offset " + a.offset() + ", " + a.byteSize() + " bytes)");
             }
         }
+    }
+
+    /** Bytes of a tensor: whole blocks along the innermost dimension, times the other dimensions. */
+    private long byteSize(String name, long[] dims, long elements, GgmlType type) {
+        long inner = dims.length == 0 ? 1 : dims[0];
+        long rowBytes = type.rowBytes(inner);
+        if (rowBytes < 0) {
+            throw bad("tensor " + name + " of type " + type + " has " + inner + " columns, not a multiple of its block size "
+                    + type.blockSize());
+        }
+        long rows = inner == 0 ? 0 : elements / inner;
+        if (rows != 0 && rowBytes > Long.MAX_VALUE / rows) {
+            throw bad("tensor " + name + " has an impossible shape " + java.util.Arrays.toString(dims));
+        }
+        return rowBytes * rows;
     }
 
     /**
@@ -185,7 +205,11 @@ public final class GgufFile implements AutoCloseable {
      * @throws UncheckedIOException on I/O errors; {@link NoSuchFileException} (wrapped) when it is missing
      */
     public static GgufFile open(Path file) {
-        Arena arena = Arena.ofShared();
+        return open(file, Arena.ofShared());
+    }
+
+    /** Opens a GGUF file mapped into {@code arena}, which {@link #close()} then closes. */
+    public static GgufFile open(Path file, Arena arena) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment seg = ch.size() == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
@@ -213,6 +237,11 @@ public final class GgufFile implements AutoCloseable {
         return file;
     }
 
+    /** The arena the file is mapped into. */
+    public Arena arena() {
+        return arena;
+    }
+
     public int version() {
         return version;
     }
@@ -237,78 +266,96 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /** The tensors, in file order. */
-    public List<TensorInfo> tensors() {
+    public List<GgufTensor> tensors() {
         return new ArrayList<>(tensors.values());
     }
 
     /** One tensor's info, or null. */
-    public TensorInfo tensor(String name) {
+    public GgufTensor tensor(String name) {
         return tensors.get(name);
     }
 
     /**
-     * Widens an F32, F16 or BF16 tensor to a new float array.
+     * Widens a tensor of any weight type ({@link GgmlType#isWeightType()}) to a new float array; quantized blocks are
+     * dequantized exactly as ggml does.
      *
      * @throws BadInputException for other types or tensors too large for one array
      */
-    public float[] readFloats(TensorInfo t) {
+    public float[] readFloats(GgufTensor t) {
         long n = t.elementCount();
         if (n > Integer.MAX_VALUE - 8) {
             throw bad("tensor " + t.name() + " is too large to read into one array (" + n + " elements)");
         }
-        long base = dataStart + t.offset();
-        float[] out = new float[(int) n];
-        switch (t.ggmlType()) {
-            case GGML_TYPE_F32 -> MemorySegment.copy(seg, F32, base, out, 0, out.length);
-            case GGML_TYPE_F16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Float.float16ToFloat(seg.get(I16, base + 2L * i));
-                }
-            }
-            case GGML_TYPE_BF16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Float.intBitsToFloat((seg.get(I16, base + 2L * i) & 0xFFFF) << 16);
-                }
-            }
-            default -> throw bad("tensor " + t.name() + " has type " + t.typeName()
-                    + "; only F32, F16 and BF16 can be read as floats");
+        if (!t.type().isWeightType()) {
+            throw bad("tensor " + t.name() + " has type " + t.type() + ", which cannot be read as floats (supported: "
+                    + GgmlType.weightTypeNames() + ")");
         }
+        float[] out = new float[(int) n];
+        Dequantize.toFloats(t.type(), t.data(), 0, out, 0, (int) n);
         return out;
+    }
+
+    /** Metadata as plain Java values (String, Long, Double, Boolean, List) for modules that do not know GGUF types. */
+    public Map<String, Object> plainMetadata() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Map.Entry<String, GgufValue> e : metadata.entrySet()) {
+            m.put(e.getKey(), e.getValue().plain());
+        }
+        return m;
+    }
+
+    /** A required string value; the error names file and key. */
+    public String requireString(String key) {
+        GgufValue v = metadata.get(key);
+        if (v == null) {
+            throw bad("has no metadata " + key);
+        }
+        if (v.type() != GgufValueType.STRING) {
+            throw bad("metadata " + key + " is " + v.type() + ", expected a string");
+        }
+        return (String) v.value();
+    }
+
+    /** An optional non-negative integer value ({@code dflt} when absent); the error names file and key. */
+    public long integer(String key, long dflt) {
+        GgufValue v = metadata.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        Long x = v.asLong();
+        if (x == null || x < 0) {
+            throw bad("metadata " + key + " is " + v.asText() + " (" + v.type() + "), expected a non-negative integer");
+        }
+        return x;
+    }
+
+    /** An optional number ({@code dflt} when absent); the error names file and key. */
+    public double number(String key, double dflt) {
+        GgufValue v = metadata.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        Double x = v.asDouble();
+        if (x == null || x.isNaN() || x.isInfinite()) {
+            throw bad("metadata " + key + " is " + v.asText() + " (" + v.type() + "), expected a number");
+        }
+        return x;
     }
 
     @Override
     public void close() {
-        arena.close();
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
     }
 
-    /** Human name of a ggml tensor type. */
-    public static String ggmlTypeName(int type) {
-        return switch (type) {
-            case GGML_TYPE_F32 -> "F32";
-            case GGML_TYPE_F16 -> "F16";
-            case 2 -> "Q4_0";
-            case 3 -> "Q4_1";
-            case 6 -> "Q5_0";
-            case 7 -> "Q5_1";
-            case 8 -> "Q8_0";
-            case GGML_TYPE_BF16 -> "BF16";
-            default -> "type " + type;
-        };
-    }
-
-    static long align(long x, int alignment) {
+    /** {@code x} rounded up to a multiple of {@code alignment}. */
+    public static long align(long x, int alignment) {
         return (x + alignment - 1) / alignment * alignment;
     }
 
-    private static long byteSize(TensorInfo t) {
-        return switch (t.ggmlType()) {
-            case GGML_TYPE_F32 -> 4 * t.elementCount();
-            case GGML_TYPE_F16, GGML_TYPE_BF16 -> 2 * t.elementCount();
-            default -> -1; // block-quantized: not checked here
-        };
-    }
-
-    private BadInputException bad(String what) {
+    /** An error about this file: "GGUF file PATH " + what. */
+    public BadInputException bad(String what) {
         return new BadInputException("GGUF file " + file + " " + what);
     }
 

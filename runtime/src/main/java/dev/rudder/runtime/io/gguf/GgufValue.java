@@ -1,4 +1,4 @@
-package dev.rudder.steering.vectors;
+package dev.rudder.runtime.io.gguf;
 
 import java.util.List;
 import java.util.Objects;
@@ -69,6 +69,65 @@ public record GgufValue(GgufValueType type, Object value, GgufValueType elementT
             case FLOAT64 -> (Double) value;
             default -> type.isInteger() ? (double) (Long) value : null;
         };
+    }
+
+    /** The value as a plain Java object: Long, Double (both float types), Boolean, String, or a List of those. */
+    public Object plain() {
+        return switch (type) {
+            case FLOAT32 -> (double) (Float) value;
+            case ARRAY -> {
+                List<?> l = (List<?>) value;
+                List<Object> out = new java.util.ArrayList<>(l.size());
+                for (Object o : l) {
+                    out.add(((GgufValue) o).plain());
+                }
+                yield java.util.Collections.unmodifiableList(out);
+            }
+            default -> value;
+        };
+    }
+
+    /**
+     * A value from a plain Java one (a GgufValue passes through): String; Integer (a count or token id: UINT32); Long (UINT64); Boolean; Float or
+     * Double (FLOAT32); a List of Strings; int[] (INT32 array); float[] (FLOAT32 array).
+     */
+    public static GgufValue fromPlain(Object v) {
+        return switch (v) {
+            case GgufValue g -> g;
+            case String s -> string(s);
+            case Integer i -> uint32(i);
+            case Long l -> new GgufValue(GgufValueType.UINT64, l, null);
+            case Boolean b -> bool(b);
+            case Float f -> float32(f);
+            case Double d -> float32((float) (double) d);
+            case int[] a -> int32s(a);
+            case float[] a -> floats(a);
+            case List<?> l -> strings(l.stream().map(o -> (String) o).toList());
+            default -> throw new IllegalArgumentException("no GGUF type for " + v.getClass().getSimpleName());
+        };
+    }
+
+    /** An array of strings. */
+    public static GgufValue strings(List<String> items) {
+        return new GgufValue(GgufValueType.ARRAY, items.stream().map(GgufValue::string).toList(), GgufValueType.STRING);
+    }
+
+    /** An array of FLOAT32. */
+    public static GgufValue floats(float[] items) {
+        List<GgufValue> l = new java.util.ArrayList<>(items.length);
+        for (float f : items) {
+            l.add(float32(f));
+        }
+        return new GgufValue(GgufValueType.ARRAY, l, GgufValueType.FLOAT32);
+    }
+
+    /** An array of INT32. */
+    public static GgufValue int32s(int[] items) {
+        List<GgufValue> l = new java.util.ArrayList<>(items.length);
+        for (int i : items) {
+            l.add(int32(i));
+        }
+        return new GgufValue(GgufValueType.ARRAY, l, GgufValueType.INT32);
     }
 
     /** The value as text (arrays as {@code [a, b]}). */

@@ -1,12 +1,12 @@
-package dev.rudder.steering.vectors;
+package dev.rudder.runtime.io.gguf;
 
 import java.io.ByteArrayOutputStream;
 import dev.rudder.runtime.io.OutputPaths;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +15,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * Writes a GGUF version 3 file (little-endian) with metadata and F32 tensors, laid out as llama.cpp's
+ * Writes a GGUF version 3 file (little-endian) with metadata and tensors of any ggml type, laid out as llama.cpp's
  * {@code gguf_write_to_file} does: header, metadata pairs, tensor infos, zero padding to the alignment, then each
  * tensor's data padded with zeros to the alignment. The alignment is {@code general.alignment} when that key is set
  * (UINT32), else 32.
@@ -27,9 +28,11 @@ import java.util.Map;
 public final class GgufWriter {
 
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
-    private final List<String> names = new ArrayList<>();
-    private final List<long[]> dims = new ArrayList<>();
-    private final List<float[]> data = new ArrayList<>();
+    private final List<Entry> tensors = new ArrayList<>();
+
+    /** A tensor to write: its bytes come from {@code data} when the file is written (so large models stream). */
+    private record Entry(String name, long[] dims, GgmlType type, long byteSize, Supplier<MemorySegment> data) {
+    }
 
     /** Adds (or replaces) a metadata pair; pairs are written in the order first added. */
     public GgufWriter put(String key, GgufValue value) {
@@ -53,12 +56,32 @@ public final class GgufWriter {
             throw new IllegalArgumentException("tensor " + name + ": dims " + java.util.Arrays.toString(ggufDims)
                     + " do not match " + values.length + " values");
         }
-        if (names.contains(name)) {
-            throw new IllegalArgumentException("tensor " + name + " added twice");
+        return add(name, GgmlType.F32, () -> MemorySegment.ofArray(values), ggufDims);
+    }
+
+    /**
+     * Adds a tensor of {@code type} whose bytes {@code data} supplies when the file is written (exactly the size the
+     * type and {@code ggufDims}, innermost first, require; checked then).
+     */
+    public GgufWriter add(String name, GgmlType type, Supplier<MemorySegment> data, long... ggufDims) {
+        if (ggufDims.length == 0 || ggufDims.length > 4) {
+            throw new IllegalArgumentException("tensor " + name + ": " + ggufDims.length + " dimensions");
         }
-        names.add(name);
-        dims.add(ggufDims.clone());
-        data.add(values);
+        long rowBytes = type.rowBytes(ggufDims[0]);
+        if (rowBytes < 0) {
+            throw new IllegalArgumentException("tensor " + name + ": row length " + ggufDims[0]
+                    + " is not a multiple of the " + type + " block size " + type.blockSize());
+        }
+        long size = rowBytes;
+        for (int i = 1; i < ggufDims.length; i++) {
+            size = Math.multiplyExact(size, ggufDims[i]);
+        }
+        for (Entry e : tensors) {
+            if (e.name().equals(name)) {
+                throw new IllegalArgumentException("tensor " + name + " added twice");
+            }
+        }
+        tensors.add(new Entry(name, ggufDims.clone(), type, size, data));
         return this;
     }
 
@@ -113,7 +136,7 @@ public final class GgufWriter {
         Buf h = new Buf();
         h.i32(GgufFile.MAGIC);
         h.i32(3);
-        h.i64(names.size());
+        h.i64(tensors.size());
         h.i64(metadata.size());
         for (Map.Entry<String, GgufValue> e : metadata.entrySet()) {
             h.str(e.getKey());
@@ -121,26 +144,33 @@ public final class GgufWriter {
             value(h, e.getValue());
         }
         long offset = 0;
-        for (int i = 0; i < names.size(); i++) {
-            h.str(names.get(i));
-            long[] d = dims.get(i);
-            h.i32(d.length);
-            for (long x : d) {
+        for (Entry t : tensors) {
+            h.str(t.name());
+            h.i32(t.dims().length);
+            for (long x : t.dims()) {
                 h.i64(x);
             }
-            h.i32(GgufFile.GGML_TYPE_F32);
+            h.i32(t.type().id());
             h.i64(offset);
-            offset = GgufFile.align(offset + 4L * data.get(i).length, alignment);
+            offset = GgufFile.align(offset + t.byteSize(), alignment);
         }
         long headerLen = h.size();
         h.zeros(GgufFile.align(headerLen, alignment) - headerLen);
         out.write(h.bytes(), 0, h.size());
-        for (float[] t : data) {
-            ByteBuffer bb = ByteBuffer.allocate(4 * t.length).order(ByteOrder.LITTLE_ENDIAN);
-            bb.asFloatBuffer().put(t);
-            out.write(bb.array());
-            long len = 4L * t.length;
-            out.write(new byte[(int) (GgufFile.align(len, alignment) - len)]);
+        byte[] chunk = new byte[1 << 16];
+        for (Entry t : tensors) {
+            MemorySegment seg = t.data().get();
+            if (seg.byteSize() != t.byteSize()) {
+                throw new IllegalArgumentException("tensor " + t.name() + ": " + seg.byteSize() + " bytes, but "
+                        + t.type() + " " + java.util.Arrays.toString(t.dims()) + " needs " + t.byteSize());
+            }
+            for (long done = 0; done < seg.byteSize(); done += chunk.length) {
+                int len = (int) Math.min(chunk.length, seg.byteSize() - done);
+                // a float[] segment copies in native order: little-endian on every platform Java 25 runs Rudder on
+                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, done, chunk, 0, len);
+                out.write(chunk, 0, len);
+            }
+            out.write(new byte[(int) (GgufFile.align(t.byteSize(), alignment) - t.byteSize())]);
         }
     }
 

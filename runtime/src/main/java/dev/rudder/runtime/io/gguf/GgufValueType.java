@@ -1,4 +1,4 @@
-package dev.rudder.steering.vectors;
+package dev.rudder.runtime.io.gguf;
 
 /** The value types of GGUF metadata (the {@code gguf_type} numbers of the GGUF specification). */
 public enum GgufValueType {
@@ -19,7 +19,7 @@ public enum GgufValueType {
     }
 
     /** Fewest bytes a value of this type takes in the file (for bounds checks). */
-    int minBytes() {
+    public int minBytes() {
         return minBytes;
     }
 

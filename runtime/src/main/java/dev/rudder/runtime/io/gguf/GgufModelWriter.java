@@ -1,0 +1,138 @@
+package dev.rudder.runtime.io.gguf;
+
+import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.io.RopeScaling;
+import dev.rudder.runtime.io.TensorInfo;
+import dev.rudder.runtime.io.TensorStore;
+import dev.rudder.runtime.tensor.BlockQuantizer;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes a model as a GGUF file the way llama.cpp's converter and {@code llama-quantize} lay it out: {@code <arch>.*}
+ * metadata, the tokenizer metadata handed in, llama.cpp's tensor names, q/k rows of the {@code llama} architecture in
+ * adjacent-pair RoPE order, Llama 3 RoPE scaling as {@code rope_freqs.weight}; matrices quantized to Q8_0 or Q4_0 (the
+ * output matrix of a Q4_0 file as Q8_0, as llama.cpp keeps it at a higher precision too), vectors F32.
+ */
+public final class GgufModelWriter {
+    /** llama.cpp's {@code general.file_type} numbers. */
+    private static final Map<String, Integer> FILE_TYPE = Map.of("Q8_0", 7, "Q4_0", 2);
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private GgufModelWriter() {
+    }
+
+    /**
+     * Writes {@code store} (weights of {@code config}, HF names) as {@code type} ("Q8_0" or "Q4_0") to {@code out}.
+     *
+     * @param tokenizer plain {@code tokenizer.*} metadata (may be empty), see {@link GgufValue#fromPlain}
+     */
+    public static void write(ModelConfig config, TensorStore store, String type, Map<String, Object> tokenizer,
+                             String name, Path out) throws IOException {
+        type = type.toUpperCase(Locale.ROOT);
+        if (!FILE_TYPE.containsKey(type)) {
+            throw new BadInputException("cannot quantize to " + type + " (supported: q8_0, q4_0)");
+        }
+        String arch = config.architecture().equals(ModelConfig.QWEN2) ? "qwen2" : "llama";
+        GgufWriter w = new GgufWriter();
+        String p = arch + ".";
+        w.put("general.architecture", GgufValue.string(arch));
+        w.put("general.name", GgufValue.string(name));
+        w.put(p + "vocab_size", GgufValue.uint32(config.vocabSize()));
+        w.put(p + "context_length", GgufValue.uint32(config.maxPositionEmbeddings()));
+        w.put(p + "embedding_length", GgufValue.uint32(config.hiddenSize()));
+        w.put(p + "block_count", GgufValue.uint32(config.numLayers()));
+        w.put(p + "feed_forward_length", GgufValue.uint32(config.intermediateSize()));
+        w.put(p + "attention.head_count", GgufValue.uint32(config.numHeads()));
+        w.put(p + "attention.head_count_kv", GgufValue.uint32(config.numKvHeads()));
+        w.put(p + "attention.key_length", GgufValue.uint32(config.headDim()));
+        w.put(p + "attention.value_length", GgufValue.uint32(config.headDim()));
+        w.put(p + "rope.dimension_count", GgufValue.uint32(config.headDim()));
+        w.put(p + "attention.layer_norm_rms_epsilon", GgufValue.float32((float) config.rmsNormEps()));
+        w.put(p + "rope.freq_base", GgufValue.float32((float) config.ropeTheta()));
+        RopeScaling rs = config.ropeScaling();
+        if (rs != null && rs.isLinear()) {
+            w.put(p + "rope.scaling.type", GgufValue.string("linear"));
+            w.put(p + "rope.scaling.factor", GgufValue.float32((float) rs.factor()));
+        }
+        w.put("general.file_type", GgufValue.uint32(FILE_TYPE.get(type)));
+        w.put("general.quantization_version", GgufValue.uint32(2));
+        for (Map.Entry<String, Object> e : tokenizer.entrySet()) {
+            w.put(e.getKey(), GgufValue.fromPlain(e.getValue()));
+        }
+        if (rs != null && rs.isLlama3() && !store.contains("rope_freqs.weight")) {
+            w.addF32("rope_freqs.weight", llama3FreqFactors(config), config.headDim() / 2);
+        }
+        boolean toPairs = arch.equals("llama") && !store.qkRowsInPairOrder();
+        for (TensorInfo t : store.all()) {
+            if (config.tieWordEmbeddings() && t.name().equals("lm_head.weight")) {
+                continue;
+            }
+            String g = t.name().equals("rope_freqs.weight") ? t.name() : GgufNames.toGguf(t.name());
+            if (g == null) {
+                throw new BadInputException("tensor " + t.name() + " in " + t.file() + " has no llama.cpp name");
+            }
+            add(w, g, t, tensorType(g, t, type), toPairs && GgufNames.isQueryOrKey(t.name()) ? config.headDim() : 0);
+        }
+        w.write(out);
+    }
+
+    /** Q8_0/Q4_0 for matrices whose rows are whole blocks (the output matrix of a Q4_0 file as Q8_0), else F32. */
+    private static GgmlType tensorType(String ggufName, TensorInfo t, String type) {
+        if (t.rank() != 2 || t.dim(1) % 32 != 0) {
+            return GgmlType.F32;
+        }
+        if (ggufName.equals("output.weight")) {
+            return GgmlType.Q8_0;
+        }
+        return GgmlType.valueOf(type);
+    }
+
+    /** Adds {@code t} as {@code type}; {@code pairHeadDim > 0}: rows reordered into llama.cpp's pair order. */
+    private static void add(GgufWriter w, String name, TensorInfo t, GgmlType type, int pairHeadDim) {
+        long[] shape = t.shape();
+        long[] dims = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            dims[i] = shape[shape.length - 1 - i];
+        }
+        int rows = t.rank() == 0 ? 1 : (int) t.dim(0);
+        int cols = (int) (t.elementCount() / Math.max(1, rows));
+        long rowBytes = type == GgmlType.F32 ? 4L * cols : BlockQuantizer.bytes(type.name(), cols);
+        if (rowBytes * rows > Integer.MAX_VALUE - 8) {
+            throw new BadInputException("tensor " + t.name() + " is too large to write (" + rowBytes * rows + " bytes)");
+        }
+        w.add(name, type, () -> {
+            MemorySegment outSeg = MemorySegment.ofArray(new byte[(int) (rowBytes * rows)]);
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                int src = pairHeadDim > 0 ? GgufNames.hfRowOfPairRow(r, pairHeadDim) : r;
+                TensorStore.readFloats(t, (long) src * cols, row, 0, cols);
+                if (type == GgmlType.F32) {
+                    MemorySegment.copy(row, 0, outSeg, F32_LE, r * rowBytes, cols);
+                } else {
+                    BlockQuantizer.quantize(type.name(), row, 0, cols, outSeg, r * rowBytes);
+                }
+            }
+            return outSeg;
+        }, dims.length == 0 ? new long[] {1} : dims);
+    }
+
+    /** llama.cpp's {@code rope_freqs} for Llama 3 scaling: unscaled over scaled frequency, per pair. */
+    static float[] llama3FreqFactors(ModelConfig c) {
+        double[] plain = RopeScaling.inverseFrequencies(c.headDim(), c.ropeTheta(), null);
+        double[] scaled = RopeScaling.inverseFrequencies(c.headDim(), c.ropeTheta(), c.ropeScaling());
+        float[] f = new float[plain.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) (plain[i] / scaled[i]);
+        }
+        return f;
+    }
+
+}

@@ -1,0 +1,117 @@
+package dev.rudder.runtime.tensor;
+
+import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * ggml's Q4_0: blocks of 32 weights, {@code {f16 d; uint8 qs[16]}} (18 bytes, 4.5 bits per weight); weight j < 16 is
+ * {@code d * ((qs[j] & 0xF) - 8)}, weight j + 16 is {@code d * ((qs[j] >> 4) - 8)}.
+ */
+public final class Q4_0Matrix extends BlockMatrix {
+    public static final int BLOCK = 32;
+    public static final int BLOCK_BYTES = 18;
+
+    public Q4_0Matrix(MemorySegment data, int rows, int cols) {
+        this(data, rows, cols, VECTOR_DEFAULT);
+    }
+
+    Q4_0Matrix(MemorySegment data, int rows, int cols, boolean vector) {
+        super(data, rows, cols, BLOCK, BLOCK_BYTES, vector);
+    }
+
+    @Override
+    public DType dtype() {
+        return DType.Q4_0;
+    }
+
+    @Override
+    void dequantize(long offset, float[] dst, int dOff, int n) {
+        dequantize(data, offset, dst, dOff, n);
+    }
+
+    /** ggml's {@code dequantize_row_q4_0}. */
+    static void dequantize(MemorySegment seg, long offset, float[] dst, int dOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            float d = f16(seg, o);
+            int base = dOff + b * BLOCK;
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int q = seg.get(ValueLayout.JAVA_BYTE, o + 2 + j) & 0xFF;
+                dst[base + j] = ((q & 0xF) - 8) * d;
+                dst[base + j + BLOCK / 2] = ((q >> 4) - 8) * d;
+            }
+        }
+    }
+
+    @Override
+    RowKernel vectorKernel() {
+        return new Vec(this);
+    }
+
+    /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the scalar dequantization. */
+    private static final class Vec implements RowKernel {
+        static final VectorSpecies<Float> F = Vectors.F;
+        static final int L = Vectors.L;
+        /** The 16 packed bytes of a block (one 128-bit vector). */
+        static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+        /** Float vectors per 16 weights. */
+        static final int PARTS = 16 / L;
+
+        private final Q4_0Matrix m;
+        private final long rowBytes;
+
+        Vec(Q4_0Matrix m) {
+            this.m = m;
+            this.rowBytes = m.rowBytes();
+        }
+
+        @Override
+        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            res[0] = dot1(r0, x, xOff);
+            res[1] = dot1(r1, x, xOff);
+            res[2] = dot1(r2, x, xOff);
+            res[3] = dot1(r3, x, xOff);
+        }
+
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            m.rowToFloats(row, dst, off);
+        }
+
+        @Override
+        public float dot1(int row, float[] x, int xOff) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            int cols = m.cols;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 2, ByteOrder.LITTLE_ENDIAN);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
+                int xb = xOff + b * BLOCK;
+                FloatVector s = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector wl = (FloatVector) lo.convertShape(VectorOperators.B2F, F, p);
+                    FloatVector wh = (FloatVector) hi.convertShape(VectorOperators.B2F, F, p);
+                    s = wl.fma(FloatVector.fromArray(F, x, xb + p * L), s);
+                    s = wh.fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
+                }
+                acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
+            }
+            float[] lanes = Scratch.get().t(L);
+            acc.intoArray(lanes, 0);
+            return Vectors.sumLanes(lanes, 0);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.rudder.runtime.tensor;
+
+import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * ggml's Q8_0: blocks of 32 weights, {@code {f16 d; int8 qs[32]}} (34 bytes, 8.5 bits per weight); weight =
+ * {@code d * qs[j]}.
+ */
+public final class Q8_0Matrix extends BlockMatrix {
+    public static final int BLOCK = 32;
+    public static final int BLOCK_BYTES = 34;
+
+    public Q8_0Matrix(MemorySegment data, int rows, int cols) {
+        this(data, rows, cols, VECTOR_DEFAULT);
+    }
+
+    Q8_0Matrix(MemorySegment data, int rows, int cols, boolean vector) {
+        super(data, rows, cols, BLOCK, BLOCK_BYTES, vector);
+    }
+
+    @Override
+    public DType dtype() {
+        return DType.Q8_0;
+    }
+
+    @Override
+    void dequantize(long offset, float[] dst, int dOff, int n) {
+        dequantize(data, offset, dst, dOff, n);
+    }
+
+    /** ggml's {@code dequantize_row_q8_0}. */
+    static void dequantize(MemorySegment seg, long offset, float[] dst, int dOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            float d = f16(seg, o);
+            int base = dOff + b * BLOCK;
+            for (int j = 0; j < BLOCK; j++) {
+                dst[base + j] = seg.get(ValueLayout.JAVA_BYTE, o + 2 + j) * d;
+            }
+        }
+    }
+
+    @Override
+    RowKernel vectorKernel() {
+        return new Vec(this);
+    }
+
+    /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the scalar dequantization. */
+    private static final class Vec implements RowKernel {
+        static final VectorSpecies<Float> F = Vectors.F;
+        static final int L = Vectors.L;
+        /** Bytes loaded per float vector: L int8 weights. */
+        static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+        static final int PARTS = BLOCK / L;
+
+        private final Q8_0Matrix m;
+        private final long rowBytes;
+
+        Vec(Q8_0Matrix m) {
+            this.m = m;
+            this.rowBytes = m.rowBytes();
+        }
+
+        @Override
+        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            res[0] = dot1(r0, x, xOff);
+            res[1] = dot1(r1, x, xOff);
+            res[2] = dot1(r2, x, xOff);
+            res[3] = dot1(r3, x, xOff);
+        }
+
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            m.rowToFloats(row, dst, off);
+        }
+
+        @Override
+        public float dot1(int row, float[] x, int xOff) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            int cols = m.cols;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o));
+                int xb = xOff + b * BLOCK;
+                FloatVector s = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector w = (FloatVector) ByteVector.fromMemorySegment(B, seg, o + 2 + (long) p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
+                    s = w.fma(FloatVector.fromArray(F, x, xb + p * L), s);
+                }
+                acc = s.fma(d, acc);
+            }
+            float[] lanes = Scratch.get().t(L);
+            acc.intoArray(lanes, 0);
+            return Vectors.sumLanes(lanes, 0);
+        }
+    }
+}
