@@ -148,7 +148,7 @@ public final class CudaBackend implements Backend {
 
     private CudaActivations begin(Activations a, Batch b, boolean keepSeam) {
         CudaActivations c = cuda(a);
-        if (!keepSeam && !c.pendingSeam.isEmpty()) {
+        if (!c.pendingSeam.isEmpty() && (!keepSeam || c.pendingEmbeds > 0)) {   // a seam before new rows are embedded
             c.pendingSeam.launch(c, hidden, rowThreads(hidden), 0, eps);
         }
         if (c.pendingEmbeds > 0) {
