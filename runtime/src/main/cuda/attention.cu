@@ -14,6 +14,20 @@
 
 #define MAXJ 8   // head_dim / 32, rounded up
 
+// This lane's elements of key and value row t (zeros beyond headDim, or for t < 0).
+__device__ __forceinline__ void load_head(const float* kcache, const float* vcache, int t, int kvDim, int kvOff,
+                                          int headDim, int lane, float* k, float* v) {
+    const float* kr = kcache + (size_t) (t < 0 ? 0 : t) * kvDim + kvOff;
+    const float* vr = vcache + (size_t) (t < 0 ? 0 : t) * kvDim + kvOff;
+    #pragma unroll
+    for (int j = 0; j < MAXJ; j++) {
+        int d = lane + 32 * j;
+        bool in = t >= 0 && d < headDim;
+        k[j] = in ? kr[d] : 0.f;
+        v[j] = in ? vr[d] : 0.f;
+    }
+}
+
 extern "C" __global__ void attention(const float* qkv, int qs, const int* slot, const int* from, const int* ctx,
                                      const unsigned long long* kbase, const unsigned long long* vbase, int layer,
                                      float* out, float* part_o, float* part_ml, int nHeads, int nKv, int headDim,
@@ -39,26 +53,29 @@ extern "C" __global__ void attention(const float* qkv, int qs, const int* slot, 
         qv[j] = d < headDim ? q[d] : 0.f;
         o[j] = 0.f;
     }
+    // the next key and value rows are loaded while the current one is reduced (the loop is
+    // otherwise a chain of dependent global loads, which is what limits decode attention)
+    float kn[MAXJ], vn[MAXJ];
+    load_head(kcache, vcache, t0 < t1 ? t0 : -1, kvDim, kvOff, headDim, lane, kn, vn);
     float m = -INFINITY, l = 0.f;
     for (int t = t0; t < t1; t++) {
-        const float* k = kcache + (size_t) t * kvDim + kvOff;
-        float s = 0.f;
+        float kc[MAXJ], vc[MAXJ];
         #pragma unroll
         for (int j = 0; j < MAXJ; j++) {
-            int d = lane + 32 * j;
-            if (d < headDim) s += qv[j] * k[d];
+            kc[j] = kn[j];
+            vc[j] = vn[j];
         }
+        load_head(kcache, vcache, t + 1 < t1 ? t + 1 : -1, kvDim, kvOff, headDim, lane, kn, vn);
+        float s = 0.f;
+        #pragma unroll
+        for (int j = 0; j < MAXJ; j++) s += qv[j] * kc[j];   // zero beyond headDim
         s = warp_sum(s) * scale;
         float mNew = fmaxf(m, s);
         float corr = expf(m - mNew);     // 0 on the first key (m = -inf)
         float p = expf(s - mNew);
         l = l * corr + p;
-        const float* v = vcache + (size_t) t * kvDim + kvOff;
         #pragma unroll
-        for (int j = 0; j < MAXJ; j++) {
-            int d = lane + 32 * j;
-            if (d < headDim) o[j] = o[j] * corr + p * v[d];
-        }
+        for (int j = 0; j < MAXJ; j++) o[j] = o[j] * corr + p * vc[j];
         m = mNew;
     }
     if (splits == 1) {

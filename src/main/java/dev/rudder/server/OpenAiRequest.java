@@ -93,6 +93,10 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
         if (logprobs.isBoolean() ? logprobs.asBoolean() : logprobs.asInt(0) > 0) {
             throw ApiException.badRequest("logprobs", "logprobs are not supported");
         }
+        if (root.path("echo").asBoolean(false) || (root.hasNonNull("best_of") && root.get("best_of").asInt(-1) != 1)
+                || (root.hasNonNull("suffix") && !root.get("suffix").asText().isEmpty())) {
+            throw ApiException.badRequest("echo", "echo, best_of > 1 and suffix are not supported");
+        }
         if (root.hasNonNull("tools") && !root.get("tools").isEmpty()) {
             throw ApiException.badRequest("tools", "tools are not supported");
         }

@@ -101,15 +101,20 @@ final class OpenAiResponses {
     static ObjectNode models(String model, long created, Iterable<String> profiles) {
         ObjectNode o = JSON.createObjectNode();
         o.put("object", "list");
-        ArrayNode data = o.putArray("data");
-        ObjectNode m = data.addObject();
+        o.putArray("data").add(model(model, created, profiles));
+        return o;
+    }
+
+    /** One model object (GET /v1/models/{id}); {@code rudder.profiles} lists the steering profiles. */
+    static ObjectNode model(String model, long created, Iterable<String> profiles) {
+        ObjectNode m = JSON.createObjectNode();
         m.put("id", model);
         m.put("object", "model");
         m.put("created", created);
         m.put("owned_by", "rudder");
         ArrayNode names = m.putObject("rudder").putArray("profiles");
         profiles.forEach(names::add);
-        return o;
+        return m;
     }
 
     private String chunkObject() {

@@ -77,6 +77,14 @@ public final class RudderServer implements AutoCloseable {
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.render()));
         app.get("/v1/models", ctx -> ctx.contentType("application/json")
                 .result(CompletionEndpoint.json(OpenAiResponses.models(options.modelId(), created, profiles.names()))));
+        app.get("/v1/models/{id}", ctx -> {
+            if (!ctx.pathParam("id").equals(options.modelId())) {
+                throw new ApiException(404, "not_found", "model", "no model '" + ctx.pathParam("id") + "'; this server has '"
+                        + options.modelId() + "'");
+            }
+            ctx.contentType("application/json").result(CompletionEndpoint.json(OpenAiResponses.model(options.modelId(), created,
+                    profiles.names())));
+        });
         app.post("/v1/chat/completions", ctx -> completions.handle(ctx, OpenAiRequest.Endpoint.CHAT));
         app.post("/v1/completions", ctx -> completions.handle(ctx, OpenAiRequest.Endpoint.COMPLETIONS));
         app.exception(ApiException.class, (e, ctx) -> answer(ctx, e));

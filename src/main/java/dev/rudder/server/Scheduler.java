@@ -3,6 +3,7 @@ package dev.rudder.server;
 import dev.rudder.Rudder;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.model.PromptInput;
+import dev.rudder.runtime.model.PromptParts;
 import dev.rudder.runtime.model.Session;
 import dev.rudder.runtime.sample.Sampler;
 import dev.rudder.runtime.steer.SteeringReport;
@@ -188,6 +189,7 @@ final class Scheduler implements AutoCloseable {
         }
         s.decoder = rudder.tokenizer().map(t -> t.streamingDecoder(true)).orElse(null);
         s.stops = new StopStrings(job.stop());
+        s.parts = PromptParts.sizes(job.prompt().length, prefillChunk);
         s.state = Sequence.State.PREFILL;
         metrics.promptTokens(job.prompt().length);
     }
@@ -206,10 +208,11 @@ final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * One prompt chunk for the oldest sequence still prefilling. Chunks are cut at fixed offsets
-     * from the prompt's start, never by load, so a prompt gives the same bits busy or alone.
-     * A gated plan that steers prompt positions holds its chunks until the last one (the gate
-     * decides at the last prompt token), then runs the prompt in one pass: see Session.prefillPart.
+     * One prompt chunk for the oldest sequence still prefilling. The chunks come from
+     * {@link PromptParts#sizes}, which cuts so that the chunks give the whole prompt's logits,
+     * KV cache and gate bit for bit (a request answers exactly what {@code rudder generate}
+     * does, busy or alone). A gated plan that steers prompt positions holds its chunks until the
+     * last one (the gate decides at the last prompt token): see {@code Session.prefillPart}.
      */
     private void prefillStep() {
         for (Sequence s : active) {
@@ -217,7 +220,7 @@ final class Scheduler implements AutoCloseable {
                 continue;
             }
             int[] prompt = s.job.prompt();
-            int n = Math.min(prefillChunk, prompt.length - s.prefilled);
+            int n = s.parts[s.partsDone++];
             PromptInput part = PromptInput.tokens(Arrays.copyOfRange(prompt, s.prefilled, s.prefilled + n));
             try {
                 s.prefilled += n;

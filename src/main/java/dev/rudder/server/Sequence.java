@@ -24,6 +24,8 @@ final class Sequence {
     Sampler sampler;
     StreamingDecoder decoder;          // null when the model has no tokenizer
     StopStrings stops;
+    int[] parts;                       // prompt chunk lengths (PromptParts.sizes)
+    int partsDone;                     // chunks fed so far
     int prefilled;                     // prompt tokens fed so far
     int generated;                     // tokens sampled so far
     int nextToken = -1;                // sampled, not yet fed (DECODE state)

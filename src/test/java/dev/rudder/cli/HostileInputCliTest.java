@@ -100,6 +100,18 @@ class HostileInputCliTest {
     }
 
     @Test
+    void aContextTheHeapCannotHoldIsAClearErrorNotAnOutOfMemoryError() throws IOException {
+        Path huge = chatModel("ctx-max", c -> c.put("max_position_embeddings", Integer.MAX_VALUE), null);
+        assertBadInput(run("generate", "-m", huge.toString(), "-p", "hi", "-n", "1", "--context", "20000000"),
+                "context length 20000000 needs", "GiB for the KV cache");
+        assertBadInput(run("generate", "-m", huge.toString(), "-p", "hi", "-n", "1", "--context", "2147483647"),
+                "context length 2147483647 too large");
+        // the default context (prompt + n, capped by the model) with a huge -n meets the same check
+        assertBadInput(run("generate", "-m", huge.toString(), "-p", "hi", "-n", "2147483647"),
+                "context length 2147483647 too large", "lower --context");
+    }
+
+    @Test
     void hugeTokenBudgetIsCappedByTheContextNotOverflowed() throws IOException {
         Path small = chatModel("ctx24", c -> c.put("max_position_embeddings", 24), null);
         InspectCommandTest.Result r = run("generate", "-m", small.toString(), "-p", "Hello", "-n", "2147483647",

@@ -86,6 +86,10 @@ class ChatPageBrowserTest {
                 assertEquals(expected.strip(), reply.findElement(By.cssSelector(".text")).getText().strip());
                 String meta = reply.findElement(By.cssSelector(".meta")).getText();
                 assertTrue(meta.contains("profile: safe"), meta);
+                // a picture of the page for people (target/chat-page.png)
+                Path png = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(org.openqa.selenium.OutputType.FILE).toPath();
+                Files.createDirectories(Path.of("target"));
+                Files.copy(png, Path.of("target/chat-page.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 assertTrue(meta.matches("(?s).*gate: (open, steered|closed, not steered) \\(score -?[0-9]+\\.[0-9]{3}\\).*"), meta);
             } finally {
                 browser.quit();

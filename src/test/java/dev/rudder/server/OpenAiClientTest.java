@@ -44,7 +44,9 @@ class OpenAiClientTest {
     @BeforeAll
     static void start() {
         rudder = ServerFixture.loadTarget();
-        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2));
+        // 8-token prefill chunks: every prompt here (15-60 tokens) is prefilled in parts
+        ServerOptions options = ServerOptions.defaults("target", 512).withLimits(4, 16, java.time.Duration.ofMinutes(2))
+                .withPrefillChunk(8);
         server = RudderServer.start(rudder, ServerFixture.profiles(rudder), options);
         client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused")
                 .maxRetries(0).build();
@@ -238,6 +240,8 @@ class OpenAiClientTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> r = models.data().get(0)._additionalProperties().get("rudder").convert(Map.class);
         assertEquals(List.of("safe", "always"), r.get("profiles"));
+        assertEquals("target", client.models().retrieve("target").id());
+        assertThrows(com.openai.errors.NotFoundException.class, () -> client.models().retrieve("gpt-4"));
     }
 
     @Test
@@ -252,6 +256,13 @@ class OpenAiClientTest {
             PermissionDeniedException e = assertThrows(PermissionDeniedException.class,
                     () -> c.client.chat().completions().create(chat("Compute 3 plus 4.", "none", 8).build()));
             assertTrue(e.getMessage().contains("unsteered requests are not allowed"), e.getMessage());
+        }
+        try (Rudder r = ServerFixture.loadTarget();
+             RudderServer lenient = RudderServer.start(r, ServerFixture.profiles(r),
+                     ServerOptions.defaults("target", 512).withProfiles("always", true));
+             OpenAIClientHolder c = new OpenAIClientHolder(lenient.port())) {
+            ChatCompletion plain = c.client.chat().completions().create(chat("Compute 3 plus 4.", "none", 8).build());
+            assertEquals("none", rudderField(plain._additionalProperties()).get("profile"));
         }
     }
 

@@ -227,6 +227,9 @@ class ServerLimitsTest {
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 0}", "max_tokens", "at least 1"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": [\"\"]}", "stop", "non-empty"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "stream", "true or false"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"echo\": true}", "echo", "not supported"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"presence_penalty\": 0.5}",
+                            "presence_penalty", "repetition_penalty"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"rudder\": {\"profile\": 3}}", "rudder.profile", "string"))) {
                 HttpResponse<String> r = send(post(s, "/v1/chat/completions", c.body(), null));
                 assertEquals(400, r.statusCode(), c.body() + " -> " + r.body());

@@ -56,6 +56,10 @@ public final class GpuCheck {
         if (cpu) {
             System.out.println("correctness checks on the CPU backend (--cpu): checks the harness and the data, not a GPU");
             new GoldenChecks(data, CpuBackend::new, report).run();
+            if (speed) {
+                System.out.println("speed harness on the CPU, tiny shape (figures mean nothing here)");
+                new SpeedChecks(work, CpuBackend::new, report, 0, 0).run(List.of("tiny"));
+            }
             finish(report, t0);
         }
         CudaDriver.Loaded l = CudaDriver.load();
@@ -82,7 +86,7 @@ public final class GpuCheck {
         new GoldenChecks(data, CudaBackend.factory(device), report).run();
         System.out.printf("correctness checks done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         if (speed) {
-            new SpeedChecks(work, device, report, nominal, measured).run(shapes);
+            new SpeedChecks(work, CudaBackend.factory(device), report, nominal, measured).run(shapes);
         }
         finish(report, t0);
     }

@@ -1,6 +1,6 @@
 package dev.rudder.bench.gpu;
 
-import dev.rudder.runtime.cuda.CudaBackend;
+import dev.rudder.runtime.backend.Backend;
 import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.RandomCheckpoint;
@@ -29,14 +29,18 @@ final class SpeedChecks {
     private static final int DECODE = 128;
 
     private final Path work;
-    private final int device;
+    private final Backend.Factory backend;
     private final GpuCheck.Report report;
     private final double nominal;
     private final double measured;
 
-    SpeedChecks(Path work, int device, GpuCheck.Report report, double nominal, double measured) {
+    /**
+     * {@code nominal}, {@code measured}: memory bandwidth in bytes/s; with {@code measured <= 0}
+     * (the CPU, for checking this harness) only speeds are printed and no targets are checked.
+     */
+    SpeedChecks(Path work, Backend.Factory backend, GpuCheck.Report report, double nominal, double measured) {
         this.work = work;
-        this.device = device;
+        this.backend = backend;
         this.report = report;
         this.nominal = nominal;
         this.measured = measured;
@@ -52,7 +56,7 @@ final class SpeedChecks {
         long t0 = System.nanoTime();
         Path dir = RandomCheckpoint.ensure(work.resolve(shape + "-bf16"), shape, DType.BF16, 1234L, System.err);
         long t1 = System.nanoTime();
-        try (Model m = Model.load(dir, 1, null, CudaBackend.factory(device))) {
+        try (Model m = Model.load(dir, Runtime.getRuntime().availableProcessors(), null, backend)) {
             System.out.printf("%n== %s (BF16): checkpoint %.1f s, upload %.1f s, backend %s%n", shape, (t1 - t0) / 1e9,
                     (System.nanoTime() - t1) / 1e9, m.backend().name());
             ModelConfig c = m.config();
@@ -118,11 +122,15 @@ final class SpeedChecks {
         for (int p = 0; p < plans.length; p++) {
             double tps = DECODE / (nanos[p] / 1e9);
             double bps = (weightBytes + kvBytes) * tps;
-            System.out.printf("decode %-18s %7.1f tok/s  %6.0f GB/s = %.2f of nominal, %.2f of measured copy bandwidth%s%n",
-                    names[p], tps, bps / 1e9, nominal > 0 ? bps / nominal : Double.NaN, bps / measured,
+            System.out.printf("decode %-18s %7.1f tok/s  %6.0f GB/s%s%s%n", names[p], tps, bps / 1e9,
+                    measured <= 0 ? "" : String.format(" = %.2f of nominal, %.2f of measured copy bandwidth",
+                            nominal > 0 ? bps / nominal : Double.NaN, bps / measured),
                     p == 0 ? "" : String.format("  (overhead %+.1f%%)", 100 * (base / tps - 1)));
         }
         System.out.printf("(per token: %.0f MB of weights, %.0f MB of KV cache on average)%n", weightBytes / 1e6, kvBytes / 1e6);
+        if (measured <= 0) {
+            return;
+        }
         double fraction = (weightBytes + kvBytes) * base / (nominal > 0 ? nominal : measured);
         if (c.numLayers() == 32 && c.hiddenSize() == 4096) {   // the llama-2-7b shape: the target
             report.check(fraction >= 0.7, String.format("7B-shape BF16 decode at %.2f of memory bandwidth (target >= 0.7)", fraction));

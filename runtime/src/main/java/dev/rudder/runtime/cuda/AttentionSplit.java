@@ -8,8 +8,16 @@ package dev.rudder.runtime.cuda;
  * {@link CudaActivations#MAX_SPLITS}.
  */
 record AttentionSplit(int splits, int length) {
-    static final int MIN_KEYS = 32;
+    static final int MIN_KEYS = 16;
     static final int WARPS_PER_SM = 16;
+
+    /**
+     * Partial results {@link #choose} may ask for at most: {@code pairs * splits}. Splitting happens
+     * only when {@code pairs < wanted}, and then {@code pairs * splits < wanted + pairs < 2 wanted}.
+     */
+    static int maxPartials(int multiprocessors) {
+        return 2 * WARPS_PER_SM * Math.max(1, multiprocessors);
+    }
 
     /** For {@code pairs} (row, head) pairs attending to at most {@code span} entries each. */
     static AttentionSplit choose(int pairs, int span, int multiprocessors) {

@@ -34,8 +34,8 @@ final class CudaActivations implements Activations {
     final long h;          // [rows, inter] silu(gate) * up
     final long saved;      // [rows, hidden] copy of x for a gated recompute
     final long logits;     // [rows, vocab]
-    final long partO;      // [rows * heads, MAX_SPLITS, headDim] split-attention partial outputs
-    final long partMl;     // [rows * heads, MAX_SPLITS, 2] their running max and sum
+    final long partO;      // [partials, headDim] split-attention partial outputs, partial = (row * heads + head) * splits + split
+    final long partMl;     // [partials, 2] their running max and sum
     final long tokens;     // [rows] int token ids to embed (-1: row given as values)
     final long table;      // row table: pos, slot, from, ctx int[rows] each, then kbase, vbase long[rows]
 
@@ -49,7 +49,7 @@ final class CudaActivations implements Activations {
     private final long[] allocations;
     private final Cleaner.Cleanable cleanable;
 
-    CudaActivations(Gpu gpu, ModelConfig cfg, int rows, int contextLength) {
+    CudaActivations(Gpu gpu, ModelConfig cfg, int rows, int contextLength, int partials) {
         this.rows = rows;
         this.contextLength = contextLength;
         int hidden = cfg.hiddenSize();
@@ -61,7 +61,7 @@ final class CudaActivations implements Activations {
         long[] sizes = {
             4L * rows * hidden, 4L * rows * Math.max(hidden, qDim), 4L * rows * (qDim + 2 * kvDim), 4L * rows * qDim,
             4L * rows * hidden, 4L * rows * 2 * inter, 4L * rows * inter, 4L * rows * hidden, 4L * rows * vocab,
-            4L * rows * heads * MAX_SPLITS * cfg.headDim(), 4L * rows * heads * MAX_SPLITS * 2, 4L * rows, tableBytes(rows)};
+            4L * partials * cfg.headDim(), 4L * partials * 2, 4L * rows, tableBytes(rows)};
         String[] names = {"x", "xb", "qkv", "attnOut", "proj", "gateUp", "h", "saved", "logits", "partO", "partMl",
             "tokens", "row table"};
         allocations = new long[sizes.length];
@@ -102,9 +102,14 @@ final class CudaActivations implements Activations {
         cleanable = CLEANER.register(this, () -> free(gpu, owned, ownedQueue));
     }
 
+    /** Also run by the Cleaner, possibly after the model (and its GPU) closed: then there is nothing left to free. */
     private static void free(Gpu gpu, long[] addresses, Gpu.Queue q) {
-        if (q != null) {
-            q.close();
+        try {
+            if (q != null) {
+                q.close();
+            }
+        } catch (CudaException e) {
+            // the context is gone with the model; so is the stream
         }
         for (long a : addresses) {
             if (a != 0) {

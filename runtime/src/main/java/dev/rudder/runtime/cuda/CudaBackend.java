@@ -112,7 +112,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Activations newActivations(int rows, int contextLength) {
-        return new CudaActivations(gpu, cfg, rows, contextLength);
+        return new CudaActivations(gpu, cfg, rows, contextLength, AttentionSplit.maxPartials(sms));
     }
 
     private static CudaActivations cuda(Activations a) {

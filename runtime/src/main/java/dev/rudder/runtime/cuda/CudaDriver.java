@@ -106,7 +106,8 @@ public final class CudaDriver {
         cuEventCreate = fn("cuEventCreate", ADDRESS, JAVA_INT);
         cuEventRecord = fn("cuEventRecord", ADDRESS, ADDRESS);
         cuEventSynchronize = fn("cuEventSynchronize", ADDRESS);
-        cuEventElapsedTime = fn("cuEventElapsedTime", ADDRESS, ADDRESS, ADDRESS);
+        cuEventElapsedTime = fn(lib.find("cuEventElapsedTime_v2").isPresent() ? "cuEventElapsedTime_v2" : "cuEventElapsedTime",
+                ADDRESS, ADDRESS, ADDRESS);
         cuEventDestroy = fn("cuEventDestroy_v2", ADDRESS);
         cuLaunchKernel = fn("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS);

@@ -45,19 +45,37 @@ public final class CudaGpu implements Gpu {
         return device;
     }
 
+    /**
+     * Allocates device memory. Sessions have no close, so their KV caches are freed by a Cleaner
+     * once unreachable: when the GPU is out of memory, this asks for a garbage collection and
+     * retries before giving up.
+     */
     @Override
-    public synchronized long allocate(long bytes, String what) {
-        DeviceBuffer b;
-        try {
-            b = device.allocate(bytes);
-        } catch (CudaException e) {
-            throw new CudaException("cannot allocate " + what + " (" + bytes + " bytes) on " + device.name() + ": "
-                    + e.getMessage());
+    public long allocate(long bytes, String what) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                synchronized (this) {
+                    DeviceBuffer b = device.allocate(bytes);
+                    buffers.put(b.address(), b);
+                    return b.address();
+                }
+            } catch (CudaException e) {
+                if (!"CUDA_ERROR_OUT_OF_MEMORY".equals(e.errorName()) || attempt == 3) {
+                    throw new CudaException("cannot allocate " + what + " (" + bytes + " bytes) on " + device.name() + ": "
+                            + e.getMessage());
+                }
+                System.gc();
+                try {
+                    Thread.sleep(100L << attempt);   // let the Cleaner free what the collection found
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
-        buffers.put(b.address(), b);
-        return b.address();
     }
 
+    /** Frees an allocation; addresses this GPU no longer knows (freed when it closed) are ignored. */
     @Override
     public synchronized void free(long address) {
         DeviceBuffer b = buffers.remove(address);

@@ -15,10 +15,10 @@ import java.util.List;
  * matrix-matrix product whose rounding depends on the batch.
  *
  * <p>Reuse one {@code DecodeBatch} per scheduler thread (it keeps activation buffers grown to the
- * largest batch and context seen). Not thread-safe; the sessions must not be used by another
+ * largest batch and context seen; {@link #close} frees them). Not thread-safe; the sessions must not be used by another
  * thread during {@link #decode}.
  */
-public final class DecodeBatch {
+public final class DecodeBatch implements AutoCloseable {
     private final Model model;
     private final Backend be;
     private final ForwardPass forward;
@@ -91,5 +91,14 @@ public final class DecodeBatch {
             result[i] = out[i];
         }
         return result;
+    }
+
+    /** Frees the activation buffers (a later {@link #decode} makes new ones). */
+    @Override
+    public void close() {
+        if (act != null) {
+            act.close();
+            act = null;
+        }
     }
 }

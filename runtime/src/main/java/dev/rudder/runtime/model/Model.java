@@ -108,7 +108,9 @@ public final class Model implements AutoCloseable {
      * should keep one {@link DecodeBatch} instead, which keeps its buffers between steps.
      */
     public float[][] decodeBatch(List<Session> sessions, int[] tokens) {
-        return new DecodeBatch(this).decode(sessions, tokens);
+        try (DecodeBatch batch = new DecodeBatch(this)) {
+            return batch.decode(sessions, tokens);
+        }
     }
 
     public Session newSession(int contextLength) {

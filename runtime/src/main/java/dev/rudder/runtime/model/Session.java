@@ -17,9 +17,11 @@ import dev.rudder.runtime.steer.SteeringReport;
  * position goes through block 0, then block 1, ...), so weights are read once per prompt and a
  * gate read after block {@code g} can switch steering on for later blocks in the same pass.
  * Decode runs the same forward pass with one row, or with rows of several sessions at once
- * through {@link DecodeBatch}. Not thread-safe: one session per request.
+ * through {@link DecodeBatch}. Not thread-safe: one session per request. {@link #close} frees
+ * the backend's buffers at once (device memory on a GPU); a session never closed is freed when
+ * it becomes unreachable, as far as its backend arranges that.
  */
-public final class Session {
+public final class Session implements AutoCloseable {
     private final Model model;
     private final Backend be;
     private final ForwardPass forward;
@@ -39,6 +41,7 @@ public final class Session {
     private PromptInput pending;             // parts of a gated prompt held until it ends (see prefillPart)
     private int pos;
     private boolean recomputed;
+    private boolean closed;
 
     Session(Model model, int contextLength, SteeringPlan plan) {
         this.model = model;
@@ -100,6 +103,7 @@ public final class Session {
      * call's last token (if not decided before). The returned array is reused by the next call.
      */
     public float[] prefill(PromptInput input) {
+        checkOpen();
         runPrompt(pending == null ? input : pending.then(input), null);
         pending = null;
         return logits;
@@ -107,6 +111,7 @@ public final class Session {
 
     /** Like {@link #prefill} but returns the logits at every prompt position ({@code [n][vocab]}). */
     public float[][] prefillAllLogits(PromptInput input) {
+        checkOpen();
         if (pending != null) {
             throw new IllegalStateException("prompt parts are held: finish the prompt with prefill");
         }
@@ -125,6 +130,7 @@ public final class Session {
      * generated positions the part runs now, unsteered, and the gate is decided at the end.
      */
     public void prefillPart(PromptInput input) {
+        checkOpen();
         checkPrompt(input, position());
         boolean hold = seq.gateState() == GateState.UNDECIDED && plan.positions().prompt() && plan.firstSteeredLayer() >= 0;
         if (hold) {
@@ -145,6 +151,7 @@ public final class Session {
      * are not supported here.
      */
     public float[][][] lastTokenBlockOutputs(int[][] prompts) {
+        checkOpen();
         if (pos != 0 || pending != null) {
             throw new IllegalStateException("packed prefill needs a fresh session");
         }
@@ -215,10 +222,31 @@ public final class Session {
         return seq.gateState();
     }
 
+    /** Frees the KV cache and activation buffers on the backend; later prefill and decode calls throw. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (act != null) {
+            act.close();
+            act = null;
+        }
+        seq.close();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the session is closed");
+        }
+    }
+
     // ---------------------------------------------------------------- decode rows (also for DecodeBatch)
 
     /** Checks that {@code token} can be decoded next; throws before anything runs. */
     void checkDecode(int token) {
+        checkOpen();
         if (pending != null) {
             throw new IllegalStateException("prompt parts are held: finish the prompt with prefill before decoding");
         }

@@ -176,6 +176,33 @@ class CudaBackendEmulatedTest {
     }
 
     @Test
+    void packedPromptsAndChunkedPrefillMatchTheCpuBackend() {
+        int[][] prompts = {{1, 5, 9}, {1, 300, 42, 999, 5}, {7}, {1, 2, 3, 4, 5, 6, 7, 8}};
+        try (Model cpu = Model.load(SharedData.model("tiny-qwen2-f16"), 1, null);
+             Model gpu = Model.load(SharedData.model("tiny-qwen2-f16"), 1, null, emulated())) {
+            // packed: rows of several prompts in one pass, each attending only to itself (attendFrom > 0)
+            float[][][] a = cpu.newSession(32).lastTokenBlockOutputs(prompts);
+            float[][][] b = gpu.newSession(32).lastTokenBlockOutputs(prompts);
+            for (int j = 0; j < a.length; j++) {
+                for (int l = 0; l < a[j].length; l++) {
+                    assertTrue(maxAbsDiff(a[j][l], b[j][l]) <= 1e-4f, "prompt " + j + " block " + l);
+                }
+            }
+            // a prompt in parts, then decode
+            Session sc = cpu.newSession(32);
+            Session sg = gpu.newSession(32);
+            for (Session s : List.of(sc, sg)) {
+                s.prefillPart(PromptInput.tokens(prompts[1]));
+            }
+            float[] lc = sc.prefill(PromptInput.tokens(prompts[3]));
+            float[] lg = sg.prefill(PromptInput.tokens(prompts[3]));
+            assertTrue(maxAbsDiff(lc, lg) <= 1e-4f, "chunked prefill");
+            assertTrue(maxAbsDiff(sc.decode(Sampler.argmax(lc)), sg.decode(Sampler.argmax(lg))) <= 1e-4f, "decode after it");
+            assertTrue(maxAbsDiff(sc.lastHiddenState(), sg.lastHiddenState()) <= 1e-4f, "last hidden state");
+        }
+    }
+
+    @Test
     void batchedDecodeEqualsEachSequenceAlone() {
         try (Model gpu = Model.load(SharedData.model("tiny-llama3-bf16"), 1, null, emulated())) {
             int hidden = gpu.config().hiddenSize();

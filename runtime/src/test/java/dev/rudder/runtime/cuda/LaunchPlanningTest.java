@@ -47,13 +47,21 @@ class LaunchPlanningTest {
         assertTrue((long) (d.splits() - 1) * d.length() < 4000, "no empty trailing split");
         // short context: at most ceil(span / MIN_KEYS) splits
         AttentionSplit s = AttentionSplit.choose(32, 40, 132);
-        assertEquals(2, s.splits());
-        assertEquals(20, s.length());
+        assertEquals(3, s.splits());
+        assertEquals(14, s.length());
         // prefill: 512 rows x 32 heads keep the GPU busy without splitting
         AttentionSplit p = AttentionSplit.choose(512 * 32, 512, 132);
         assertEquals(1, p.splits());
         assertEquals(512, p.length());
         assertEquals(1, AttentionSplit.choose(4, 1, 132).splits());
+        // the partial-result buffers are sized for the most any choice asks for
+        for (int pairs = 1; pairs <= 5000; pairs += 7) {
+            for (int span : new int[] {1, 31, 33, 500, 4096, 131072}) {
+                AttentionSplit a = AttentionSplit.choose(pairs, span, 132);
+                assertTrue(a.splits() == 1 || (long) pairs * a.splits() <= AttentionSplit.maxPartials(132),
+                        pairs + " pairs, span " + span + ": " + a);
+            }
+        }
     }
 
     @Test

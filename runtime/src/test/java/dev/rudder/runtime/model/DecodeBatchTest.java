@@ -126,6 +126,12 @@ class DecodeBatchTest {
             assertThrows(IllegalArgumentException.class, () -> m.decodeBatch(List.of(a), new int[]{3, 4}));
             assertEquals(2, a.position());
             assertEquals(2, b.position());
+            Session c = m.newSession(4);
+            c.prefill(PromptInput.tokens(1));
+            c.close();
+            assertThrows(IllegalStateException.class, () -> m.decodeBatch(List.of(a, c), new int[]{3, 4}));
+            assertThrows(IllegalStateException.class, () -> c.decode(3));
+            assertEquals(2, a.position());
         }
     }
 }

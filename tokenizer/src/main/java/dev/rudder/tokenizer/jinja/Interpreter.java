@@ -351,7 +351,7 @@ final class Interpreter {
             }
             case Node.Member m -> member(m, env);
             case Node.Call c -> call(c, env);
-            case Node.Unary u -> unary(u, env);
+            case Node.Unary u -> Operators.unary(u.op(), eval(u.arg(), env));
             case Node.Binary b -> binary(b, env);
             case Node.Filter f -> applyFilter(eval(f.operand(), env), f.name(), f.args(), f.call(), env);
             case Node.Test t -> test(t, env);
@@ -371,31 +371,6 @@ final class Interpreter {
         };
     }
 
-    private Object unary(Node.Unary u, Env env) {
-        Object a = eval(u.arg(), env);
-        switch (u.op()) {
-            case "not":
-                // the reference negates the JavaScript truthiness of the raw value: lists and objects are
-                // always truthy there (so `not []` is false), unlike the Python-like `if`
-                return !Values.jsTruthy(a);
-            case "-":
-                if (a instanceof Long l) {
-                    return -l;
-                }
-                if (a instanceof Double d) {
-                    return -d;
-                }
-                throw new JinjaException("Unknown operator: - on " + typeName(a));
-            case "+":
-                if (Values.isNumber(a)) {
-                    return a;
-                }
-                throw new JinjaException("Unknown operator: + on " + typeName(a));
-            default:
-                throw new JinjaException("Unknown operator: " + u.op());
-        }
-    }
-
     private Object binary(Node.Binary b, Env env) {
         Object left = eval(b.left(), env);
         String op = b.op();
@@ -405,140 +380,7 @@ final class Interpreter {
         if (op.equals("or")) {
             return truthy(left) ? left : eval(b.right(), env);
         }
-        Object right = eval(b.right(), env);
-        if (op.equals("==")) {
-            return Values.looseEquals(left, right);
-        }
-        if (op.equals("!=")) {
-            return !Values.looseEquals(left, right);
-        }
-        if (left == UNDEFINED || right == UNDEFINED) {
-            if (right == UNDEFINED && (op.equals("in") || op.equals("not in"))) {
-                return op.equals("not in");
-            }
-            throw new JinjaException("Cannot perform operation " + op + " on undefined values");
-        }
-        if (left == null || right == null) {
-            throw new JinjaException("Cannot perform operation on null values");
-        }
-        if (op.equals("~")) {
-            return concat(jsString(left), jsString(right));
-        }
-        if (Values.isNumber(left) && Values.isNumber(right)) {
-            boolean isFloat = left instanceof Double || right instanceof Double;
-            double a = ((Number) left).doubleValue();
-            double c = ((Number) right).doubleValue();
-            switch (op) {
-                case "+", "-", "*": {
-                    if (!isFloat) {
-                        long x = (Long) left;
-                        long y = (Long) right;
-                        return op.equals("+") ? x + y : op.equals("-") ? x - y : x * y;
-                    }
-                    return op.equals("+") ? a + c : op.equals("-") ? a - c : a * c;
-                }
-                case "/":
-                    return a / c;
-                case "//": {
-                    if (!isFloat) {
-                        long y = (Long) right;
-                        if (y == 0) {
-                            throw new JinjaException("integer division or modulo by zero");
-                        }
-                        return Math.floorDiv((Long) left, y);
-                    }
-                    return Math.floor(a / c);
-                }
-                case "%": {
-                    if (!isFloat) {
-                        long y = (Long) right;
-                        if (y == 0) {
-                            return Double.NaN;
-                        }
-                        return (Long) left % y;
-                    }
-                    return a % c;
-                }
-                case "<":
-                    return a < c;
-                case ">":
-                    return a > c;
-                case ">=":
-                    return a >= c;
-                case "<=":
-                    return a <= c;
-                default:
-                    break;
-            }
-        } else if (left instanceof List<?> l && right instanceof List<?> r) {
-            if (op.equals("+")) {
-                budget.checkItems((long) l.size() + r.size(), "list concatenation");
-                List<Object> res = new ArrayList<>(l);
-                res.addAll(r);
-                return res;
-            }
-        } else if (right instanceof List<?> r) {
-            boolean member = false;
-            for (Object x : r) {
-                if (Values.strictEquals(x, left)) {
-                    member = true;
-                    break;
-                }
-            }
-            if (op.equals("in")) {
-                return member;
-            }
-            if (op.equals("not in")) {
-                return !member;
-            }
-        }
-        if (left instanceof String || right instanceof String) {
-            if (op.equals("+")) {
-                return concat(jsString(left), jsString(right));
-            }
-        }
-        if (left instanceof String ls && right instanceof String rs) {
-            switch (op) {
-                case "in":
-                    return rs.contains(ls);
-                case "not in":
-                    return !rs.contains(ls);
-                case "<":
-                    return ls.compareTo(rs) < 0;
-                case ">":
-                    return ls.compareTo(rs) > 0;
-                case "<=":
-                    return ls.compareTo(rs) <= 0;
-                case ">=":
-                    return ls.compareTo(rs) >= 0;
-                default:
-                    break;
-            }
-        }
-        if (left instanceof String ls && right instanceof Map<?, ?> rm) {
-            if (op.equals("in")) {
-                return rm.containsKey(ls);
-            }
-            if (op.equals("not in")) {
-                return !rm.containsKey(ls);
-            }
-        }
-        if (op.equals("*") && left instanceof String s && right instanceof Long k) {
-            long times = Math.max(0, k);
-            budget.checkString(times > Integer.MAX_VALUE ? Long.MAX_VALUE : s.length() * times,
-                    "string repetition ('" + abbreviate(s) + "' * " + k + ")");
-            return s.repeat((int) times);
-        }
-        throw new JinjaException("Unknown operator \"" + op + "\" between " + typeName(left) + " and " + typeName(right));
-    }
-
-    private String concat(String a, String b) {
-        budget.checkString((long) a.length() + b.length(), "string concatenation");
-        return a + b;
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 20 ? s : s.substring(0, 20) + "...";
+        return Operators.binary(op, left, eval(b.right(), env), budget);
     }
 
     private void evalArgs(List<Node> nodes, Env env, List<Object> args, KwArgs kw) {
@@ -571,127 +413,12 @@ final class Interpreter {
     private Object member(Node.Member m, Env env) {
         Object obj = eval(m.object(), env);
         if (m.computed() && m.property() instanceof Node.Slice s) {
-            return slice(obj, s, env);
+            return Members.slice(obj, eval(s.start(), env), eval(s.stop(), env), eval(s.step(), env));
         }
         Object prop = m.computed() ? eval(m.property(), env) : ((Node.Ident) m.property()).name();
-        Object value;
-        if (obj instanceof Map<?, ?> map) {
-            if (!(prop instanceof String ps)) {
-                throw new JinjaException("Cannot access property with non-string: got " + typeName(prop));
-            }
-            value = map.containsKey(ps) ? map.get(ps) : objectBuiltin(map, ps);
-            if (value == null && map.containsKey(ps)) {
-                return null;
-            }
-        } else if (obj instanceof List<?> list) {
-            if (prop instanceof Long idx) {
-                long i = idx < 0 ? list.size() + idx : idx;
-                value = i >= 0 && i < list.size() ? list.get((int) i) : UNDEFINED;
-                if (value == null && i >= 0 && i < list.size()) {
-                    return null;
-                }
-            } else if (prop instanceof String ps) {
-                value = ps.equals("length") ? (Object) (long) list.size() : UNDEFINED;
-            } else {
-                throw new JinjaException("Cannot access property with non-string/non-number: got " + typeName(prop));
-            }
-        } else if (obj instanceof String str) {
-            if (prop instanceof Long idx) {
-                long i = idx < 0 ? str.length() + idx : idx;
-                value = i >= 0 && i < str.length() ? String.valueOf(str.charAt((int) i)) : UNDEFINED;
-            } else if (prop instanceof String ps) {
-                value = StringMethods.method(str, ps, budget);
-            } else {
-                throw new JinjaException("Cannot access property with non-string/non-number: got " + typeName(prop));
-            }
-        } else {
-            if (!(prop instanceof String)) {
-                throw new JinjaException("Cannot access property with non-string: got " + typeName(prop));
-            }
-            value = UNDEFINED;
-        }
-        return value == null ? UNDEFINED : value;
+        return Members.get(obj, prop, budget);
     }
 
-    private Object slice(Object obj, Node.Slice s, Env env) {
-        Object start = eval(s.start(), env);
-        Object stop = eval(s.stop(), env);
-        Object step = eval(s.step(), env);
-        for (Object x : new Object[]{start, stop, step}) {
-            if (!(x instanceof Long || x == UNDEFINED || x == null)) {
-                throw new JinjaException("Slice indices must be integers or undefined");
-            }
-        }
-        Long st = start instanceof Long l ? l : null;
-        Long sp = stop instanceof Long l ? l : null;
-        long stepV = step instanceof Long l ? l : 1;
-        if (stepV == 0) {
-            throw new JinjaException("slice step cannot be zero");
-        }
-        if (obj instanceof List<?> list) {
-            List<Object> r = new ArrayList<>();
-            for (int i : sliceIndices(list.size(), st, sp, stepV)) {
-                r.add(list.get(i));
-            }
-            return r;
-        }
-        if (obj instanceof String str) {
-            int[] cps = str.codePoints().toArray();
-            StringBuilder sb = new StringBuilder();
-            for (int i : sliceIndices(cps.length, st, sp, stepV)) {
-                sb.appendCodePoint(cps[i]);
-            }
-            return sb.toString();
-        }
-        throw new JinjaException("Slice object must be an array or string");
-    }
-
-    private static List<Integer> sliceIndices(int len, Long start, Long stop, long step) {
-        long s;
-        long e;
-        if (step > 0) {
-            s = start == null ? 0 : start < 0 ? Math.max(len + start, 0) : Math.min(start, len);
-            e = stop == null ? len : stop < 0 ? Math.max(len + stop, 0) : Math.min(stop, len);
-        } else {
-            s = start == null ? len - 1 : start < 0 ? Math.max(len + start, -1) : Math.min(start, len - 1);
-            e = stop == null ? -1 : stop < -1 ? Math.max(len + stop, -1) : Math.min(stop, len - 1);
-        }
-        List<Integer> r = new ArrayList<>();
-        long dir = step > 0 ? 1 : -1;
-        for (long i = s; dir * i < dir * e; i += step) {
-            r.add((int) i);
-        }
-        return r;
-    }
-
-    private Object objectBuiltin(Map<?, ?> map, String name) {
-        @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) map;
-        return switch (name) {
-            case "get" -> (Fn) (args, e) -> {
-                if (args.isEmpty() || !(args.get(0) instanceof String k)) {
-                    throw new JinjaException("Object key must be a string");
-                }
-                if (m.containsKey(k)) {
-                    return m.get(k);
-                }
-                return args.size() > 1 ? args.get(1) : null;
-            };
-            case "items" -> (Fn) (args, e) -> Filters.items(m);
-            case "keys" -> (Fn) (args, e) -> new ArrayList<Object>(m.keySet());
-            case "values" -> (Fn) (args, e) -> new ArrayList<Object>(m.values());
-            case "update" -> (Fn) (args, e) -> {
-                for (Object a : args) {
-                    if (a instanceof Map<?, ?> o) {
-                        for (Map.Entry<?, ?> en : o.entrySet()) {
-                            m.put(String.valueOf(en.getKey()), en.getValue());
-                        }
-                    }
-                }
-                return null;
-            };
-            default -> UNDEFINED;
-        };
-    }
 
     // ------------------------------------------------------------------------------------------ filters, tests
 

@@ -1,8 +1,8 @@
 package dev.rudder.tokenizer.jinja;
 
-import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -18,8 +18,8 @@ class JinjaFuzzTest {
     private static final Limits LIMITS = new Limits(20_000, 1 << 16, 1 << 12, 1000, 64);
 
     @FuzzTest(maxDuration = "10s")
-    void templatesRenderOrFailWithAJinjaException(FuzzedDataProvider data) {
-        String source = data.consumeRemainingAsString();
+    void templatesRenderOrFailWithAJinjaException(byte[] input) {
+        String source = new String(input, StandardCharsets.UTF_8);
         JinjaTemplate t;
         try {
             t = JinjaTemplate.parse(source, "fuzz", LIMITS);

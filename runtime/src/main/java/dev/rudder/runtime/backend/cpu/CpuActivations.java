@@ -23,8 +23,8 @@ final class CpuActivations implements Activations {
     final float[] v;          // [rows, kvDim]
     final float[] attnOut;    // [rows, qDim] attention output, all heads
     final float[] proj;       // [rows, hidden] output of o_proj / down_proj
-    final float[] gate;       // [rows, inter] SwiGLU gate, then silu(gate) * up
-    final float[] up;         // [rows, inter]
+    final float[] mlpGate;    // [rows, inter] gate_proj output, then silu(mlpGate) * mlpUp (not the InferAligner Gate)
+    final float[] mlpUp;      // [rows, inter] up_proj output
     final float[][] scores;   // [head][contextLength] attention weights of the row being computed
     float[] saved;            // [rows, hidden] copy of x for a gated recompute, made on first use
     private float[] logits;   // [rows, vocab] logits of a multi-row call, made on first use
@@ -46,8 +46,8 @@ final class CpuActivations implements Activations {
         v = new float[rows * kvDim];
         attnOut = new float[rows * qDim];
         proj = new float[rows * hidden];
-        gate = new float[rows * inter];
-        up = new float[rows * inter];
+        mlpGate = new float[rows * inter];
+        mlpUp = new float[rows * inter];
         scores = new float[cfg.numHeads()][contextLength];
         matmul = new MatmulTask(backend.pool());
         attention = new AttentionTask(backend.kernels(), cfg, this);

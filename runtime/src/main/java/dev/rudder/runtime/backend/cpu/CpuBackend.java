@@ -174,7 +174,7 @@ public final class CpuBackend implements Backend {
             boolean on = switch (b.steer(i)) {
                 case OFF -> false;
                 case ON -> true;
-                case IF_GATE_OPEN -> s.gate.steers();
+                case IF_GATE_OPEN -> s.gateState.steers();
             };
             float[] vector = !on ? null : afterAttention ? plan.attnVector(layer) : plan.outVector(layer);
             float scale = afterAttention ? plan.attnScale(layer) : plan.outScale(layer);
@@ -191,13 +191,13 @@ public final class CpuBackend implements Backend {
         CpuActivations c = cpu(a);
         LayerWeights lw = w.layer(layer);
         int n = b.size();
-        products(c, b, c.xb).to(lw.wGate(), c.gate, inter).to(lw.wUp(), c.up, inter).go();
-        addBias(c.gate, lw.bGate(), n, inter);
-        addBias(c.up, lw.bUp(), n, inter);
+        products(c, b, c.xb).to(lw.wGate(), c.mlpGate, inter).to(lw.wUp(), c.mlpUp, inter).go();
+        addBias(c.mlpGate, lw.bGate(), n, inter);
+        addBias(c.mlpUp, lw.bUp(), n, inter);
         for (int i = 0; i < n; i++) {
-            k.swiglu(c.gate, i * inter, c.up, i * inter, inter);
+            k.swiglu(c.mlpGate, i * inter, c.mlpUp, i * inter, inter);
         }
-        products(c, b, c.gate).to(lw.wDown(), c.proj, hidden).go();
+        products(c, b, c.mlpGate).to(lw.wDown(), c.proj, hidden).go();
         addBias(c.proj, lw.bDown(), n, hidden);
     }
 
@@ -206,7 +206,7 @@ public final class CpuBackend implements Backend {
         CpuSequence s = (CpuSequence) b.sequence(row);
         Gate g = s.plan.gate();
         s.gateScore = k.dot(cpu(a).x, row * hidden, g.direction(), 0, hidden) + g.bias();
-        s.gate = s.gateScore > 0f ? GateState.OPEN : GateState.CLOSED;
+        s.gateState = s.gateScore > 0f ? GateState.OPEN : GateState.CLOSED;
     }
 
     @Override

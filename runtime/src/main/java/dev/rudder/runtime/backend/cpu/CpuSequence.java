@@ -17,7 +17,7 @@ final class CpuSequence implements Sequence {
     final RopeTable rope;
     final float[] probeScores;    // [layer], NaN where no probe was read
     final float[] lastHidden;     // [hidden]
-    GateState gate;
+    GateState gateState;
     float gateScore = Float.NaN;
 
     CpuSequence(ModelConfig cfg, float[] ropeFreqFactors, int contextLength, SteeringPlan plan) {
@@ -25,7 +25,16 @@ final class CpuSequence implements Sequence {
         this.plan = plan;
         int kvDim = cfg.numKvHeads() * cfg.headDim();
         if ((long) contextLength * kvDim > Integer.MAX_VALUE) {
-            throw new BadInputException("context length " + contextLength + " too large for one KV cache array");
+            throw new BadInputException("context length " + contextLength + " too large for one KV cache array ("
+                    + contextLength + " x " + kvDim + " floats); lower --context");
+        }
+        // KV cache plus RoPE tables, in long arithmetic: a context the heap cannot hold is an error, not an OutOfMemoryError
+        long bytes = 2L * cfg.numLayers() * contextLength * kvDim * Float.BYTES + 2L * contextLength * (cfg.headDim() / 2 + 4) * Float.BYTES;
+        long max = Runtime.getRuntime().maxMemory();
+        if (max != Long.MAX_VALUE && bytes > max / 2) {
+            throw new BadInputException(String.format(java.util.Locale.ROOT,
+                    "context length %d needs %.1f GiB for the KV cache, more than half of the %.1f GiB the JVM may use;"
+                            + " lower --context (or raise -Xmx)", contextLength, bytes / 1073741824.0, max / 1073741824.0));
         }
         keyCache = new float[cfg.numLayers()][contextLength * kvDim];
         valueCache = new float[cfg.numLayers()][contextLength * kvDim];
@@ -33,7 +42,7 @@ final class CpuSequence implements Sequence {
         probeScores = new float[cfg.numLayers()];
         Arrays.fill(probeScores, Float.NaN);
         lastHidden = new float[cfg.hiddenSize()];
-        gate = plan.gate() == null ? GateState.NONE : GateState.UNDECIDED;
+        gateState = plan.gate() == null ? GateState.NONE : GateState.UNDECIDED;
     }
 
     @Override
@@ -48,7 +57,7 @@ final class CpuSequence implements Sequence {
 
     @Override
     public GateState gateState() {
-        return gate;
+        return gateState;
     }
 
     @Override
