@@ -80,13 +80,19 @@ public final class CudaBackend implements Backend {
         if (headDim > 256 || headDim % 2 != 0) {
             throw new CudaException("the CUDA attention kernel needs an even head_dim <= 256, the model has " + headDim);
         }
+        if (weights.ropeAdjacentPairs()) {
+            // the CUDA RoPE kernel rotates HF's halves; llama.cpp's q/k row order needs adjacent pairs
+            throw new CudaException("GGUF files of the llama architecture (q/k rows in llama.cpp's order) run on the"
+                    + " CPU only for now (--device cpu)");
+        }
         sms = gpu.multiprocessors();
         w = new DeviceWeights(gpu, cfg, weights);
         setup = gpu.newQueue();
         double[] inv = RopeTable.inverseFrequencies(cfg);
+        float[] factors = weights.ropeFreqFactors();   // llama.cpp's rope_freqs.weight, as the CPU's RopeTable
         float[] invF = new float[inv.length];
         for (int i = 0; i < inv.length; i++) {
-            invF[i] = (float) inv[i];
+            invF[i] = factors == null ? (float) inv[i] : (float) (inv[i] / factors[i]);
         }
         invFreq = gpu.allocate(4L * invF.length, "RoPE frequencies");
         try (Arena a = Arena.ofConfined()) {
