@@ -39,6 +39,7 @@ public final class RudderCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        KernelWarmup.startFor(args); // before option parsing: picocli's cold start is half a second of one core
         System.exit(execute(args));
     }
 
