@@ -49,7 +49,8 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
     /**
      * The vector kernel of the K types: a row dequantized by the scalar code into scratch, then the float dot
-     * product; matmul rows are widened by the scalar code too.
+     * product; matmul rows are widened by the scalar code too, and a batch dequantizes each row once for four
+     * inputs.
      */
     static final class DequantizingKernel implements RowKernel {
         private final BlockMatrix m;
@@ -64,6 +65,11 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
             res[1] = dot1(r1, x, xOff);
             res[2] = dot1(r2, x, xOff);
             res[3] = dot1(r3, x, xOff);
+        }
+
+        @Override
+        public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
+            RowKernel.widenedDot4x4(this, m.cols, r0, r1, r2, r3, x, o0, o1, o2, o3, res);
         }
 
         @Override
