@@ -15,6 +15,7 @@ targets=(
   "runtime:dev.rudder.runtime.io.ParserFuzzTest#safetensorsFilesOpenOrFailWithABadInputException"
   "runtime:dev.rudder.runtime.io.ParserFuzzTest#shardIndexesOpenOrFailWithABadInputException"
   "runtime:dev.rudder.runtime.io.ParserFuzzTest#configJsonParsesOrFailsWithABadInputException"
+  "runtime:dev.rudder.runtime.io.gguf.GgufFuzzTest#ggufModelsOpenOrFailWithABadInputException"
   "steering:dev.rudder.steering.fuzz.SteeringFilesFuzzTest#ggufFilesOpenOrFailWithABadInputException"
   "steering:dev.rudder.steering.fuzz.SteeringFilesFuzzTest#promptFilesReadOrFailWithABadInputException"
 )

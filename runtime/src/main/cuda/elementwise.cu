@@ -1,4 +1,4 @@
-// Row-wise and element-wise kernels of the forward pass: embedding gather, RMSNorm, RoPE, the
+// Row-wise and element-wise kernels of the forward pass: embedding gather, RMSNorm, RoPE with the
 // KV-cache store, SwiGLU, the residual seam (steering + probe), the gate, argmax.
 // Buffers are row-major float32 unless noted; shapes in the comments, n = rows of the batch.
 #include "common.cuh"
@@ -37,43 +37,51 @@ extern "C" __global__ void rmsnorm(const float* x, const float* w, float* out, i
     for (int c = threadIdx.x; c < hidden; c += blockDim.x) o[c] = w[c] * (xr[c] * inv);
 }
 
-// RoPE, Hugging Face rotate_half layout (pairs (i, i + headDim/2)), in place on the q and k
-// heads of every row, at the row's position. angle = fl(pos * invFreq[i]) in float32, cos and
-// sin in double rounded to float: exactly the CPU's tables.
-// qkv: [n, qDim + 2 kvDim] (q | k | v)   invFreq: [headDim/2]   pos: [n]
-extern "C" __global__ void rope(float* qkv, const float* invFreq, const int* pos, int nHeads, int nKv, int headDim) {
+// RoPE (Hugging Face rotate_half layout: pairs (i, i + headDim/2)) and the KV-cache store in one
+// launch: q rotated in place, k rotated on its way into the row's sequence cache at the row's
+// slot, v copied there. angle = fl(pos * invFreq[i]) in float32, cos and sin in double rounded to
+// float: exactly the CPU's tables. invFreq null: k and v are stored as they are (no rotation).
+// qkv: [n, qDim + 2 kvDim]   invFreq: [headDim/2]   pos, slot, ctx, kbase, vbase: the row table [n]
+// caches: [layers, ctx, kvDim] per sequence
+extern "C" __global__ void rope_kv_store(float* qkv, const float* invFreq, const int* pos, const int* slot, const int* ctx,
+                                         const unsigned long long* kbase, const unsigned long long* vbase, int layer,
+                                         int nHeads, int nKv, int headDim) {
     int row = blockIdx.x;
     int half = headDim / 2;
-    float* r = qkv + (size_t) row * (nHeads + 2 * nKv) * headDim;
-    float p = (float) pos[row];
-    int pairs = (nHeads + nKv) * half;   // the k heads follow the q heads in the row
-    for (int e = threadIdx.x; e < pairs; e += blockDim.x) {
-        int head = e / half, i = e % half;
-        float angle = p * invFreq[i];
-        float c = (float) cos((double) angle);
-        float s = (float) sin((double) angle);
-        float* h = r + head * headDim;
-        float x1 = h[i], x2 = h[i + half];
-        h[i] = x1 * c - x2 * s;
-        h[i + half] = x2 * c + x1 * s;
-    }
-}
-
-// Copies every row's k and v into its sequence's cache of this layer, at the row's slot.
-// qkv: [n, qDim + 2 kvDim]   caches: see Rows
-extern "C" __global__ void kv_store(const float* qkv, const int* slot, const int* ctx, const unsigned long long* kbase,
-                                    const unsigned long long* vbase, int layer, int nHeads, int nKv, int headDim) {
-    int row = blockIdx.x;
     int qDim = nHeads * headDim, kvDim = nKv * headDim;
-    const float* k = qkv + (size_t) row * (qDim + 2 * kvDim) + qDim;
+    float* q = qkv + (size_t) row * (qDim + 2 * kvDim);
+    const float* k = q + qDim;
     const float* v = k + kvDim;
     size_t off = ((size_t) layer * ctx[row] + slot[row]) * kvDim;
     float* kc = reinterpret_cast<float*>(kbase[row]) + off;
     float* vc = reinterpret_cast<float*>(vbase[row]) + off;
-    for (int c = threadIdx.x; c < kvDim; c += blockDim.x) {
-        kc[c] = k[c];
-        vc[c] = v[c];
+    float p = (float) pos[row];
+    for (int e = threadIdx.x; e < (nHeads + nKv) * half; e += blockDim.x) {
+        int head = e / half, i = e % half;
+        if (invFreq == nullptr) {
+            if (head >= nHeads) {
+                int o = (head - nHeads) * headDim;
+                kc[o + i] = k[o + i];
+                kc[o + i + half] = k[o + i + half];
+            }
+            continue;
+        }
+        float angle = p * invFreq[i];
+        float c = (float) cos((double) angle);
+        float s = (float) sin((double) angle);
+        if (head < nHeads) {
+            float* h = q + head * headDim;
+            float x1 = h[i], x2 = h[i + half];
+            h[i] = x1 * c - x2 * s;
+            h[i + half] = x2 * c + x1 * s;
+        } else {
+            int o = (head - nHeads) * headDim;
+            float x1 = k[o + i], x2 = k[o + i + half];
+            kc[o + i] = x1 * c - x2 * s;
+            kc[o + i + half] = x2 * c + x1 * s;
+        }
     }
+    for (int c = threadIdx.x; c < kvDim; c += blockDim.x) vc[c] = v[c];
 }
 
 // h[i, j] = silu(gu[i, j]) * gu[i, inter + j]
@@ -86,29 +94,53 @@ extern "C" __global__ void swiglu(const float* gu, float* h, int inter, int n) {
     h[idx] = g / (1.f + expf(-g)) * gu[row * 2 * inter + inter + j];
 }
 
-// The residual seam (DESIGN.md section 3), one block per row, one pass over the hidden state:
+// The residual seam (DESIGN.md section 3) on one row, one pass over the hidden state:
 //   x[i] = x[i] + delta[i] + scale * g * v[i]      (v null: no steering; g = *gate, or 1 if gate null)
-//   probe_out = sum x[i] * probe_w[i]              (row probe_row only; probe_w null: none)
+//   *probe_out = sum x[i] * probe_w[i]             (when probe; probe_w null: none)
 // With g == 0 the steering term is skipped, so a closed gate is the plain model bit for bit.
-// x, delta: [n, hidden]   v, probe_w: [hidden]
-extern "C" __global__ void residual_seam(float* x, const float* delta, const float* v, float scale, const int* gate,
-                                         const float* probe_w, float* probe_out, int probe_row, int hidden) {
-    int row = blockIdx.x;
-    float* xr = x + (size_t) row * hidden;
-    const float* d = delta + (size_t) row * hidden;
+// Returns this thread's part of sum x[i]^2 (for a fused RMSNorm). probe must be uniform over the block.
+__device__ __forceinline__ float seam_row(float* xr, const float* d, const float* v, float scale, const int* gate,
+                                          const float* probe_w, float* probe_out, bool probe, int hidden) {
     bool steer = v != nullptr && (gate == nullptr || *gate != 0);
-    bool probe = probe_w != nullptr && row == probe_row;
-    float acc = 0.f;
+    float acc = 0.f, ss = 0.f;
     for (int c = threadIdx.x; c < hidden; c += blockDim.x) {
         float val = xr[c] + d[c];
         if (steer) val += scale * v[c];
         xr[c] = val;
+        ss += val * val;
         if (probe) acc += val * probe_w[c];
     }
-    if (probe) {   // uniform over the block: every thread takes the same branch
+    if (probe) {
         acc = block_sum(acc);
         if (threadIdx.x == 0) *probe_out = acc;
     }
+    return ss;
+}
+
+// The seam on every row of a batch (one block per row); the probe is read on row probe_row.
+// x, delta: [n, hidden]   v, probe_w: [hidden]
+extern "C" __global__ void residual_seam(float* x, const float* delta, const float* v, float scale, const int* gate,
+                                         const float* probe_w, float* probe_out, int probe_row, int hidden) {
+    int row = blockIdx.x;
+    seam_row(x + (size_t) row * hidden, delta + (size_t) row * hidden, v, scale, gate, probe_w, probe_out,
+             probe_w != nullptr && row == probe_row, hidden);
+}
+
+// The seam fused with the RMSNorm that follows it (the next step's input), saving a launch and a
+// pass: xb[row] = w * (x[row] / rms(x[row])) of the new x. The sum of squares is accumulated by the
+// same threads in the same order as in rmsnorm (same block size), so the result is identical.
+// x, delta, xb: [n, hidden]   v, probe_w, w: [hidden]
+extern "C" __global__ void residual_seam_rmsnorm(float* x, const float* delta, const float* v, float scale, const int* gate,
+                                                 const float* probe_w, float* probe_out, int probe_row, int hidden,
+                                                 const float* w, float* xb, float eps) {
+    int row = blockIdx.x;
+    float* xr = x + (size_t) row * hidden;
+    float ss = seam_row(xr, delta + (size_t) row * hidden, v, scale, gate, probe_w, probe_out,
+                        probe_w != nullptr && row == probe_row, hidden);
+    ss = block_sum(ss);
+    float inv = (float) (1.0 / sqrt((double) (ss / (float) hidden + eps)));
+    float* o = xb + (size_t) row * hidden;
+    for (int c = threadIdx.x; c < hidden; c += blockDim.x) o[c] = w[c] * (xr[c] * inv);
 }
 
 // InferAligner gate, decided on the GPU: score = x[row] . dir + bias; *flag = score > 0.

@@ -4,6 +4,7 @@ import dev.rudder.runtime.kernel.Kernels;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.tensor.WeightMatrices;
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.tensor.BlockQuantizer;
 import dev.rudder.runtime.tensor.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,7 +28,9 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Kernel micro-benchmarks at SmolLM2-135M shapes (hidden 576, intermediate 1536, vocab 49152).
+ * Kernel micro-benchmarks at SmolLM2-135M shapes (hidden 576, intermediate 1536, vocab 49152) and, for
+ * matvec, Llama-3.2-1B shapes (hidden 2048, intermediate 8192, vocab 128256: the tied output matrix
+ * is 525 MB in BF16, so two copies take 1 GB; pick shapes with {@code -p shape=...}).
  *
  * <ul>
  * <li>{@code matvec} (decode, memory bound): one {@code [rows, cols]} matrix times a vector,
@@ -55,6 +58,20 @@ public class KernelBenchmark {
     static final long COLD_BYTES = 192L << 20;
 
     static MemorySegment randomWeights(Arena arena, String dtype, int rows, int cols, long seed) {
+        if (DType.valueOf(dtype).isQuantized()) {
+            // ggml blocks of random float rows, as `rudder quantize` writes them (Q8_0, Q4_0)
+            long rowBytes = BlockQuantizer.bytes(dtype, cols);
+            MemorySegment q = arena.allocate(rows * rowBytes + 1, 64).asSlice(1, rows * rowBytes);
+            Random rnd = new Random(seed);
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    row[c] = (float) (rnd.nextGaussian() * 0.02);
+                }
+                BlockQuantizer.quantize(dtype, row, 0, cols, q, r * rowBytes);
+            }
+            return q;
+        }
         int eb = DType.valueOf(dtype).byteSize();
         long n = (long) rows * cols;
         // +1 byte and slice: weights in safetensors files need not be aligned
@@ -75,9 +92,9 @@ public class KernelBenchmark {
 
     @State(Scope.Benchmark)
     public static class MatvecState {
-        @Param({"576x576", "1536x576", "576x1536", "49152x576"})
+        @Param({"576x576", "1536x576", "576x1536", "49152x576", "8192x2048", "2048x8192", "128256x2048"})
         public String shape;
-        @Param({"BF16", "F32"})
+        @Param({"BF16", "F32", "Q8_0", "Q4_0"})
         public String dtype;
         @Param({"1", "2"})
         public int threads;
@@ -98,7 +115,7 @@ public class KernelBenchmark {
             String[] rc = shape.split("x");
             int rows = Integer.parseInt(rc[0]);
             int cols = Integer.parseInt(rc[1]);
-            long bytes = (long) rows * cols * DType.valueOf(dtype).byteSize();
+            long bytes = DType.valueOf(dtype).bytesFor((long) rows * cols);
             int n = resident ? 1 : (int) Math.max(2, (COLD_BYTES + bytes - 1) / bytes);
             arena = Arena.ofShared();
             copies = new WeightMatrix[n];

@@ -19,7 +19,48 @@ final class DeepRegex {
     /** Beyond this the input is refused rather than given more stack. */
     static final long MAX_STACK = 4L << 30;
 
+    /** Character reads a match may make per input character before it counts as catastrophic backtracking. */
+    static final long READS_PER_CHAR = 2000;
+    private static final long MIN_READS = 1_000_000;
+
     private DeepRegex() {
+    }
+
+    /**
+     * {@code text} as a CharSequence that counts the reads a matcher makes and stops a pattern that
+     * backtracks catastrophically (e.g. {@code (a+)+$} on "aaaa...b", exponential time) with a clear
+     * error instead of hanging: java.util.regex has no time limit of its own. Deterministic (a read
+     * count, not a clock).
+     */
+    static CharSequence bounded(String text, String what) {
+        return new Bounded(text, 0, text.length(), new long[]{Math.max(MIN_READS, READS_PER_CHAR * text.length())}, what);
+    }
+
+    private record Bounded(String text, int from, int to, long[] readsLeft, String what) implements CharSequence {
+        @Override
+        public int length() {
+            return to - from;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (--readsLeft[0] < 0) {
+                throw new TokenizerException(what + " backtracks too much on an input of " + text.length()
+                        + " characters (more than " + READS_PER_CHAR + " reads per character): the pattern is"
+                        + " catastrophic for this text");
+            }
+            return text.charAt(from + index);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new Bounded(text, from + start, from + end, readsLeft, what);
+        }
+
+        @Override
+        public String toString() {
+            return text.substring(from, to);
+        }
     }
 
     /**

@@ -37,8 +37,9 @@ interface Normalizer {
             if (literal != null) {
                 return literal.isEmpty() ? s : s.replace(literal, content);
             }
-            return DeepRegex.run(() -> regex.matcher(s).replaceAll(java.util.regex.Matcher.quoteReplacement(content)),
-                    s.length(), "normalizer pattern '" + regex.pattern() + "'");
+            String what = "normalizer pattern '" + regex.pattern() + "'";
+            return DeepRegex.run(() -> regex.matcher(DeepRegex.bounded(s, what))
+                    .replaceAll(java.util.regex.Matcher.quoteReplacement(content)), s.length(), what);
         }
     }
 

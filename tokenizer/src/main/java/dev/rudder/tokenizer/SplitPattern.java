@@ -59,7 +59,7 @@ abstract class SplitPattern {
             int before = out.size;
             IntList found = DeepRegex.run(() -> {
                 out.size = before;   // a retry starts from what the caller had
-                Matcher m = pattern.matcher(s);
+                Matcher m = pattern.matcher(DeepRegex.bounded(s, what));
                 while (m.find()) {
                     if (m.end() == m.start()) {
                         continue;

@@ -88,6 +88,18 @@ class HostileRegexTest {
     }
 
     @Test
+    void catastrophicBacktrackingIsAClearErrorNotAHang() throws Exception {
+        // java.util.regex needs ~50 s for this on 30 characters (polynomial of degree 12)
+        Tokenizer t = withSplit("(.*a){12}x", "Isolated");
+        String text = "a".repeat(30);
+        TokenizerException e = assertThrows(TokenizerException.class,
+                () -> assertTimeoutPreemptively(BOUND, () -> t.encode(text, false)));
+        assertTrue(e.getMessage().contains("backtracks too much"), e.getMessage());
+        assertTrue(e.getMessage().contains("(.*a){12}x"), e.getMessage());
+        assertTrue(e.getMessage().contains(tmp.resolve("tokenizer.json").toString()), e.getMessage());
+    }
+
+    @Test
     void inputsBeyondTheStackCapAreAClearError() {
         // DeepRegex refuses inputs whose stack estimate passes its cap, naming pattern and length
         int tooLong = (int) (DeepRegex.MAX_STACK / 4096) + 1;

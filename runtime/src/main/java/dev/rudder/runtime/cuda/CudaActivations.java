@@ -45,6 +45,8 @@ final class CudaActivations implements Activations {
     final MemorySegment hostTable;    // same layout as table
     final MemorySegment hostFloats;   // [max(hidden, vocab)] staging for single rows
     int pendingEmbeds;                // rows [0, pendingEmbeds) have host token ids not yet embedded
+    boolean pendingRope;              // the rope step ran: the attention step's store rotates q and k
+    final PendingSeam pendingSeam;    // the last seam, until the next step (fused with a following RMSNorm)
     boolean tableValid;
     private final long[] allocations;
     private final Cleaner.Cleanable cleanable;
@@ -91,6 +93,7 @@ final class CudaActivations implements Activations {
         tokens = allocations[11];
         table = allocations[12];
         args = new KernelArgs(arena);
+        pendingSeam = new PendingSeam(rows);
         hostTokens = arena.allocate(JAVA_INT, rows);
         hostTable = arena.allocate(tableBytes(rows), 16);
         hostFloats = arena.allocate(4L * Math.max(hidden, vocab), 16);

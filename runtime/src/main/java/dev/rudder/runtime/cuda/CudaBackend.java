@@ -80,13 +80,19 @@ public final class CudaBackend implements Backend {
         if (headDim > 256 || headDim % 2 != 0) {
             throw new CudaException("the CUDA attention kernel needs an even head_dim <= 256, the model has " + headDim);
         }
+        if (weights.ropeAdjacentPairs()) {
+            // the CUDA RoPE kernel rotates HF's halves; llama.cpp's q/k row order needs adjacent pairs
+            throw new CudaException("GGUF files of the llama architecture (q/k rows in llama.cpp's order) run on the"
+                    + " CPU only for now (--device cpu)");
+        }
         sms = gpu.multiprocessors();
         w = new DeviceWeights(gpu, cfg, weights);
         setup = gpu.newQueue();
         double[] inv = RopeTable.inverseFrequencies(cfg);
+        float[] factors = weights.ropeFreqFactors();   // llama.cpp's rope_freqs.weight, as the CPU's RopeTable
         float[] invF = new float[inv.length];
         for (int i = 0; i < inv.length; i++) {
-            invF[i] = (float) inv[i];
+            invF[i] = factors == null ? (float) inv[i] : (float) (inv[i] / factors[i]);
         }
         invFreq = gpu.allocate(4L * invF.length, "RoPE frequencies");
         try (Arena a = Arena.ofConfined()) {
@@ -132,15 +138,25 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void embedValues(Activations a, int row, float[] values) {
-        CudaActivations c = cuda(a);
+        CudaActivations c = begin(a, null);   // what is pending writes x first
         MemorySegment s = c.hostFloats.asSlice(0, 4L * hidden);
         MemorySegment.copy(values, 0, s, JAVA_FLOAT, 0, hidden);
         c.queue.upload(s, c.x + 4L * row * hidden);
     }
 
-    /** Runs pending embeddings and uploads the row table if the batch changed; every step starts here. */
+    /**
+     * Every step starts here: runs what earlier steps left pending (embeddings; a held seam, unless
+     * {@code keepSeam}, for the RMSNorm that fuses it) and uploads the row table if the batch changed.
+     */
     private CudaActivations begin(Activations a, Batch b) {
+        return begin(a, b, false);
+    }
+
+    private CudaActivations begin(Activations a, Batch b, boolean keepSeam) {
         CudaActivations c = cuda(a);
+        if (!c.pendingSeam.isEmpty() && (!keepSeam || c.pendingEmbeds > 0)) {   // a seam before new rows are embedded
+            c.pendingSeam.launch(c, hidden, rowThreads(hidden), 0, eps);
+        }
         if (c.pendingEmbeds > 0) {
             int n = c.pendingEmbeds;
             c.queue.upload(c.hostTokens.asSlice(0, 4L * n), c.tokens);
@@ -164,10 +180,17 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rmsnorm(Activations a, Batch b, int layer, Norm which) {
-        CudaActivations c = begin(a, b);
+        CudaActivations c = begin(a, b, true);
         DeviceWeights.Block blk = w.blocks[layer];
         long weight = which == Norm.ATTENTION ? blk.attnNorm() : blk.mlpNorm();
-        rmsnormRows(c, c.x, weight, c.xb, b.size());
+        if (c.pendingSeam.rows() != b.size()) {   // nothing held (or, never in the forward pass, another batch's)
+            if (!c.pendingSeam.isEmpty()) {
+                c.pendingSeam.launch(c, hidden, rowThreads(hidden), 0, eps);
+            }
+            rmsnormRows(c, c.x, weight, c.xb, b.size());
+        } else {
+            c.pendingSeam.launch(c, hidden, rowThreads(hidden), weight, eps);   // seam + this norm, one pass
+        }
     }
 
     private void rmsnormRows(CudaActivations c, long in, long weight, long out, int rows) {
@@ -178,24 +201,25 @@ public final class CudaBackend implements Backend {
     @Override
     public void qkv(Activations a, Batch b, int layer) {
         CudaActivations c = begin(a, b);
+        c.pendingRope = false;   // new q and k: nothing rotated yet
         DeviceWeights.Block blk = w.blocks[layer];
         product(c, b.kind(), b.size(), blk.qkv(), c.xb, c.qkv, qDim + 2 * kvDim, blk.qkvBias());
     }
 
+    /** Recorded only: the attention step's first kernel rotates q and k as it stores k and v (one launch for both). */
     @Override
     public void rope(Activations a, Batch b) {
-        CudaActivations c = begin(a, b);
-        c.args.clear().ptr(c.qkv).ptr(invFreq).ptr(c.posTable()).i32(nHeads).i32(nKv).i32(headDim);
-        c.queue.launch(Kernel.ROPE, LaunchGeometry.blockPerRow(b.size(), 128), c.args);
+        begin(a, b).pendingRope = true;
     }
 
     @Override
     public void attention(Activations a, Batch b, int layer) {
         CudaActivations c = begin(a, b);
         int n = b.size();
-        c.args.clear().ptr(c.qkv).ptr(c.slotTable()).ptr(c.ctxTable()).ptr(c.keyTable()).ptr(c.valueTable())
-                .i32(layer).i32(nHeads).i32(nKv).i32(headDim);
-        c.queue.launch(Kernel.KV_STORE, LaunchGeometry.blockPerRow(n, 128), c.args);
+        c.args.clear().ptr(c.qkv).ptr(c.pendingRope ? invFreq : 0).ptr(c.posTable()).ptr(c.slotTable()).ptr(c.ctxTable())
+                .ptr(c.keyTable()).ptr(c.valueTable()).i32(layer).i32(nHeads).i32(nKv).i32(headDim);
+        c.queue.launch(Kernel.ROPE_KV_STORE, LaunchGeometry.blockPerRow(n, 128), c.args);
+        c.pendingRope = false;
         int span = 1;
         for (int i = 0; i < n; i++) {
             span = Math.max(span, b.slot(i) - b.attendFrom(i) + 1);
@@ -223,7 +247,8 @@ public final class CudaBackend implements Backend {
         CudaActivations c = begin(a, b);
         boolean afterAttention = seam == Seam.AFTER_ATTENTION;
         int n = b.size();
-        // one launch per run of rows with the same sequence and steering (a prompt: one launch)
+        // one launch per run of rows with the same sequence and steering (a prompt: one launch),
+        // held until the next step: the RMSNorm that follows runs in the same kernel
         for (int i0 = 0; i0 < n; ) {
             CudaSequence s = (CudaSequence) b.sequence(i0);
             SteerMode mode = b.steer(i0);
@@ -242,9 +267,7 @@ public final class CudaBackend implements Backend {
                     probeRow = i - i0;
                 }
             }
-            c.args.clear().ptr(c.x + 4L * i0 * hidden).ptr(c.proj + 4L * i0 * hidden).ptr(vector).f32(scale).ptr(gate)
-                    .ptr(probeRow >= 0 ? probe : 0).ptr(s.probeScore(layer)).i32(probeRow).i32(hidden);
-            c.queue.launch(Kernel.RESIDUAL_SEAM, LaunchGeometry.blockPerRow(i1 - i0, rowThreads(hidden)), c.args);
+            c.pendingSeam.add(i0, i1 - i0, vector, scale, gate, probe, s.probeScore(layer), probeRow);
             i0 = i1;
         }
     }

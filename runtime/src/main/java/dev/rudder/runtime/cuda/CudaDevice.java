@@ -21,6 +21,9 @@ public final class CudaDevice implements AutoCloseable {
     static final int ATTR_COMPUTE_CAPABILITY_MAJOR = 75;
     static final int ATTR_COMPUTE_CAPABILITY_MINOR = 76;
 
+    /** The context this class last made current on each thread. */
+    private static final ThreadLocal<MemorySegment> CURRENT = new ThreadLocal<>();
+
     private final CudaDriver cu;
     private final int ordinal;
     private final MemorySegment context;
@@ -60,9 +63,15 @@ public final class CudaDevice implements AutoCloseable {
         return name;
     }
 
-    /** Makes this device's primary context current on the calling thread. */
+    /**
+     * Makes this device's primary context current on the calling thread (a driver call only when
+     * another context, or none, is current there: several GPUs may be driven from one thread).
+     */
     public void bind() {
-        cu.call("cuCtxSetCurrent", cu.cuCtxSetCurrent, context);
+        if (CURRENT.get() != context) {
+            cu.call("cuCtxSetCurrent", cu.cuCtxSetCurrent, context);
+            CURRENT.set(context);
+        }
     }
 
     public int attribute(int attribute) {

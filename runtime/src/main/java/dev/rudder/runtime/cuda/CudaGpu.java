@@ -112,23 +112,17 @@ public final class CudaGpu implements Gpu {
         device.close();
     }
 
-    /** A {@link Queue} on one CUDA stream; binds the context when a new thread uses it. */
+    /** A {@link Queue} on one CUDA stream; makes the device's context current on the calling thread first. */
     private final class StreamQueue implements Queue {
         private final CudaStream stream;
         private final CudaDriver cu = device.driver();
-        private volatile Thread boundThread;
 
         StreamQueue(CudaStream stream) {
             this.stream = stream;
-            this.boundThread = Thread.currentThread();
         }
 
         private void bind() {
-            Thread t = Thread.currentThread();
-            if (t != boundThread) {
-                device.bind();
-                boundThread = t;
-            }
+            device.bind();
         }
 
         @Override

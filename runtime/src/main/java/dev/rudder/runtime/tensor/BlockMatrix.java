@@ -1,7 +1,5 @@
 package dev.rudder.runtime.tensor;
 
-import dev.rudder.runtime.kernel.Vectors;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -9,8 +7,8 @@ import java.nio.ByteOrder;
 /**
  * Common part of the block-quantized weight types (ggml's Q8_0, Q4_0, Q4_K, Q5_K, Q6_K): each row is
  * {@code cols / blockSize} blocks of {@code blockBytes}. A subclass holds only what differs: how blocks are
- * dequantized (the scalar reference, exactly ggml's {@code dequantize_row_*}) and, where it pays, a fused Vector API
- * row dot; the drivers of {@link SegmentMatrix} do the rest (the matmul driver dequantizes rows and runs the float
+ * dequantized (the scalar reference, exactly ggml's {@code dequantize_row_*}) and its fused Vector API row dot
+ * (block bytes widened to float lanes, multiplied with the activations, scaled per block); the drivers of {@link SegmentMatrix} do the rest (the matmul driver dequantizes rows and runs the float
  * kernel).
  *
  * <p>Activations stay float32: a weight is dequantized and multiplied in float (llama.cpp instead rounds the
@@ -45,44 +43,5 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
     static float f16(MemorySegment seg, long offset) {
         return Float.float16ToFloat(seg.get(SHORT_LE, offset));
-    }
-
-    /**
-     * The vector kernel of the K types: a row dequantized by the scalar code into scratch, then the float dot
-     * product; matmul rows are widened by the scalar code too, and a batch dequantizes each row once for four
-     * inputs.
-     */
-    static final class DequantizingKernel implements RowKernel {
-        private final BlockMatrix m;
-
-        DequantizingKernel(BlockMatrix m) {
-            this.m = m;
-        }
-
-        @Override
-        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            res[0] = dot1(r0, x, xOff);
-            res[1] = dot1(r1, x, xOff);
-            res[2] = dot1(r2, x, xOff);
-            res[3] = dot1(r3, x, xOff);
-        }
-
-        @Override
-        public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
-            RowKernel.widenedDot4x4(this, m.cols, r0, r1, r2, r3, x, o0, o1, o2, o3, res);
-        }
-
-        @Override
-        public float dot1(int row, float[] x, int xOff) {
-            Scratch sc = Scratch.get();
-            float[] w = sc.w(m.cols);
-            m.rowToFloats(row, w, 0);
-            return Vectors.dot(w, 0, x, xOff, m.cols, sc.t(Vectors.L));
-        }
-
-        @Override
-        public void widen(int row, float[] dst, int off) {
-            m.rowToFloats(row, dst, off);
-        }
     }
 }

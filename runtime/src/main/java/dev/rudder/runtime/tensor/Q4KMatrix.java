@@ -2,8 +2,15 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
 
+import dev.rudder.runtime.kernel.Vectors;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * ggml's Q4_K: super-blocks of 256 weights, {@code {f16 d; f16 dmin; uint8 scales[12]; uint8 qs[128]}} (144 bytes,
@@ -28,7 +35,77 @@ public final class Q4KMatrix extends BlockMatrix {
 
     @Override
     RowKernel vectorKernel() {
-        return new DequantizingKernel(this);
+        return new Vec(this);
+    }
+
+    /**
+     * Fused dot: per sub-block of 32, {@code d*sc * sum(q*x) - dmin*m * sum(x)}, nibbles widened from one 32-byte
+     * load per pair of sub-blocks; widening (matmul) by the scalar dequantization.
+     */
+    private static final class Vec implements RowKernel {
+        static final VectorSpecies<Float> F = Vectors.F;
+        static final int L = Vectors.L;
+        static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
+        static final int PARTS = 32 / L;
+        private final Q4KMatrix m;
+        private final long rowBytes;
+
+        Vec(Q4KMatrix m) {
+            this.m = m;
+            this.rowBytes = m.rowBytes();
+        }
+
+        @Override
+        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            res[0] = dot1(r0, x, xOff);
+            res[1] = dot1(r1, x, xOff);
+            res[2] = dot1(r2, x, xOff);
+            res[3] = dot1(r3, x, xOff);
+        }
+
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            m.rowToFloats(row, dst, off);
+        }
+
+        @Override
+        public float dot1(int row, float[] x, int xOff) {
+            MemorySegment seg = m.data;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = row * rowBytes + (long) b * BLOCK_BYTES;
+                float d = f16(seg, o);
+                float min = f16(seg, o + 2);
+                int xb = xOff + b * BLOCK;
+                for (int j = 0; j < 4; j++) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 16 + 32L * j, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector lo = q.and((byte) 0xF);
+                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF);
+                    FloatVector qxLo = FloatVector.zero(F);
+                    FloatVector qxHi = FloatVector.zero(F);
+                    FloatVector sLo = FloatVector.zero(F);
+                    FloatVector sHi = FloatVector.zero(F);
+                    int x0 = xb + 64 * j;
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
+                        FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
+                        qxLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(xl, qxLo);
+                        qxHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(xh, qxHi);
+                        sLo = sLo.add(xl);
+                        sHi = sHi.add(xh);
+                    }
+                    int sm1 = scaleMin(seg, o + 4, 2 * j);
+                    int sm2 = scaleMin(seg, o + 4, 2 * j + 1);
+                    acc = qxLo.fma(FloatVector.broadcast(F, d * (sm1 & 0xFF)), acc);
+                    acc = sLo.fma(FloatVector.broadcast(F, -(min * (sm1 >> 8))), acc);
+                    acc = qxHi.fma(FloatVector.broadcast(F, d * (sm2 & 0xFF)), acc);
+                    acc = sHi.fma(FloatVector.broadcast(F, -(min * (sm2 >> 8))), acc);
+                }
+            }
+            float[] lanes = Scratch.get().t(L);
+            acc.intoArray(lanes, 0);
+            return Vectors.sumLanes(lanes, 0);
+        }
     }
 
     @Override

@@ -2,8 +2,15 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
 
+import dev.rudder.runtime.kernel.Vectors;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * ggml's Q6_K: super-blocks of 256 weights, {@code {uint8 ql[128]; uint8 qh[64]; int8 scales[16]; f16 d}} (210 bytes,
@@ -28,7 +35,80 @@ public final class Q6KMatrix extends BlockMatrix {
 
     @Override
     RowKernel vectorKernel() {
-        return new DequantizingKernel(this);
+        return new Vec(this);
+    }
+
+    /**
+     * Fused dot: the four 6-bit quants of each position rebuilt in byte lanes from 32-byte loads of ql and qh, widened
+     * to float and multiplied by {@code d * scale} of their 16-weight group; widening (matmul) by the scalar code.
+     */
+    private static final class Vec implements RowKernel {
+        static final VectorSpecies<Float> F = Vectors.F;
+        static final int L = Vectors.L;
+        static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
+        static final int PARTS = 32 / L;
+        private final Q6KMatrix m;
+        private final long rowBytes;
+
+        Vec(Q6KMatrix m) {
+            this.m = m;
+            this.rowBytes = m.rowBytes();
+        }
+
+        @Override
+        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            res[0] = dot1(r0, x, xOff);
+            res[1] = dot1(r1, x, xOff);
+            res[2] = dot1(r2, x, xOff);
+            res[3] = dot1(r3, x, xOff);
+        }
+
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            m.rowToFloats(row, dst, off);
+        }
+
+        @Override
+        public float dot1(int row, float[] x, int xOff) {
+            MemorySegment seg = m.data;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = row * rowBytes + (long) b * BLOCK_BYTES;
+                float d = f16(seg, o + 208);
+                for (int half = 0; half < 2; half++) {
+                    long ql = o + 64L * half;
+                    long qh = o + 128 + 32L * half;
+                    long sc = o + 192 + 8L * half;
+                    int x0 = xOff + b * BLOCK + 128 * half;
+                    ByteVector a = ByteVector.fromMemorySegment(B, seg, ql, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector c = ByteVector.fromMemorySegment(B, seg, ql + 32, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector h = ByteVector.fromMemorySegment(B, seg, qh, ByteOrder.LITTLE_ENDIAN);
+                    acc = quarter(a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)),
+                            seg, sc, d, x, x0, acc);
+                    acc = quarter(c.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
+                            .lanewise(VectorOperators.LSHL, 4)), seg, sc + 2, d, x, x0 + 32, acc);
+                    acc = quarter(a.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 4)
+                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)), seg, sc + 4, d, x, x0 + 64, acc);
+                    acc = quarter(c.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 6)
+                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)), seg, sc + 6, d, x, x0 + 96, acc);
+                }
+            }
+            float[] lanes = Scratch.get().t(L);
+            acc.intoArray(lanes, 0);
+            return Vectors.sumLanes(lanes, 0);
+        }
+
+        /** 32 weights {@code q - 32} (two groups of 16 with scales at {@code sc}, {@code sc+1}) against x[x0 ..). */
+        private static FloatVector quarter(ByteVector q6, MemorySegment seg, long sc, float d, float[] x, int x0,
+                                           FloatVector acc) {
+            ByteVector q = q6.sub((byte) 32);
+            for (int p = 0; p < PARTS; p++) {
+                float scale = d * seg.get(ValueLayout.JAVA_BYTE, sc + (p * L) / 16);
+                FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                acc = w.mul(FloatVector.fromArray(F, x, x0 + p * L)).fma(FloatVector.broadcast(F, scale), acc);
+            }
+            return acc;
+        }
     }
 
     @Override

@@ -62,8 +62,13 @@ class CudaBackendEmulatedTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"tiny-llama-f32", "tiny-llama3-bf16", "tiny-qwen2-f16", "tiny-mistral-sharded", "aidreams260K-hf"})
     void goldenLogitsAndGreedyIds(String name) throws IOException {
+        checkGolden(name, emulated(), 1e-4f);
+    }
+
+    /** p7 logits at every position and p33 last logits within {@code tol}, then 8 greedy ids from p33. */
+    static void checkGolden(String name, Backend.Factory backend, float tol) throws IOException {
         JsonNode exp = JSON.readTree(SharedData.golden("logits", name, "expected.json").toFile());
-        try (Model m = Model.load(SharedData.model(name), 1, null, emulated());
+        try (Model m = Model.load(SharedData.model(name), 1, null, backend);
              SafeTensorsFile golden = SafeTensorsFile.open(SharedData.golden("logits", name, "logits.safetensors"))) {
             // prompt path (tensor cores for BF16/F16), every position
             float[][] rows = m.newSession(16).prefillAllLogits(PromptInput.tokens(ids(exp.get("prompts").get("p7").get("ids"))));
@@ -71,7 +76,7 @@ class CudaBackendEmulatedTest {
             int vocab = rows[0].length;
             for (int r = 0; r < rows.length; r++) {
                 float d = maxAbsDiff(Arrays.copyOfRange(want, r * vocab, (r + 1) * vocab), rows[r]);
-                assertTrue(d <= 1e-4f, name + " p7 row " + r + ": max abs logit diff " + d);
+                assertTrue(d <= tol, name + " p7 row " + r + ": max abs logit diff " + d);
             }
             // decode path, long enough for split attention
             JsonNode p = exp.get("prompts").get("p33");
@@ -79,7 +84,7 @@ class CudaBackendEmulatedTest {
             Session s = m.newSession(64);
             float[] logits = s.prefill(PromptInput.tokens(ids(p.get("ids"))));
             float[] last = golden.tensor("p33.last").data().toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-            assertTrue(maxAbsDiff(last, logits) <= 1e-4f, name + " p33 last logits");
+            assertTrue(maxAbsDiff(last, logits) <= tol, name + " p33 last logits");
             int[] got = new int[8];
             for (int i = 0; i < got.length; i++) {
                 got[i] = Sampler.argmax(logits);
@@ -199,6 +204,27 @@ class CudaBackendEmulatedTest {
             assertTrue(maxAbsDiff(lc, lg) <= 1e-4f, "chunked prefill");
             assertTrue(maxAbsDiff(sc.decode(Sampler.argmax(lc)), sg.decode(Sampler.argmax(lg))) <= 1e-4f, "decode after it");
             assertTrue(maxAbsDiff(sc.lastHiddenState(), sg.lastHiddenState()) <= 1e-4f, "last hidden state");
+        }
+    }
+
+    @Test
+    void aDecodeStepFusesEachSeamWithTheNextNorm() {
+        EmulatedGpu gpu = new EmulatedGpu(4);
+        try (Model m = Model.load(SharedData.model("tiny-llama3-bf16"), 1, null,
+                (cfg, weights, threads) -> new CudaBackend(gpu, true, cfg, weights))) {
+            int layers = m.config().numLayers();
+            Session s = m.newSession(16);
+            s.prefill(PromptInput.tokens(new int[] {1, 2, 3}));
+            gpu.launches.clear();
+            s.decode(4);
+            // per layer: qkv, rope+store, attention, o, seam+norm, gate/up+SwiGLU, down, seam+norm;
+            // the first norm and the last seam stand alone (nothing before / the final norm is in logits)
+            assertEquals(2 * layers - 1, gpu.launches.get(Kernel.RESIDUAL_SEAM_RMSNORM));
+            assertEquals(1, gpu.launches.get(Kernel.RESIDUAL_SEAM));
+            assertEquals(2, gpu.launches.get(Kernel.RMSNORM), "first block's norm and the final norm");
+            assertEquals(layers, gpu.launches.get(Kernel.ROPE_KV_STORE));
+            assertEquals(layers, gpu.launches.get(Kernel.MATVEC_SWIGLU_BF16));
+            assertEquals(3 * layers + 1, gpu.launches.get(Kernel.MATVEC_BF16), "qkv, o, down per block and the LM head");
         }
     }
 

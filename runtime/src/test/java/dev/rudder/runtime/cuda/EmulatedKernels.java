@@ -8,7 +8,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 /**
  * The kernels of {@code runtime/src/main/cuda/*.cu} in plain Java for {@link EmulatedGpu}: the
  * same arguments in the same order, the same grid walk, float32 arithmetic. The tensor-core
- * product is emulated as an exact float32 product (the hi/lo split approximates that).
+ * product splits each activation into hi + lo in the weight's type (round to nearest even) as the
+ * kernel does, so the golden tests also check that the split keeps enough precision.
  */
 final class EmulatedKernels {
     private final EmulatedGpu m;
@@ -41,10 +42,10 @@ final class EmulatedKernels {
             case EMBED_BF16 -> embed(DeviceDType.BF16);
             case EMBED_F16 -> embed(DeviceDType.F16);
             case RMSNORM -> rmsnorm();
-            case ROPE -> rope();
-            case KV_STORE -> kvStore();
+            case ROPE_KV_STORE -> ropeKvStore();
             case SWIGLU -> swiglu();
-            case RESIDUAL_SEAM -> seam();
+            case RESIDUAL_SEAM -> seam(false);
+            case RESIDUAL_SEAM_RMSNORM -> seam(true);
             case GATE_DECIDE -> gate();
             case ARGMAX -> argmax();
             case MATVEC_F32 -> matvec(DeviceDType.F32);
@@ -92,36 +93,41 @@ final class EmulatedKernels {
         }
     }
 
-    private void rope() {
-        long qkv = p(0), inv = p(1), pos = p(2);
-        int nHeads = i(3), nKv = i(4), headDim = i(5), half = headDim / 2;
+    private void ropeKvStore() {
+        long qkv = p(0), inv = p(1), pos = p(2), slot = p(3), ctx = p(4), kbase = p(5), vbase = p(6);
+        int layer = i(7), nHeads = i(8), nKv = i(9), headDim = i(10), half = headDim / 2;
+        int qDim = nHeads * headDim, kvDim = nKv * headDim;
         for (int row = 0; row < g.gridX(); row++) {
-            long r = (long) row * (nHeads + 2 * nKv) * headDim;
+            long r = (long) row * (qDim + 2 * kvDim);
+            long off = ((long) layer * m.i(ctx, row) + m.i(slot, row)) * kvDim;
+            long kc = m.l(kbase, row), vc = m.l(vbase, row);
             float pp = (float) m.i(pos, row);
             for (int head = 0; head < nHeads + nKv; head++) {
                 for (int e = 0; e < half; e++) {
-                    float angle = pp * m.f(inv, e);
-                    float c = (float) Math.cos(angle);
-                    float s = (float) Math.sin(angle);
                     long h = r + (long) head * headDim;
                     float x1 = m.f(qkv, h + e), x2 = m.f(qkv, h + e + half);
-                    m.setF(qkv, h + e, x1 * c - x2 * s);
-                    m.setF(qkv, h + e + half, x2 * c + x1 * s);
+                    float y1 = x1, y2 = x2;
+                    if (inv != 0) {
+                        float angle = pp * m.f(inv, e);
+                        float c = (float) Math.cos(angle);
+                        float s = (float) Math.sin(angle);
+                        y1 = x1 * c - x2 * s;
+                        y2 = x2 * c + x1 * s;
+                    }
+                    if (head < nHeads) {
+                        if (inv != 0) {
+                            m.setF(qkv, h + e, y1);
+                            m.setF(qkv, h + e + half, y2);
+                        }
+                    } else {
+                        long o = off + (long) (head - nHeads) * headDim;
+                        m.setF(kc, o + e, y1);
+                        m.setF(kc, o + e + half, y2);
+                    }
                 }
             }
-        }
-    }
-
-    private void kvStore() {
-        long qkv = p(0), slot = p(1), ctx = p(2), kbase = p(3), vbase = p(4);
-        int layer = i(5), nHeads = i(6), nKv = i(7), headDim = i(8);
-        int qDim = nHeads * headDim, kvDim = nKv * headDim;
-        for (int row = 0; row < g.gridX(); row++) {
-            long k = (long) row * (qDim + 2 * kvDim) + qDim;
-            long off = ((long) layer * m.i(ctx, row) + m.i(slot, row)) * kvDim;
             for (int c = 0; c < kvDim; c++) {
-                m.setF(m.l(kbase, row), off + c, m.f(qkv, k + c));
-                m.setF(m.l(vbase, row), off + c, m.f(qkv, k + kvDim + c));
+                m.setF(vc, off + c, m.f(qkv, r + qDim + kvDim + c));
             }
         }
     }
@@ -137,7 +143,7 @@ final class EmulatedKernels {
         }
     }
 
-    private void seam() {
+    private void seam(boolean norm) {
         long x = p(0), delta = p(1), v = p(2), gate = p(4), probeW = p(5), probeOut = p(6);
         float scale = f(3);
         int probeRow = i(7), hidden = i(8);
@@ -158,6 +164,18 @@ final class EmulatedKernels {
             }
             if (probe) {
                 m.setF(probeOut, 0, acc);
+            }
+            if (norm) {   // then rmsnorm of the new row into xb, as the rmsnorm kernel does
+                long w = p(9), xb = p(10);
+                float eps = f(11), ss = 0f;
+                for (int c = 0; c < hidden; c++) {
+                    float val = m.f(x, (long) row * hidden + c);
+                    ss += val * val;
+                }
+                float inv = (float) (1.0 / Math.sqrt(ss / (float) hidden + eps));
+                for (int c = 0; c < hidden; c++) {
+                    m.setF(xb, (long) row * hidden + c, m.f(w, c) * (m.f(x, (long) row * hidden + c) * inv));
+                }
             }
         }
     }
@@ -237,13 +255,39 @@ final class EmulatedKernels {
                     for (int c = 0; c < 64; c++) {
                         int gr = by * 64 + r, gc = bx * 64 + c;
                         if (gr < n && gc < rows) {
-                            float v = dot(t, w, (long) gc * cols, x, (long) gr * cols, cols);
+                            float v = splitDot(t, w, (long) gc * cols, x, (long) gr * cols, cols);
                             m.setF(y, (long) gr * ys + gc, bias == 0 ? v : v + m.f(bias, gc));
                         }
                     }
                 }
             }
         }
+    }
+
+    /** The tensor-core product: x = hi + lo, each rounded to the weight type; w*hi + w*lo summed in float. */
+    private float splitDot(DeviceDType t, long w, long wOff, long x, long xOff, int cols) {
+        float acc = 0f;
+        for (int c = 0; c < cols; c++) {
+            float wv = m.w(t, w, wOff + c);
+            float xv = m.f(x, xOff + c);
+            float hi = round(t, xv);
+            float lo = round(t, xv - hi);
+            acc += wv * lo;
+            acc += wv * hi;
+        }
+        return acc;
+    }
+
+    static float round(DeviceDType t, float v) {
+        return switch (t) {
+            case F32 -> v;
+            case F16 -> Float.float16ToFloat(Float.floatToFloat16(v));
+            case BF16 -> {
+                int bits = Float.floatToRawIntBits(v);
+                bits += 0x7fff + ((bits >>> 16) & 1);   // round to nearest even (no NaNs here)
+                yield Float.intBitsToFloat(bits & 0xffff0000);
+            }
+        };
     }
 
     private float dot(DeviceDType t, long w, long wOff, long x, long xOff, int cols) {

@@ -83,4 +83,26 @@ class SamplerTest {
         assertThrows(BadInputException.class, () -> new SamplerOptions(1f, 0, 0f, 0f, 1f, 0));
         assertThrows(BadInputException.class, () -> new SamplerOptions(1f, -2, 1f, 0f, 1f, 0));
     }
+
+    @Test
+    void fullVocabularyOrderIsFloatCompareDescendingWithTiesByLowerId() {
+        float[] l = logits(7, 5000);
+        // ties, signed zeros, infinities and NaN must sort exactly as Float.compare does
+        l[10] = l[20] = l[4000] = 1.5f;
+        l[11] = -0f;
+        l[12] = 0f;
+        l[13] = Float.POSITIVE_INFINITY;
+        l[14] = Float.NEGATIVE_INFINITY;
+        l[15] = Float.NaN;
+        l[16] = Float.MIN_VALUE;
+        l[17] = -Float.MIN_VALUE;
+        Integer[] boxed = new Integer[l.length];
+        for (int i = 0; i < l.length; i++) {
+            boxed[i] = i;
+        }
+        java.util.Arrays.sort(boxed, (a, b) -> l[a] != l[b] || Float.isNaN(l[a]) || Float.isNaN(l[b])
+                ? Float.compare(l[b], l[a]) : Integer.compare(a, b));
+        int[] expected = java.util.Arrays.stream(boxed).mapToInt(Integer::intValue).toArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, new Sampler(SamplerOptions.GREEDY, l.length).sortedByLogit(l));
+    }
 }

@@ -226,6 +226,66 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * Real model files put rows beyond 2 GiB (a 7B checkpoint is 13.5 GB; a 70B embedding alone is
+     * 2.1 GB): offsets must be long all the way. A sparse file just over 2 GiB per dtype, mapped;
+     * only the last rows hold data (so the test touches a few pages).
+     */
+    @Test
+    void rowsBeyondTwoGibibytesAreAddressed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        int cols = 4096;
+        for (DType dtype : DTYPES) {
+            int eb = dtype.byteSize();
+            int rows = (int) ((1L << 31) / ((long) cols * eb)) + 6;
+            long size = (long) rows * cols * eb;
+            int tail = 6;
+            Fixture f = fixture(dtype, tail, cols);                  // the values of the last rows
+            java.nio.file.Path file = tmp.resolve(dtype + ".bin");
+            try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+                raf.setLength(size);                                 // sparse: no disk or memory used
+                raf.getChannel().write(f.seg.asByteBuffer(), size - f.seg.byteSize());
+            }
+            try (Arena arena = Arena.ofConfined();
+                 java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+                MemorySegment seg = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                for (boolean vector : new boolean[] {false, true}) {
+                    WeightMatrix m = make(dtype, seg, rows, cols, vector);
+                    int r0 = rows - tail;
+                    String what = dtype + " " + (vector ? "vector" : "scalar") + " beyond 2 GiB";
+                    float[] x = rand(3 * cols);
+                    float[] out = new float[rows];
+                    m.matvec(x, 0, out, 0, r0, rows);
+                    float[] batch = new float[3 * rows];
+                    m.matvecBatch(x, 3, cols, batch, rows, r0, rows);
+                    for (int i = 0; i < 3; i++) {
+                        float[] alone = new float[rows];
+                        m.matvec(x, i * cols, alone, 0, r0, rows);
+                        for (int j = 0; j < tail; j++) {
+                            assertEquals(Float.floatToRawIntBits(alone[r0 + j]), Float.floatToRawIntBits(batch[i * rows + r0 + j]),
+                                    what + " batch input " + i);
+                        }
+                    }
+                    float[] row = new float[cols];
+                    for (int j = 0; j < tail; j++) {
+                        check(f.values, j, cols, x, 0, out[r0 + j], what + " matvec row " + (r0 + j));
+                        m.readRow(r0 + j, row, 0);
+                        for (int c = 0; c < cols; c++) {
+                            assertEquals(Float.floatToRawIntBits(f.values[j * cols + c]), Float.floatToRawIntBits(row[c]), what);
+                        }
+                    }
+                    float[] mm = new float[5 * rows];
+                    float[] x5 = rand(5 * cols);
+                    m.matmul(x5, 5, mm, rows, r0, rows);
+                    for (int i = 0; i < 5; i++) {
+                        for (int j = 0; j < tail; j++) {
+                            check(f.values, j, cols, x5, i * cols, mm[i * rows + r0 + j], what + " matmul");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void matvecBatchRejectsBadArguments() {
         Fixture f = fixture(DType.BF16, 4, 8);

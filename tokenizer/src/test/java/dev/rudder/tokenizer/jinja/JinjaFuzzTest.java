@@ -15,7 +15,7 @@ import java.util.Map;
  */
 class JinjaFuzzTest {
     /** Tighter than the defaults so that each input stays fast while fuzzing. */
-    private static final Limits LIMITS = new Limits(20_000, 1 << 16, 1 << 12, 1000, 64);
+    private static final Limits LIMITS = new Limits(5_000, 1 << 14, 1 << 10, 200, 64);
 
     @FuzzTest(maxDuration = "10s")
     void templatesRenderOrFailWithAJinjaException(byte[] input) {
