@@ -70,9 +70,19 @@ public final class F16Matrix extends SegmentMatrix {
             res[3] = dot1(r3, x, xOff);
         }
 
+        /** Each row converted once, then {@code dot1}'s dot product with each of the four inputs. */
         @Override
         public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
-            RowKernel.widenedDot4x4(this, cols, r0, r1, r2, r3, x, o0, o1, o2, o3, res);
+            Scratch sc = Scratch.get();
+            float[] w = sc.w(cols);                   // [cols] one widened row
+            float[] lanes = sc.t(Vectors.L);
+            for (int k = 0; k < 4; k++) {
+                widen(k == 0 ? r0 : k == 1 ? r1 : k == 2 ? r2 : r3, w, 0);
+                res[4 * k] = Vectors.dot(w, 0, x, o0, cols, lanes);
+                res[4 * k + 1] = Vectors.dot(w, 0, x, o1, cols, lanes);
+                res[4 * k + 2] = Vectors.dot(w, 0, x, o2, cols, lanes);
+                res[4 * k + 3] = Vectors.dot(w, 0, x, o3, cols, lanes);
+            }
         }
 
         @Override

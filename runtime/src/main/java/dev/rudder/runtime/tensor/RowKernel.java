@@ -1,7 +1,5 @@
 package dev.rudder.runtime.tensor;
 
-import dev.rudder.runtime.kernel.Vectors;
-
 /**
  * What a storage type contributes to the vector path; the drivers in {@link SegmentMatrix}
  * (row streams, batches, tiling, the scalar reference) do the rest.
@@ -34,24 +32,6 @@ interface RowKernel {
             res[4 + i] = one[1];
             res[8 + i] = one[2];
             res[12 + i] = one[3];
-        }
-    }
-
-    /**
-     * {@link #dot4x4} for kernels whose {@link #dot1} is "widen the row into {@link Scratch#w}, then
-     * {@link Vectors#dot}": each row is widened once and dotted with the four inputs.
-     */
-    static void widenedDot4x4(RowKernel k, int cols, int r0, int r1, int r2, int r3, float[] x,
-                              int o0, int o1, int o2, int o3, float[] res) {
-        Scratch sc = Scratch.get();
-        float[] w = sc.w(cols);                       // [cols] one widened row
-        float[] lanes = sc.t(Vectors.L);
-        for (int j = 0; j < 4; j++) {
-            k.widen(j == 0 ? r0 : j == 1 ? r1 : j == 2 ? r2 : r3, w, 0);
-            res[4 * j] = Vectors.dot(w, 0, x, o0, cols, lanes);
-            res[4 * j + 1] = Vectors.dot(w, 0, x, o1, cols, lanes);
-            res[4 * j + 2] = Vectors.dot(w, 0, x, o2, cols, lanes);
-            res[4 * j + 3] = Vectors.dot(w, 0, x, o3, cols, lanes);
         }
     }
 
