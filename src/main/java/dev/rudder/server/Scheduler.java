@@ -2,6 +2,7 @@ package dev.rudder.server;
 
 import dev.rudder.Rudder;
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.generate.NonFiniteLogits;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.PromptParts;
 import dev.rudder.runtime.model.Session;
@@ -270,6 +271,12 @@ final class Scheduler implements AutoCloseable {
     /** The body of Generator's loop: sample, report the text, then stop token, budget, context. */
     private void advance(Sequence s, float[] logits) {
         Job job = s.job;
+        int bad = NonFiniteLogits.firstNonFinite(logits);
+        if (bad >= 0) {   // sampling NaN/Inf would stream garbage: fail this request, as generate does
+            fail(s, new ApiException(500, "server_error", null, "the model's output is not finite (logit " + bad + " = "
+                    + logits[bad] + ") at generated token " + (s.generated + 1) + "; check the model's weights and the steering profile"));
+            return;
+        }
         int next = s.sampler.sample(logits);
         s.generated++;
         s.sampler.observe(next);

@@ -265,4 +265,39 @@ class ServerLimitsTest {
         assertTrue(r.body().contains("\"finish_reason\":\"length\"") && r.body().endsWith("data: [DONE]\n\n"), r.body());
         closing.get();
     }
+
+    @Test
+    void nonFiniteLogitsFailTheRequestWith500InsteadOfStreamingGarbage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path tiny = ServerFixture.SHARED.resolve("models/tiny-llama-f32");
+        try (var files = java.nio.file.Files.list(tiny)) {
+            for (java.nio.file.Path f : files.toList()) {
+                java.nio.file.Files.copy(f, tmp.resolve(f.getFileName().toString()));
+            }
+        }
+        pokeNaN(tmp.resolve("model.safetensors"), "model.layers.1.mlp.down_proj.weight");
+        try (Rudder broken = Rudder.load(tmp, 1);
+             RudderServer s = RudderServer.start(broken, SteeringProfiles.empty(), ServerOptions.defaults("tiny", 64))) {
+            HttpResponse<String> r = send(post(s, "/v1/completions",
+                    "{\"prompt\": [1, 2, 3], \"max_tokens\": 3, \"temperature\": 0}", null));
+            assertEquals(500, r.statusCode(), r.body());
+            assertTrue(error(r).get("message").asText().contains("the model's output is not finite"), r.body());
+            await(() -> s.scheduler().inFlight() == 0, "the failed request freed its slot");
+        }
+    }
+
+    /** Writes NaN over the first value of a tensor in a safetensors file. */
+    private static void pokeNaN(java.nio.file.Path file, String tensor) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            var len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(len, 0);
+            long n = len.flip().getLong();
+            var header = java.nio.ByteBuffer.allocate((int) n);
+            ch.read(header, 8);
+            JsonNode h = new ObjectMapper().readTree(new String(header.array(), StandardCharsets.UTF_8));
+            long start = h.get(tensor).get("data_offsets").get(0).asLong();
+            ch.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN).flip(), 8 + n + start);
+        }
+    }
 }

@@ -142,7 +142,7 @@ public final class GgufTokenizer {
             special.put("pad_token", idToToken[pad]);
         }
         String template = f.optionalString("tokenizer.chat_template", null);
-        ChatTemplate ct = template == null ? null : ChatTemplate.of(template);
+        ChatTemplate ct = template == null ? null : ChatTemplate.of(template, "chat template in " + source + " (tokenizer.chat_template)");
         Map<String, Integer> tokenToId = new HashMap<>(vocab);
         return new Tokenizer(normalizer, pre, bpe, null, post, decoder, new AddedVocabulary(added, normalizer),
                 idToToken, tokenToId, Collections.unmodifiableMap(special), ct);

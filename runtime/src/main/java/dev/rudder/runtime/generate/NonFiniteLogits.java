@@ -12,12 +12,12 @@ import dev.rudder.runtime.steer.SteeringPlan;
  * block whose output stops being finite, so the user knows which weights (or which steering) to
  * look at.
  */
-final class NonFiniteLogits {
+public final class NonFiniteLogits {
     private NonFiniteLogits() {
     }
 
     /** Index of the first non-finite value, or -1. */
-    static int firstNonFinite(float[] v) {
+    public static int firstNonFinite(float[] v) {
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) {
                 return i;
