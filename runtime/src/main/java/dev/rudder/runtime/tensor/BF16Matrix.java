@@ -59,7 +59,8 @@ public final class BF16Matrix extends SegmentMatrix {
 
     /**
      * One FMA chain per row: per pair block, {@code acc = odd.fma(x_odd, even.fma(x_even, acc))};
-     * then the fixed-order lane sum, then the tail columns in order.
+     * then the fixed-order lane sum, then the tail columns in order. {@code dot4x4} runs sixteen such
+     * chains (four rows, four inputs), each pair block loaded and widened once per row.
      */
     private static final class Vec implements RowKernel {
         private static final int L = F.length();
@@ -120,6 +121,87 @@ public final class BF16Matrix extends SegmentMatrix {
             res[1] = d1;
             res[2] = d2;
             res[3] = d3;
+        }
+
+        @Override
+        public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
+            dot4x2(r0, r1, r2, r3, x, o0, o1, res, 0);
+            dot4x2(r0, r1, r2, r3, x, o2, o3, res, 2);
+        }
+
+        /**
+         * Inputs {@code oa, ob} against four rows into {@code res[4*k + i + i0]}: eight FMA chains, each one
+         * {@code dot1}'s. Two inputs per pass keep the loop small enough for C2 to inline every vector
+         * operation (four inputs per pass hit its inlining node cutoff and boxed vectors); the second pass
+         * finds the four rows in L1.
+         */
+        private void dot4x2(int r0, int r1, int r2, int r3, float[] x, int oa, int ob, float[] res, int i0) {
+            long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
+            FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F);
+            FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F);
+            FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F);
+            FloatVector a3a = FloatVector.zero(F), a3b = FloatVector.zero(F);
+            for (int c = 0; c < main; c += BLOCK) {
+                FloatVector ea = FloatVector.fromArray(F, x, oa + c);
+                FloatVector da = FloatVector.fromArray(F, x, oa + c + L);
+                FloatVector eb = FloatVector.fromArray(F, x, ob + c);
+                FloatVector db = FloatVector.fromArray(F, x, ob + c + L);
+                long o = 2L * c;
+                IntVector w = IntVector.fromMemorySegment(I, seg, b0 + o, ByteOrder.LITTLE_ENDIAN);
+                FloatVector lo = bf16Low(w);
+                FloatVector hi = bf16High(w);
+                a0a = hi.fma(da, lo.fma(ea, a0a));
+                a0b = hi.fma(db, lo.fma(eb, a0b));
+                w = IntVector.fromMemorySegment(I, seg, b1 + o, ByteOrder.LITTLE_ENDIAN);
+                lo = bf16Low(w);
+                hi = bf16High(w);
+                a1a = hi.fma(da, lo.fma(ea, a1a));
+                a1b = hi.fma(db, lo.fma(eb, a1b));
+                w = IntVector.fromMemorySegment(I, seg, b2 + o, ByteOrder.LITTLE_ENDIAN);
+                lo = bf16Low(w);
+                hi = bf16High(w);
+                a2a = hi.fma(da, lo.fma(ea, a2a));
+                a2b = hi.fma(db, lo.fma(eb, a2b));
+                w = IntVector.fromMemorySegment(I, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
+                lo = bf16Low(w);
+                hi = bf16High(w);
+                a3a = hi.fma(da, lo.fma(ea, a3a));
+                a3b = hi.fma(db, lo.fma(eb, a3b));
+            }
+            float[] lanes = Scratch.get().t(L);
+            a0a.intoArray(lanes, 0);
+            res[i0] = sumLanes(lanes, 0);
+            a0b.intoArray(lanes, 0);
+            res[1 + i0] = sumLanes(lanes, 0);
+            a1a.intoArray(lanes, 0);
+            res[4 + i0] = sumLanes(lanes, 0);
+            a1b.intoArray(lanes, 0);
+            res[5 + i0] = sumLanes(lanes, 0);
+            a2a.intoArray(lanes, 0);
+            res[8 + i0] = sumLanes(lanes, 0);
+            a2b.intoArray(lanes, 0);
+            res[9 + i0] = sumLanes(lanes, 0);
+            a3a.intoArray(lanes, 0);
+            res[12 + i0] = sumLanes(lanes, 0);
+            a3b.intoArray(lanes, 0);
+            res[13 + i0] = sumLanes(lanes, 0);
+            for (int c = main; c < cols; c++) {
+                long o = 2L * c;
+                float xa = x[oa + c];
+                float xb = x[ob + c];
+                float w = at(seg, b0 + o);
+                res[i0] += w * xa;
+                res[1 + i0] += w * xb;
+                w = at(seg, b1 + o);
+                res[4 + i0] += w * xa;
+                res[5 + i0] += w * xb;
+                w = at(seg, b2 + o);
+                res[8 + i0] += w * xa;
+                res[9 + i0] += w * xb;
+                w = at(seg, b3 + o);
+                res[12 + i0] += w * xa;
+                res[13 + i0] += w * xb;
+            }
         }
 
         @Override

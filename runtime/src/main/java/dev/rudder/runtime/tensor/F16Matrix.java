@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  * bit-level one is too big for C2 to inline in a matvec loop; instead the vector kernel widens a
  * row at a time with a plain loop that C2 intrinsifies and auto-vectorizes (vcvtph2ps), then takes
  * a Vector API dot product ({@link Vectors#dot}). Measured ~3x faster than a bit-level Vector API
- * conversion. One row at a time: its {@code dot4} is four {@code dot1}s.
+ * conversion. One row at a time: its {@code dot4} is four {@code dot1}s; its {@code dot4x4} (batches)
+ * converts each row once for four inputs.
  */
 public final class F16Matrix extends SegmentMatrix {
 
@@ -67,6 +68,21 @@ public final class F16Matrix extends SegmentMatrix {
             res[1] = dot1(r1, x, xOff);
             res[2] = dot1(r2, x, xOff);
             res[3] = dot1(r3, x, xOff);
+        }
+
+        /** Each row converted once, then {@code dot1}'s dot product with each of the four inputs. */
+        @Override
+        public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
+            Scratch sc = Scratch.get();
+            float[] w = sc.w(cols);                   // [cols] one widened row
+            float[] lanes = sc.t(Vectors.L);
+            for (int k = 0; k < 4; k++) {
+                widen(k == 0 ? r0 : k == 1 ? r1 : k == 2 ? r2 : r3, w, 0);
+                res[4 * k] = Vectors.dot(w, 0, x, o0, cols, lanes);
+                res[4 * k + 1] = Vectors.dot(w, 0, x, o1, cols, lanes);
+                res[4 * k + 2] = Vectors.dot(w, 0, x, o2, cols, lanes);
+                res[4 * k + 3] = Vectors.dot(w, 0, x, o3, cols, lanes);
+            }
         }
 
         @Override

@@ -17,8 +17,9 @@ import java.util.Objects;
  * read per pass (four sequential memory streams per thread: measured single-thread from DRAM on
  * a 2-core EPYC, one stream ~13.5 GB/s, four adjacent rows ~8.6 GB/s, four quarter-apart rows
  * ~19 GB/s); the leftover rows (range % 4) go one at a time with the same per-row arithmetic.
- * A batch of inputs runs every input against those four rows while they are in L1, so the
- * weights come from memory once and each output is the single-input result.
+ * A batch of inputs runs against those four rows four inputs at a time ({@link RowKernel#dot4x4}:
+ * each weight block loaded and widened once for four inputs), so the weights come from memory
+ * once, their widening is shared, and each output is still the single-input result.
  */
 abstract class SegmentMatrix implements WeightMatrix {
     /** Vector API paths unless the module is absent or -Drudder.scalar=true. */
@@ -138,9 +139,24 @@ abstract class SegmentMatrix implements WeightMatrix {
             stride = cols;
         }
         float[] res = sc.res();
+        float[] res16 = sc.res16();                    // [4 rows, 4 inputs]
         int q = (r1 - r0) / 4;
         for (int r = r0; r < r0 + q; r++) {
-            for (int i = 0; i < n; i++) {
+            int i = 0;
+            // inputs four at a time (a last three padded with a repeat), each weight block widened once for them
+            for (; i + 3 <= n; i += 4) {
+                int o0 = base + i * stride;
+                int o3 = i + 3 < n ? o0 + 3 * stride : o0 + 2 * stride;
+                k.dot4x4(r, r + q, r + 2 * q, r + 3 * q, in, o0, o0 + stride, o0 + 2 * stride, o3, res16);
+                for (int j = 0, m = Math.min(4, n - i); j < m; j++) {
+                    int o = outOff + (i + j) * outStride + r;
+                    out[o] = res16[j];
+                    out[o + q] = res16[4 + j];
+                    out[o + 2 * q] = res16[8 + j];
+                    out[o + 3 * q] = res16[12 + j];
+                }
+            }
+            for (; i < n; i++) {
                 k.dot4(r, r + q, r + 2 * q, r + 3 * q, in, base + i * stride, res);
                 int o = outOff + i * outStride + r;
                 out[o] = res[0];

@@ -24,7 +24,9 @@
  *   <li>{@code vectorKernel()}: a {@code RowKernel} in a nested class (so the Vector API classes
  *       load only when used) with {@code dot1(row, x, xOff)}, its own row dot over its own layout
  *       (blocks and scales included), {@code dot4} (four rows at once, each bit-identical to
- *       {@code dot1}; four {@code dot1} calls are a correct start) and {@code widen(row, dst,
+ *       {@code dot1}; four {@code dot1} calls are a correct start), optionally {@code dot4x4} (four
+ *       rows times four inputs for batched decode, each weight block widened once, each result
+ *       bit-identical to {@code dot1}; the default is four {@code dot4} calls) and {@code widen(row, dst,
  *       off)}, the row dequantized to float, which is all the matmul driver needs to reuse the
  *       float kernel. A kernel that wants its inputs in another column order returns it from
  *       {@code order()} ({@code PAIR} is bf16's); inputs are rearranged once per call.</li>

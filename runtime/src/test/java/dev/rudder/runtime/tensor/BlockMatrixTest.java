@@ -108,8 +108,20 @@ class BlockMatrixTest {
         try (Arena arena = Arena.ofConfined()) {
             for (boolean vec : new boolean[] {false, true}) {
                 BlockMatrix m = QuantizedMatrices.wrap(type, randomBlocks(type, rows, cols, arena), rows, cols, vec);
-                int n = 3;
+                int n = 9;
                 float[] x = randomFloats(n * cols);
+                for (int b = 1; b <= n; b++) {
+                    float[] batch = new float[b * rows];
+                    m.matvecBatch(x, b, cols, batch, rows, 0, rows);
+                    for (int i = 0; i < b; i++) {
+                        float[] one = new float[rows];
+                        m.matvec(x, i * cols, one, 0, 0, rows);
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(Float.floatToRawIntBits(one[r]), Float.floatToRawIntBits(batch[i * rows + r]),
+                                    type + " batch of " + b + " input " + i + " row " + r);
+                        }
+                    }
+                }
                 float[] whole = new float[n * rows];
                 m.matvecBatch(x, n, cols, whole, rows, 0, rows);
                 for (int i = 0; i < n; i++) {
