@@ -75,69 +75,12 @@ public final class Q4_0Matrix extends BlockMatrix {
             this.rowBytes = m.rowBytes();
         }
 
-        /**
-         * Four rows as four memory streams sharing the activation loads; per row the same operations in the same
-         * order as {@link #dot1}.
-         */
         @Override
         public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            MemorySegment seg = m.data;
-            long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
-            int blocks = m.cols / BLOCK;
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                long o = (long) b * BLOCK_BYTES;
-                int xb = xOff + b * BLOCK;
-                ByteVector q0 = ByteVector.fromMemorySegment(B, seg, b0 + o + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector q1 = ByteVector.fromMemorySegment(B, seg, b1 + o + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector q2 = ByteVector.fromMemorySegment(B, seg, b2 + o + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector q3 = ByteVector.fromMemorySegment(B, seg, b3 + o + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo0 = low(q0), hi0 = high(q0), lo1 = low(q1), hi1 = high(q1);
-                ByteVector lo2 = low(q2), hi2 = high(q2), lo3 = low(q3), hi3 = high(q3);
-                FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
-                FloatVector s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
-                    FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    s0 = widen(lo0, p).fma(xl, s0);
-                    s0 = widen(hi0, p).fma(xh, s0);
-                    s1 = widen(lo1, p).fma(xl, s1);
-                    s1 = widen(hi1, p).fma(xh, s1);
-                    s2 = widen(lo2, p).fma(xl, s2);
-                    s2 = widen(hi2, p).fma(xh, s2);
-                    s3 = widen(lo3, p).fma(xl, s3);
-                    s3 = widen(hi3, p).fma(xh, s3);
-                }
-                a0 = s0.fma(FloatVector.broadcast(F, f16(seg, b0 + o)), a0);
-                a1 = s1.fma(FloatVector.broadcast(F, f16(seg, b1 + o)), a1);
-                a2 = s2.fma(FloatVector.broadcast(F, f16(seg, b2 + o)), a2);
-                a3 = s3.fma(FloatVector.broadcast(F, f16(seg, b3 + o)), a3);
-            }
-            float[] lanes = Scratch.get().t(L);
-            a0.intoArray(lanes, 0);
-            res[0] = Vectors.sumLanes(lanes, 0);
-            a1.intoArray(lanes, 0);
-            res[1] = Vectors.sumLanes(lanes, 0);
-            a2.intoArray(lanes, 0);
-            res[2] = Vectors.sumLanes(lanes, 0);
-            a3.intoArray(lanes, 0);
-            res[3] = Vectors.sumLanes(lanes, 0);
-        }
-
-        /** Weights 0..15 of a block: low nibbles minus 8. */
-        private static ByteVector low(ByteVector q) {
-            return q.and((byte) 0xF).sub((byte) 8);
-        }
-
-        /** Weights 16..31 of a block: high nibbles minus 8. */
-        private static ByteVector high(ByteVector q) {
-            return q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
-        }
-
-        /** Float lanes {@code [p*L, (p+1)*L)} of 16 int8 weights. */
-        private static FloatVector widen(ByteVector w, int p) {
-            return (FloatVector) w.convertShape(VectorOperators.B2F, F, p);
+            res[0] = dot1(r0, x, xOff);
+            res[1] = dot1(r1, x, xOff);
+            res[2] = dot1(r2, x, xOff);
+            res[3] = dot1(r3, x, xOff);
         }
 
         @Override
@@ -154,12 +97,15 @@ public final class Q4_0Matrix extends BlockMatrix {
             for (int b = 0; b < cols / BLOCK; b++) {
                 long o = base + (long) b * BLOCK_BYTES;
                 ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo = low(q), hi = high(q);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
                 int xb = xOff + b * BLOCK;
                 FloatVector s = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    s = widen(lo, p).fma(FloatVector.fromArray(F, x, xb + p * L), s);
-                    s = widen(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
+                    FloatVector wl = (FloatVector) lo.convertShape(VectorOperators.B2F, F, p);
+                    FloatVector wh = (FloatVector) hi.convertShape(VectorOperators.B2F, F, p);
+                    s = wl.fma(FloatVector.fromArray(F, x, xb + p * L), s);
+                    s = wh.fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
                 }
                 acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
             }

@@ -72,50 +72,12 @@ public final class Q8_0Matrix extends BlockMatrix {
             this.rowBytes = m.rowBytes();
         }
 
-        /**
-         * Four rows as four memory streams sharing the activation loads; per row the same operations in the same
-         * order as {@link #dot1}.
-         */
         @Override
         public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            MemorySegment seg = m.data;
-            long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
-            int blocks = m.cols / BLOCK;
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                long o = (long) b * BLOCK_BYTES;
-                int xb = xOff + b * BLOCK;
-                FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
-                FloatVector s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xb + p * L);
-                    long q = o + 2 + (long) p * L;
-                    s0 = weights(seg, b0 + q).fma(xv, s0);
-                    s1 = weights(seg, b1 + q).fma(xv, s1);
-                    s2 = weights(seg, b2 + q).fma(xv, s2);
-                    s3 = weights(seg, b3 + q).fma(xv, s3);
-                }
-                a0 = s0.fma(FloatVector.broadcast(F, f16(seg, b0 + o)), a0);
-                a1 = s1.fma(FloatVector.broadcast(F, f16(seg, b1 + o)), a1);
-                a2 = s2.fma(FloatVector.broadcast(F, f16(seg, b2 + o)), a2);
-                a3 = s3.fma(FloatVector.broadcast(F, f16(seg, b3 + o)), a3);
-            }
-            float[] lanes = Scratch.get().t(L);
-            a0.intoArray(lanes, 0);
-            res[0] = Vectors.sumLanes(lanes, 0);
-            a1.intoArray(lanes, 0);
-            res[1] = Vectors.sumLanes(lanes, 0);
-            a2.intoArray(lanes, 0);
-            res[2] = Vectors.sumLanes(lanes, 0);
-            a3.intoArray(lanes, 0);
-            res[3] = Vectors.sumLanes(lanes, 0);
-        }
-
-        /** L int8 weights at byte {@code offset}, widened to float lanes. */
-        private static FloatVector weights(MemorySegment seg, long offset) {
-            return (FloatVector) ByteVector.fromMemorySegment(B, seg, offset, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2F, F, 0);
+            res[0] = dot1(r0, x, xOff);
+            res[1] = dot1(r1, x, xOff);
+            res[2] = dot1(r2, x, xOff);
+            res[3] = dot1(r3, x, xOff);
         }
 
         @Override
@@ -131,12 +93,15 @@ public final class Q8_0Matrix extends BlockMatrix {
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < cols / BLOCK; b++) {
                 long o = base + (long) b * BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o));
                 int xb = xOff + b * BLOCK;
                 FloatVector s = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    s = weights(seg, o + 2 + (long) p * L).fma(FloatVector.fromArray(F, x, xb + p * L), s);
+                    FloatVector w = (FloatVector) ByteVector.fromMemorySegment(B, seg, o + 2 + (long) p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
+                    s = w.fma(FloatVector.fromArray(F, x, xb + p * L), s);
                 }
-                acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
+                acc = s.fma(d, acc);
             }
             float[] lanes = Scratch.get().t(L);
             acc.intoArray(lanes, 0);
