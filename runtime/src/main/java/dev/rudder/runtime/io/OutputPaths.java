@@ -40,4 +40,15 @@ public final class OutputPaths {
         }
         return new BadInputException("cannot write " + file + ": " + reason, e);
     }
+
+    /**
+     * A fresh temporary path beside {@code absTarget} ({@code .NAME.<random>.tmp}), to write and
+     * then move over the target. Not {@code Files.createTempFile}: that makes the file owner-only
+     * (0600); a file created with {@code CREATE_NEW} at this path gets the usual permissions.
+     */
+    public static Path temporarySibling(Path absTarget) {
+        Path dir = absTarget.getParent();
+        return (dir == null ? Path.of(".") : dir).resolve("." + absTarget.getFileName() + "."
+                + Long.toHexString(System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L) + ".tmp");
+    }
 }

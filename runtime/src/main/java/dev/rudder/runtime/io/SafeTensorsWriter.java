@@ -200,9 +200,7 @@ public final class SafeTensorsWriter {
                 throw OutputPaths.cannotWrite(file, e);
             }
         }
-        // not Files.createTempFile: that makes the file owner-only (0600); this one gets the usual permissions
-        Path tmp = (dir == null ? Path.of(".") : dir).resolve("." + abs.getFileName() + "."
-                + Long.toHexString(System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L) + ".tmp");
+        Path tmp = OutputPaths.temporarySibling(abs);
         boolean ok = false;
         FileChannel opened;
         try {

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,15 +101,15 @@ public final class GgufWriter {
     public void write(Path file) throws IOException {
         OutputPaths.checkTarget(file);
         Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        Path tmp;
+        Path tmp = OutputPaths.temporarySibling(abs);
+        OutputStream opened;
         try {
-            tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+            opened = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
         } catch (IOException e) {
             throw OutputPaths.cannotWrite(file, e);   // names the target, not the temporary file
         }
         try {
-            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+            try (OutputStream out = new java.io.BufferedOutputStream(opened, 1 << 16)) {
                 writeTo(out);
             }
             Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

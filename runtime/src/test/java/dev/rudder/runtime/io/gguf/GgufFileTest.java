@@ -17,6 +17,17 @@ class GgufFileTest {
     Path tmp;
 
     @Test
+    void writtenFilesGetTheUsualPermissionsNotOwnerOnlyOnesAndNoTemporaryFileRemains() throws Exception {
+        Path f = tmp.resolve("perm.gguf");
+        new GgufWriter().addF32("t", new float[] {1, 2}, 1, 2).write(f);
+        Path probe = Files.createFile(tmp.resolve("probe"));   // what this process's umask gives a new file
+        assertEquals(Files.getPosixFilePermissions(probe), Files.getPosixFilePermissions(f));
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of("perm.gguf", "probe"), left.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
     void genericWriterAndReaderAgreeOnEveryValueType() throws Exception {
         GgufWriter w = new GgufWriter()
                 .put("u8", new GgufValue(GgufValueType.UINT8, 255L, null))
