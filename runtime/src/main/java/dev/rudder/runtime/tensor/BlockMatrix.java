@@ -41,6 +41,34 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
         dequantize(row * rowBytes(), dst, off, cols);
     }
 
+    /**
+     * What every block type's vector kernel shares: the row stride, {@code dot4} as four {@code dot1} calls (so a
+     * row's bits are {@code dot1}'s whichever path the driver takes; a type may interleave rows instead, keeping
+     * that contract), and widening (matmul) by the exact scalar dequantization.
+     */
+    abstract static class BlockKernel implements RowKernel {
+        final BlockMatrix m;
+        final long rowBytes;
+
+        BlockKernel(BlockMatrix m) {
+            this.m = m;
+            this.rowBytes = m.rowBytes();
+        }
+
+        @Override
+        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            res[0] = dot1(r0, x, xOff);
+            res[1] = dot1(r1, x, xOff);
+            res[2] = dot1(r2, x, xOff);
+            res[3] = dot1(r3, x, xOff);
+        }
+
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            m.rowToFloats(row, dst, off);
+        }
+    }
+
     static float f16(MemorySegment seg, long offset) {
         return Float.float16ToFloat(seg.get(SHORT_LE, offset));
     }

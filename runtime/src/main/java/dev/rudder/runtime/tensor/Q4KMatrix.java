@@ -42,30 +42,14 @@ public final class Q4KMatrix extends BlockMatrix {
      * Fused dot: per sub-block of 32, {@code d*sc * sum(q*x) - dmin*m * sum(x)}, nibbles widened from one 32-byte
      * load per pair of sub-blocks; widening (matmul) by the scalar dequantization.
      */
-    private static final class Vec implements RowKernel {
+    private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
         static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
         static final int PARTS = 32 / L;
-        private final Q4KMatrix m;
-        private final long rowBytes;
 
         Vec(Q4KMatrix m) {
-            this.m = m;
-            this.rowBytes = m.rowBytes();
-        }
-
-        @Override
-        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            res[0] = dot1(r0, x, xOff);
-            res[1] = dot1(r1, x, xOff);
-            res[2] = dot1(r2, x, xOff);
-            res[3] = dot1(r3, x, xOff);
-        }
-
-        @Override
-        public void widen(int row, float[] dst, int off) {
-            m.rowToFloats(row, dst, off);
+            super(m);
         }
 
         @Override

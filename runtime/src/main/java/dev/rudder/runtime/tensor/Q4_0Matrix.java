@@ -59,7 +59,7 @@ public final class Q4_0Matrix extends BlockMatrix {
     }
 
     /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the scalar dequantization. */
-    private static final class Vec implements RowKernel {
+    private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
         /** The 16 packed bytes of a block (one 128-bit vector). */
@@ -67,12 +67,8 @@ public final class Q4_0Matrix extends BlockMatrix {
         /** Float vectors per 16 weights. */
         static final int PARTS = 16 / L;
 
-        private final Q4_0Matrix m;
-        private final long rowBytes;
-
         Vec(Q4_0Matrix m) {
-            this.m = m;
-            this.rowBytes = m.rowBytes();
+            super(m);
         }
 
         /**
@@ -130,11 +126,6 @@ public final class Q4_0Matrix extends BlockMatrix {
         /** Float lanes {@code [p*L, (p+1)*L)} of 16 int8 weights. */
         private static FloatVector widen(ByteVector w, int p) {
             return (FloatVector) w.convertShape(VectorOperators.B2F, F, p);
-        }
-
-        @Override
-        public void widen(int row, float[] dst, int off) {
-            m.rowToFloats(row, dst, off);
         }
 
         @Override

@@ -42,30 +42,14 @@ public final class Q6KMatrix extends BlockMatrix {
      * Fused dot: the four 6-bit quants of each position rebuilt in byte lanes from 32-byte loads of ql and qh, widened
      * to float and multiplied by {@code d * scale} of their 16-weight group; widening (matmul) by the scalar code.
      */
-    private static final class Vec implements RowKernel {
+    private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
         static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
         static final int PARTS = 32 / L;
-        private final Q6KMatrix m;
-        private final long rowBytes;
 
         Vec(Q6KMatrix m) {
-            this.m = m;
-            this.rowBytes = m.rowBytes();
-        }
-
-        @Override
-        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            res[0] = dot1(r0, x, xOff);
-            res[1] = dot1(r1, x, xOff);
-            res[2] = dot1(r2, x, xOff);
-            res[3] = dot1(r3, x, xOff);
-        }
-
-        @Override
-        public void widen(int row, float[] dst, int off) {
-            m.rowToFloats(row, dst, off);
+            super(m);
         }
 
         @Override

@@ -57,32 +57,15 @@ public final class Q8_0Matrix extends BlockMatrix {
     }
 
     /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the scalar dequantization. */
-    private static final class Vec implements RowKernel {
+    private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
         /** Bytes loaded per float vector: L int8 weights. */
         static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
         static final int PARTS = BLOCK / L;
 
-        private final Q8_0Matrix m;
-        private final long rowBytes;
-
         Vec(Q8_0Matrix m) {
-            this.m = m;
-            this.rowBytes = m.rowBytes();
-        }
-
-        @Override
-        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            res[0] = dot1(r0, x, xOff);
-            res[1] = dot1(r1, x, xOff);
-            res[2] = dot1(r2, x, xOff);
-            res[3] = dot1(r3, x, xOff);
-        }
-
-        @Override
-        public void widen(int row, float[] dst, int off) {
-            m.rowToFloats(row, dst, off);
+            super(m);
         }
 
         @Override
