@@ -148,7 +148,7 @@ class VectorsCommandTest {
 
     @Test
     void extractIsRegistered() {
-        CommandLine cli = new CommandLine(new RudderCli());
+        CommandLine cli = RudderCli.commandLine();
         CommandLine vectors = cli.getSubcommands().get("vectors");
         assertNotNull(vectors);
         assertTrue(vectors.getSubcommands().keySet().containsAll(java.util.Set.of("convert", "info", "extract")));
