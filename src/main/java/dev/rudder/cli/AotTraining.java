@@ -17,8 +17,14 @@ import java.util.stream.Stream;
  * The training run for the JDK's ahead-of-time cache (JEP 483/514/515), run by the {@code rudder}
  * launcher once after each build with {@code -XX:AOTCacheOutput}: what a one-shot command does
  * (parse options, load a model, prefill, decode, sample), on a tiny random model, so that the
- * next starts find those classes loaded and linked and the hot methods' profiles recorded.
+ * next starts find those classes loaded. It also writes the {@link KernelWarmup} model into the folder given as
+ * the first argument (if any), where the launcher points later starts at it, and runs that warm-up once.
  * Not a user command.
+ *
+ * <p>What the cache holds with JDK 25: the classes, loaded but not linked, and no method profiles. Linking and
+ * profiles (JEPs 483/515) need the archived full module graph, which the JVM turns off under
+ * {@code --add-modules jdk.incubator.vector} ("archivedBootLayer not available, disabling full module graph" in
+ * {@code -Xlog:aot}); picocli's classes (class file version 49) are left out ("Old class has been linked").
  */
 public final class AotTraining {
     private AotTraining() {
@@ -29,6 +35,10 @@ public final class AotTraining {
         PrintStream out = System.out;
         try {
             System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+            Path warmup = args.length > 0 ? Path.of(args[0]) : dir.resolve("warmup");
+            Files.createDirectories(warmup);
+            KernelWarmup.write(warmup);
+            KernelWarmup.run(2, Long.MAX_VALUE / 4, 2, warmup);
             for (DType d : new DType[] {DType.BF16, DType.F32}) {
                 Path m = dir.resolve(d.name());
                 RandomCheckpoint.write(m, "tiny", d, 1, null);

@@ -101,6 +101,7 @@ final class GenerateCommand implements Callable<Integer> {
                 System.err.println("rudder: note: -n " + maxTokens + " is more than the context leaves (" + room
                         + " tokens after the prompt); generation stops when the context is full");
             }
+            long waited = KernelWarmup.awaitBeforePrompt(); // the JIT's warm-up, started in main(), compiles the kernels
             Generation g = rudder.generate(req, piece -> {
                 out.print(piece);
                 out.flush();
@@ -110,7 +111,7 @@ final class GenerateCommand implements Callable<Integer> {
                 out.println(g.tokens());
             }
             steering.report(g.steering(), System.err);
-            Stats.print(g.stats(), System.err);
+            Stats.print(g.stats(), waited, System.err);
         }
         return 0;
     }

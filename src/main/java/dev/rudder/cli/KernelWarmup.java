@@ -1,32 +1,58 @@
 package dev.rudder.cli;
 
-import dev.rudder.runtime.kernel.Kernels;
-import dev.rudder.runtime.tensor.BF16Matrix;
-import dev.rudder.runtime.tensor.WeightMatrix;
+import dev.rudder.GenerationRequest;
+import dev.rudder.Rudder;
+import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.io.ModelDirectory;
+import dev.rudder.runtime.io.RandomCheckpoint;
+import dev.rudder.runtime.io.SafeTensorsWriter;
+import dev.rudder.runtime.io.TensorStore;
+import dev.rudder.runtime.model.PromptInput;
+import dev.rudder.runtime.parallel.WorkerPool;
+import dev.rudder.runtime.sample.SamplerOptions;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 
 /**
- * Gets the Vector API kernels compiled by C2 before a one-shot command's prompt runs. Until C2
- * has compiled them every vector operation allocates and runs ~50x slower, and a cold prefill
- * spends seconds there. A daemon thread calls the hot kernels (BF16 matmul and matvec, rmsnorm,
- * residual add, attention's dot/softmax/axpy, rope, SwiGLU) on small synthetic buffers while the
- * main thread parses the options, maps the model and loads the tokenizer, so the JIT has them queued
- * or compiled when the real prompt arrives. It shares no state with the model: outputs do not
- * change (the kernels avoid JIT-dependent operations, see the determinism tests). Bounded by
- * rounds and time, so a long run pays at most that once. {@code -Drudder.warmup=false} turns it off.
+ * Gets the forward pass compiled by C2 before a one-shot command's prompt runs. Until C2 has compiled the Vector
+ * API kernels every vector operation allocates and runs ~50x slower: a cold 140-token prefill on the SmolLM2-135M
+ * shape spent over a second in its first block alone. A daemon thread, started before option parsing, loads a
+ * one-block model with the SmolLM2-135M widths (576 hidden, 9 heads of 64, 1536 MLP; 256-token vocabulary, patterned
+ * BF16 weights, ~7 MB) as the command will load the real one (memory-mapped, the same thread count) and generates
+ * from prompts of 8, 32 and 140 tokens while the main thread parses the options and maps the real model. The JIT
+ * then compiles the very call sites the real prompt runs (the matmul driver over mapped weights, attention, rope,
+ * norms, sampling, decode) with their real profiles; calling the kernels alone on synthetic buffers (the first
+ * version) left C2 code that the real prefill deoptimized (another memory-segment class, untouched callers).
+ *
+ * <p>{@code generate} waits for it ({@link #awaitBeforePrompt}, at most {@link #MAX_WAIT_NANOS}) before its prompt:
+ * running the prompt interpreted while the compiler threads work would take the same cores for slower code. The
+ * launcher keeps the warm-up model next to the AOT cache ({@code -Drudder.warmup.model=DIR}, made by
+ * {@link AotTraining}); without it the model is written to a temporary folder first.
+ *
+ * <p>It shares no state with the real model (separate model, pool and sessions; the kernels are stateless), so
+ * outputs do not change. {@code -Drudder.warmup=false} turns it off.
  */
 final class KernelWarmup {
-    private static final int ROUNDS = 300;
-    private static final long MAX_NANOS = 2_000_000_000L;
-    private static final int HIDDEN = 576;     // the SmolLM2-135M widths
-    private static final int FFN = 576;
-    private static final int HEAD_DIM = 64;
-    private static final int ROWS = 16;        // matrix rows: small, so the interpreted calls before C2 cost little
-    private static final int BATCH = 8;        // prefill rows per matmul
-    private static final int SEQ = 64;         // attention span
+    private static final long MAX_NANOS = 4_000_000_000L;
+    /** The longest {@link #awaitBeforePrompt} waits. */
+    static final long MAX_WAIT_NANOS = 3_000_000_000L;
+    private static final int VOCAB = 256;
+    private static final int DECODE = 8;
+    /** Prompt length of each round: short ones first, so the first compiles come early; then the length of a real prompt. */
+    private static final int[] PROMPTS = {8, 32, 140, 140};
+
+    private static volatile Thread running;
 
     private KernelWarmup() {
     }
@@ -40,67 +66,140 @@ final class KernelWarmup {
         if (!oneShot || !Boolean.parseBoolean(System.getProperty("rudder.warmup", "true"))) {
             return false;
         }
-        Thread t = new Thread(KernelWarmup::runQuietly, "rudder-kernel-warmup");
+        int threads = threadsIn(args);
+        String prepared = System.getProperty("rudder.warmup.model");
+        Thread t = new Thread(() -> runQuietly(threads, prepared == null ? null : Path.of(prepared)), "rudder-kernel-warmup");
         t.setDaemon(true);
-        t.setPriority(Thread.MIN_PRIORITY);
+        running = t;
         t.start();
         return true;
     }
 
-    private static void runQuietly() {
+    /**
+     * Waits for a running warm-up to finish, at most {@link #MAX_WAIT_NANOS}; returns the nanoseconds waited (0
+     * when none runs).
+     */
+    static long awaitBeforePrompt() {
+        Thread t = running;
+        if (t == null) {
+            return 0;
+        }
+        long start = System.nanoTime();
         try {
-            run(ROUNDS, MAX_NANOS);
-        } catch (RuntimeException | LinkageError e) {
+            t.join(MAX_WAIT_NANOS / 1_000_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        running = null;
+        return System.nanoTime() - start;
+    }
+
+    /** The {@code --threads} value in {@code args} (the real command checks it), else the default. */
+    static int threadsIn(String[] args) {
+        for (int i = 1; i < args.length; i++) {
+            String v = args[i].startsWith("--threads=") ? args[i].substring("--threads=".length())
+                    : args[i].equals("--threads") && i + 1 < args.length ? args[i + 1] : null;
+            if (v != null) {
+                try {
+                    int n = Integer.parseInt(v.trim());
+                    return Math.max(1, Math.min(n, Runtime.getRuntime().availableProcessors()));
+                } catch (NumberFormatException e) {
+                    return WorkerPool.defaultThreads();
+                }
+            }
+        }
+        return WorkerPool.defaultThreads();
+    }
+
+    private static void runQuietly(int threads, Path prepared) {
+        try {
+            run(PROMPTS.length, MAX_NANOS, threads, prepared);
+        } catch (RuntimeException | LinkageError | IOException e) {
             // a warm-up that fails costs only speed: the real command reports its own errors
+        } finally {
+            running = null;
         }
     }
 
-    /** Calls every warmed kernel {@code rounds} times or until {@code maxNanos} have passed; returns the rounds run. */
-    static int run(int rounds, long maxNanos) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment w = arena.allocate((long) ROWS * HIDDEN * Short.BYTES, 64); // [ROWS, HIDDEN] bf16
-            for (long i = 0; i < (long) ROWS * HIDDEN; i++) {
-                w.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) (0x3c00 + (i * 31 % 255))); // small positive bf16
+    /**
+     * Generates from the warm-up model (the one in {@code prepared} if it holds one, else a temporary one)
+     * {@code rounds} times or until {@code maxNanos} have passed; returns the rounds run.
+     */
+    static int run(int rounds, long maxNanos, int threads, Path prepared) throws IOException {
+        long end = System.nanoTime() + maxNanos;
+        boolean usePrepared = prepared != null && Files.isRegularFile(prepared.resolve(TensorStore.SINGLE_FILE))
+                && Files.isRegularFile(prepared.resolve(ModelDirectory.CONFIG));
+        Path dir = usePrepared ? prepared : Files.createTempDirectory("rudder-warmup");
+        try {
+            if (!usePrepared) {
+                // the command may exit before the warm-up ends (a daemon thread): the JVM deletes these then
+                dir.toFile().deleteOnExit();
+                dir.resolve(TensorStore.SINGLE_FILE).toFile().deleteOnExit();
+                dir.resolve(ModelDirectory.CONFIG).toFile().deleteOnExit();
+                write(dir);
             }
-            WeightMatrix m = new BF16Matrix(w, ROWS, HIDDEN);
-            Kernels k = Kernels.get();
-            float[] x = pattern(BATCH * HIDDEN);        // [BATCH, HIDDEN]
-            float[] out = new float[BATCH * ROWS];      // [BATCH, ROWS]
-            float[] norm = pattern(HIDDEN);             // [HIDDEN]
-            float[] h = new float[HIDDEN];              // [HIDDEN]
-            float[] gate = pattern(FFN);                // [FFN]
-            float[] up = pattern(FFN);                  // [FFN]
-            float[] keys = pattern(SEQ * HEAD_DIM);     // [SEQ, HEAD_DIM]
-            float[] scores = new float[SEQ];            // [SEQ]
-            float[] acc = new float[HEAD_DIM];          // [HEAD_DIM]
-            float[] cos = pattern(HEAD_DIM / 2);        // [HEAD_DIM / 2]
-            float[] sin = pattern(HEAD_DIM / 2);        // [HEAD_DIM / 2]
-            long end = System.nanoTime() + maxNanos;
             int r = 0;
-            for (; r < rounds && System.nanoTime() < end; r++) {
-                m.matmul(x, BATCH, out, ROWS, 0, ROWS);
-                m.matvec(x, 0, out, 0, 0, ROWS);
-                k.rmsnorm(h, 0, x, 0, norm, HIDDEN, 1e-5f);
-                k.residualAdd(h, 0, x, HIDDEN, null, 0f, null, HIDDEN);
-                k.swiglu(gate, 0, up, 0, FFN);
-                k.rope(keys, 0, HEAD_DIM, cos, sin);
-                for (int t = 0; t < SEQ; t++) {
-                    scores[t] = k.dot(acc, 0, keys, t * HEAD_DIM, HEAD_DIM) * 0.125f;
-                }
-                k.softmax(scores, 0, SEQ);
-                for (int t = 0; t < SEQ; t++) {
-                    k.axpy(scores[t], keys, t * HEAD_DIM, acc, 0, HEAD_DIM);
+            try (Rudder model = Rudder.load(dir, threads)) {
+                for (; r < rounds && System.nanoTime() < end; r++) {
+                    int n = PROMPTS[Math.min(r, PROMPTS.length - 1)];
+                    int[] ids = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        ids[i] = 3 + i * 37 % (VOCAB - 3);
+                    }
+                    // greedy and sampled rounds alternate, as the user's temperature may be either
+                    SamplerOptions sampling = r % 2 == 0 ? SamplerOptions.GREEDY
+                            : new SamplerOptions(0.8f, 0, 1f, 0f, 1f, r);
+                    GenerationRequest req = new GenerationRequest(PromptInput.tokens(ids), sampling, DECODE, null, 0, false);
+                    model.generate(req, piece -> { });
                 }
             }
             return r;
+        } finally {
+            if (!usePrepared) {
+                deleteTree(dir);
+            }
         }
     }
 
-    private static float[] pattern(int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = ((i * 37) % 101 - 50) / 200f;
+    /** The SmolLM2-135M shape cut to one block and a small vocabulary. */
+    static ModelConfig config() {
+        ModelConfig c = RandomCheckpoint.config("smollm2-135m", DType.BF16);
+        return new ModelConfig(c.architecture(), c.modelType(), c.hiddenSize(), 1, c.numHeads(), c.numKvHeads(),
+                c.headDim(), c.intermediateSize(), VOCAB, c.rmsNormEps(), c.ropeTheta(), c.ropeScaling(),
+                c.maxPositionEmbeddings(), c.tieWordEmbeddings(), c.attentionBias(), c.mlpBias(), c.bosTokenId(),
+                c.eosTokenIds(), c.torchDtype());
+    }
+
+    /**
+     * Writes the warm-up model into {@code dir}: every tensor filled with one repeated block of small BF16 values of
+     * both signs (bulk writes: generating random weights would itself run cold).
+     */
+    static void write(Path dir) throws IOException {
+        ModelConfig c = config();
+        ByteBuffer pattern = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN); // [32768] bf16
+        for (int i = 0; i < pattern.capacity() / 2; i++) {
+            int h = i * 0x9E3779B1;
+            // exponent 2^-7, a varying mantissa, either sign: |w| in [0.0078, 0.0156)
+            pattern.putShort((short) ((h >>> 31) << 15 | (0x3C00 + ((h >>> 16) & 0x7F))));
         }
-        return a;
+        List<SafeTensorsWriter.TensorSpec> specs = RandomCheckpoint.plan(c, DType.BF16).stream()
+                .map(RandomCheckpoint.Planned::spec).toList();
+        SafeTensorsWriter.stream(dir.resolve(TensorStore.SINGLE_FILE), Map.of("format", "pt"), specs, (i, spec, sink) -> {
+            long left = spec.byteSize();
+            while (left > 0) {
+                int len = (int) Math.min(left, pattern.capacity());
+                sink.write(pattern.duplicate().clear().limit(len));
+                left -= len;
+            }
+        });
+        Files.writeString(dir.resolve(ModelDirectory.CONFIG), c.toJson(), StandardCharsets.UTF_8);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // a temporary folder left behind is harmless
+        }
     }
 }

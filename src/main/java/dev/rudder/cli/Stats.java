@@ -11,7 +11,14 @@ final class Stats {
     }
 
     static void print(Generator.Result r, PrintStream err) {
-        err.printf(Locale.ROOT, "prompt tokens: %d, generated tokens: %d, prefill: %.1f tok/s, decode: %.1f tok/s%n",
-                r.promptTokens(), r.tokens().size(), r.prefillTokensPerSecond(), r.decodeTokensPerSecond());
+        print(r, 0, err);
+    }
+
+    /** With the time the command waited for the JIT's warm-up before the prompt ({@link KernelWarmup}), if any. */
+    static void print(Generator.Result r, long warmupWaitNanos, PrintStream err) {
+        err.printf(Locale.ROOT, "prompt tokens: %d, generated tokens: %d, prefill: %.1f tok/s, decode: %.1f tok/s%s%n",
+                r.promptTokens(), r.tokens().size(), r.prefillTokensPerSecond(), r.decodeTokensPerSecond(),
+                warmupWaitNanos >= 5_000_000L ? String.format(Locale.ROOT, " (after %.2f s waiting for the JIT warm-up)",
+                        warmupWaitNanos / 1e9) : "");
     }
 }

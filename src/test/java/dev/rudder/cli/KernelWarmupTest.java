@@ -1,15 +1,33 @@
 package dev.rudder.cli;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KernelWarmupTest {
 
     @Test
-    void runsEveryKernelOnItsSyntheticBuffersWithoutError() {
-        assertEquals(3, KernelWarmup.run(3, Long.MAX_VALUE / 4));
+    void generatesFromATemporaryOneBlockModelWithoutError() throws Exception {
+        assertEquals(3, KernelWarmup.run(3, Long.MAX_VALUE / 4, 2, null));
+    }
+
+    @Test
+    void usesAPreparedModelAndLeavesItInPlace(@TempDir Path dir) throws Exception {
+        KernelWarmup.write(dir);
+        assertEquals(2, KernelWarmup.run(2, Long.MAX_VALUE / 4, 1, dir));
+        assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
+        assertTrue(Files.isRegularFile(dir.resolve("config.json")));
+    }
+
+    @Test
+    void aFolderWithoutAModelFallsBackToATemporaryOne(@TempDir Path dir) throws Exception {
+        assertEquals(1, KernelWarmup.run(1, Long.MAX_VALUE / 4, 1, dir.resolve("missing")));
     }
 
     @Test
@@ -17,5 +35,16 @@ class KernelWarmupTest {
         assertFalse(KernelWarmup.startFor(new String[] {"serve", "-m", "x"}));
         assertFalse(KernelWarmup.startFor(new String[] {"bench"}));
         assertFalse(KernelWarmup.startFor(new String[0]));
+        assertEquals(0, KernelWarmup.awaitBeforePrompt());
+    }
+
+    @Test
+    void usesTheCommandsThreadCount() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        assertEquals(1, KernelWarmup.threadsIn(new String[] {"generate", "--threads", "1", "-m", "x"}));
+        assertEquals(1, KernelWarmup.threadsIn(new String[] {"generate", "--threads=1"}));
+        assertEquals(cpus, KernelWarmup.threadsIn(new String[] {"generate", "-m", "x"}));
+        assertEquals(cpus, KernelWarmup.threadsIn(new String[] {"generate", "--threads", "many"}));
+        assertEquals(cpus, KernelWarmup.threadsIn(new String[] {"generate", "--threads", "999"}));
     }
 }
