@@ -18,20 +18,24 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code rudder quantize -m MODEL --type q8_0|q4_0 -o OUT.gguf}: a GGUF file llama.cpp and Rudder both load. */
+/**
+ * {@code rudder quantize -m MODEL --type q8_0|q4_0|bf16|f16|f32 -o OUT.gguf}: a GGUF file llama.cpp and Rudder both load
+ * (the float types are what llama.cpp's {@code convert_hf_to_gguf.py --outtype} writes).
+ */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = {"Quantize a model (Hugging Face folder or GGUF file) to a GGUF file with Q8_0 or Q4_0 weights.",
+        description = {"Quantize or convert a model (Hugging Face folder or GGUF file) to a GGUF file with Q8_0, Q4_0, "
+                + "BF16, F16 or F32 weights.",
                 "Blocks are bit for bit those of llama.cpp's quantizer; config, tokenizer and chat template go into "
                         + "the metadata, tensors get llama.cpp's names and q/k row order. Norms and biases stay F32; "
-                        + "the output matrix of a q4_0 file is Q8_0."})
+                        + "the output matrix of a q4_0 file is Q8_0. bf16/f16 round to nearest even as ggml does."})
 final class QuantizeCommand implements Callable<Integer> {
 
-    enum Type { q8_0, q4_0 }
+    enum Type { q8_0, q4_0, bf16, f16, f32 }
 
     @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder or GGUF file")
     Path model;
 
-    @Option(names = "--type", required = true, description = "q8_0 or q4_0")
+    @Option(names = "--type", required = true, description = "q8_0, q4_0, bf16, f16 or f32")
     Type type;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "output GGUF file")

@@ -1,7 +1,9 @@
 package dev.rudder.cli;
 
 import dev.rudder.ModelTokenizers;
+import dev.rudder.runtime.io.TensorStore;
 import dev.rudder.runtime.io.gguf.GgmlType;
+import dev.rudder.runtime.io.gguf.GgufNames;
 import dev.rudder.runtime.io.gguf.GgufFile;
 import dev.rudder.runtime.io.gguf.GgufTensor;
 import dev.rudder.runtime.model.Model;
@@ -41,7 +43,7 @@ class QuantizeCommandTest {
     }
 
     @ParameterizedTest(name = "{0}: every {0} tensor equals llama.cpp's byte for byte")
-    @ValueSource(strings = {"q8_0", "q4_0"})
+    @ValueSource(strings = {"q8_0", "q4_0", "f16"})
     void blocksAreThoseOfLlamaCppsQuantizer(String type) {
         String upper = type.toUpperCase(Locale.ROOT);
         Path ours = quantize(SOURCE, type);
@@ -61,12 +63,36 @@ class QuantizeCommandTest {
                 assertEquals(-1L, mismatch, tb.name() + " (" + tb.type() + ") differs at byte " + mismatch);
                 compared++;
             }
-            assertEquals(type.equals("q8_0") ? 7 : 2, a.integer("general.file_type", 0));
+            assertEquals(b.integer("general.file_type", -1), a.integer("general.file_type", -2));
             assertEquals(a.get("tokenizer.ggml.pre").asText(), b.get("tokenizer.ggml.pre").asText());
             assertEquals(a.get("tokenizer.ggml.tokens").asText(), b.get("tokenizer.ggml.tokens").asText());
             assertEquals(a.get("tokenizer.ggml.merges").asText(), b.get("tokenizer.ggml.merges").asText());
         }
         assertTrue(compared >= 20, "tensors compared: " + compared);
+    }
+
+    @Test
+    void bf16FromABf16FolderKeepsEveryWeightBitAndTheLogits() {
+        Path source = SHARED.resolve("models/tiny-llama3-bf16");
+        Path ours = quantize(source, "bf16");
+        int[] ids = {1, 676, 3246, 637, 2386, 1274, 1709};
+        try (GgufFile g = GgufFile.open(ours); TensorStore st = TensorStore.open(source);
+             Model a = Model.load(ours, 1, null); Model b = Model.load(source, 1, null)) {
+            assertEquals(32, g.integer("general.file_type", -1));
+            assertEquals(GgmlType.BF16, g.tensor("blk.0.ffn_down.weight").type());
+            assertEquals(GgmlType.F32, g.tensor("blk.0.attn_norm.weight").type());
+            for (String name : new String[] {"model.layers.0.mlp.down_proj.weight", "model.layers.1.self_attn.v_proj.weight",
+                    "model.embed_tokens.weight"}) {
+                // bf16 -> float -> bf16 is exact: the file holds the folder's bits
+                float[] want = st.readFloats(st.require(name));
+                float[] got = g.readFloats(g.tensor(GgufNames.toGguf(name)));
+                assertArrayEquals(want, got, 0f, name);
+            }
+            float[] la = a.newSession(16).prefill(PromptInput.tokens(ids));
+            float[] lb = b.newSession(16).prefill(PromptInput.tokens(ids));
+            // same weights; only the q/k row order (and so the order of the attention sums) differs
+            assertArrayEquals(lb, la, 1e-4f);
+        }
     }
 
     @Test

@@ -19,18 +19,21 @@ import java.util.Map;
  * Writes a model as a GGUF file the way llama.cpp's converter and {@code llama-quantize} lay it out: {@code <arch>.*}
  * metadata, the tokenizer metadata handed in, llama.cpp's tensor names, q/k rows of the {@code llama} architecture in
  * adjacent-pair RoPE order, Llama 3 RoPE scaling as {@code rope_freqs.weight}; matrices quantized to Q8_0 or Q4_0 (the
- * output matrix of a Q4_0 file as Q8_0, as llama.cpp keeps it at a higher precision too), vectors F32.
+ * output matrix of a Q4_0 file as Q8_0, as llama.cpp keeps it at a higher precision too) or stored as F32, F16 or BF16
+ * (what llama.cpp's {@code convert_hf_to_gguf.py --outtype} writes), vectors F32.
  */
 public final class GgufModelWriter {
     /** llama.cpp's {@code general.file_type} numbers. */
-    private static final Map<String, Integer> FILE_TYPE = Map.of("Q8_0", 7, "Q4_0", 2);
+    private static final Map<String, Integer> FILE_TYPE = Map.of("Q8_0", 7, "Q4_0", 2, "F32", 0, "F16", 1, "BF16", 32);
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private GgufModelWriter() {
     }
 
     /**
-     * Writes {@code store} (weights of {@code config}, HF names) as {@code type} ("Q8_0" or "Q4_0") to {@code out}.
+     * Writes {@code store} (weights of {@code config}, HF names) with matrices of {@code type} ("Q8_0", "Q4_0", "F32",
+     * "F16" or "BF16") to {@code out}.
      *
      * @param tokenizer plain {@code tokenizer.*} metadata (may be empty), see {@link GgufValue#fromPlain}
      */
@@ -38,7 +41,7 @@ public final class GgufModelWriter {
                              String name, Path out) throws IOException {
         type = type.toUpperCase(Locale.ROOT);
         if (!FILE_TYPE.containsKey(type)) {
-            throw new BadInputException("cannot quantize to " + type + " (supported: q8_0, q4_0)");
+            throw new BadInputException("cannot write " + type + " weights (supported: q8_0, q4_0, bf16, f16, f32)");
         }
         String arch = config.architecture().equals(ModelConfig.QWEN2) ? "qwen2" : "llama";
         GgufWriter w = new GgufWriter();
@@ -84,15 +87,22 @@ public final class GgufModelWriter {
         w.write(out);
     }
 
-    /** Q8_0/Q4_0 for matrices whose rows are whole blocks (the output matrix of a Q4_0 file as Q8_0), else F32. */
+    /**
+     * Matrices in {@code type}: float types for every matrix, Q8_0/Q4_0 for matrices whose rows are whole blocks (the
+     * output matrix of a Q4_0 file as Q8_0); everything else F32.
+     */
     private static GgmlType tensorType(String ggufName, TensorInfo t, String type) {
-        if (t.rank() != 2 || t.dim(1) % 32 != 0) {
+        GgmlType target = GgmlType.valueOf(type);
+        if (t.rank() == 2 && (target == GgmlType.F16 || target == GgmlType.BF16)) {
+            return target;
+        }
+        if (t.rank() != 2 || t.dim(1) % 32 != 0 || target == GgmlType.F32) {
             return GgmlType.F32;
         }
         if (ggufName.equals("output.weight")) {
             return GgmlType.Q8_0;
         }
-        return GgmlType.valueOf(type);
+        return target;
     }
 
     /** Adds {@code t} as {@code type}; {@code pairHeadDim > 0}: rows reordered into llama.cpp's pair order. */
@@ -104,7 +114,11 @@ public final class GgufModelWriter {
         }
         int rows = t.rank() == 0 ? 1 : (int) t.dim(0);
         int cols = (int) (t.elementCount() / Math.max(1, rows));
-        long rowBytes = type == GgmlType.F32 ? 4L * cols : BlockQuantizer.bytes(type.name(), cols);
+        long rowBytes = switch (type) {
+            case F32 -> 4L * cols;
+            case F16, BF16 -> 2L * cols;
+            default -> BlockQuantizer.bytes(type.name(), cols);
+        };
         if (rowBytes * rows > Integer.MAX_VALUE - 8) {
             throw new BadInputException("tensor " + t.name() + " is too large to write (" + rowBytes * rows + " bytes)");
         }
@@ -116,12 +130,29 @@ public final class GgufModelWriter {
                 TensorStore.readFloats(t, (long) src * cols, row, 0, cols);
                 if (type == GgmlType.F32) {
                     MemorySegment.copy(row, 0, outSeg, F32_LE, r * rowBytes, cols);
+                } else if (type == GgmlType.F16 || type == GgmlType.BF16) {
+                    for (int c = 0; c < cols; c++) {
+                        short h = type == GgmlType.F16 ? Float.floatToFloat16(row[c]) : toBf16(row[c]);
+                        outSeg.set(I16_LE, r * rowBytes + 2L * c, h);
+                    }
                 } else {
                     BlockQuantizer.quantize(type.name(), row, 0, cols, outSeg, r * rowBytes);
                 }
             }
             return outSeg;
         }, dims.length == 0 ? new long[] {1} : dims);
+    }
+
+    /**
+     * float32 to bfloat16 as ggml's {@code ggml_compute_fp32_to_bf16}: round to nearest even, NaN kept quiet (exact
+     * for a value that came from bf16).
+     */
+    static short toBf16(float f) {
+        int u = Float.floatToRawIntBits(f);
+        if ((u & 0x7fffffff) > 0x7f800000) {
+            return (short) ((u >>> 16) | 64);
+        }
+        return (short) ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16);
     }
 
     /** llama.cpp's {@code rope_freqs} for Llama 3 scaling: unscaled over scaled frequency, per pair. */
