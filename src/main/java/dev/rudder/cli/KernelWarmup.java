@@ -63,7 +63,9 @@ final class KernelWarmup {
      */
     static boolean startFor(String[] args) {
         boolean oneShot = args.length > 0 && (args[0].equals("generate") || args[0].equals("chat"));
-        if (!oneShot || !Boolean.parseBoolean(System.getProperty("rudder.warmup", "true"))) {
+        String device = optionIn(args, "--device");
+        boolean cpu = device == null || device.trim().equalsIgnoreCase("cpu");   // a GPU run needs no CPU kernels
+        if (!oneShot || !cpu || !Boolean.parseBoolean(System.getProperty("rudder.warmup", "true"))) {
             return false;
         }
         int threads = threadsIn(args);
@@ -96,19 +98,29 @@ final class KernelWarmup {
 
     /** The {@code --threads} value in {@code args} (the real command checks it), else the default. */
     static int threadsIn(String[] args) {
-        for (int i = 1; i < args.length; i++) {
-            String v = args[i].startsWith("--threads=") ? args[i].substring("--threads=".length())
-                    : args[i].equals("--threads") && i + 1 < args.length ? args[i + 1] : null;
-            if (v != null) {
-                try {
-                    int n = Integer.parseInt(v.trim());
-                    return Math.max(1, Math.min(n, Runtime.getRuntime().availableProcessors()));
-                } catch (NumberFormatException e) {
-                    return WorkerPool.defaultThreads();
-                }
+        String v = optionIn(args, "--threads");
+        if (v != null) {
+            try {
+                int n = Integer.parseInt(v.trim());
+                return Math.max(1, Math.min(n, Runtime.getRuntime().availableProcessors()));
+            } catch (NumberFormatException e) {
+                return WorkerPool.defaultThreads();
             }
         }
         return WorkerPool.defaultThreads();
+    }
+
+    /** The value of option {@code name} ({@code name V} or {@code name=V}) after the verb, or null. */
+    private static String optionIn(String[] args, String name) {
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].startsWith(name + "=")) {
+                return args[i].substring(name.length() + 1);
+            }
+            if (args[i].equals(name) && i + 1 < args.length) {
+                return args[i + 1];
+            }
+        }
+        return null;
     }
 
     private static void runQuietly(int threads, Path prepared) {

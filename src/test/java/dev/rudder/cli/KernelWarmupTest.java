@@ -35,6 +35,8 @@ class KernelWarmupTest {
         assertFalse(KernelWarmup.startFor(new String[] {"serve", "-m", "x"}));
         assertFalse(KernelWarmup.startFor(new String[] {"bench"}));
         assertFalse(KernelWarmup.startFor(new String[0]));
+        assertFalse(KernelWarmup.startFor(new String[] {"generate", "--device", "cuda", "-m", "x"}));
+        assertFalse(KernelWarmup.startFor(new String[] {"generate", "--device=auto", "-m", "x"}));
         assertEquals(0, KernelWarmup.awaitBeforePrompt());
     }
 
