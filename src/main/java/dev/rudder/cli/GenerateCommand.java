@@ -101,7 +101,7 @@ final class GenerateCommand implements Callable<Integer> {
                 System.err.println("rudder: note: -n " + maxTokens + " is more than the context leaves (" + room
                         + " tokens after the prompt); generation stops when the context is full");
             }
-            long waited = KernelWarmup.awaitBeforePrompt(); // the JIT's warm-up, started in main(), compiles the kernels
+            long waited = KernelWarmup.awaitBeforePrompt(prompt.length()); // started in main(): C2 compiles the forward pass
             Generation g = rudder.generate(req, piece -> {
                 out.print(piece);
                 out.flush();

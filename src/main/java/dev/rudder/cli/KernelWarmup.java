@@ -36,7 +36,8 @@ import java.util.stream.Stream;
  * version) left C2 code that the real prefill deoptimized (another memory-segment class, untouched callers).
  *
  * <p>{@code generate} waits for it ({@link #awaitBeforePrompt}, at most {@link #MAX_WAIT_NANOS}) before its prompt:
- * running the prompt interpreted while the compiler threads work would take the same cores for slower code. The
+ * running the prompt interpreted while the compiler threads work would take the same cores for slower code
+ * (a prompt under {@link #WAIT_MIN_PROMPT} tokens does not wait, and the warm-up ends after its round). The
  * launcher keeps the warm-up model next to the AOT cache ({@code -Drudder.warmup.model=DIR}, made by
  * {@link AotTraining}); without it the model is written to a temporary folder first.
  *
@@ -52,7 +53,11 @@ final class KernelWarmup {
     /** Prompt length of each round: short ones first, so the first compiles come early; then the length of a real prompt. */
     private static final int[] PROMPTS = {8, 32, 140, 140};
 
+    /** Shorter prompts than this do not wait for the warm-up: their prefill is too small to gain what the wait costs. */
+    static final int WAIT_MIN_PROMPT = 32;
+
     private static volatile Thread running;
+    private static volatile boolean stopped;
 
     private KernelWarmup() {
     }
@@ -78,12 +83,17 @@ final class KernelWarmup {
     }
 
     /**
-     * Waits for a running warm-up to finish, at most {@link #MAX_WAIT_NANOS}; returns the nanoseconds waited (0
-     * when none runs).
+     * Before a prompt of {@code promptTokens}: waits for a running warm-up to finish, at most {@link #MAX_WAIT_NANOS},
+     * or, for a prompt shorter than {@link #WAIT_MIN_PROMPT}, lets it end after its current round without waiting.
+     * Returns the nanoseconds waited (0 when none runs).
      */
-    static long awaitBeforePrompt() {
+    static long awaitBeforePrompt(int promptTokens) {
         Thread t = running;
         if (t == null) {
+            return 0;
+        }
+        if (promptTokens < WAIT_MIN_PROMPT) {
+            stopped = true;
             return 0;
         }
         long start = System.nanoTime();
@@ -152,7 +162,7 @@ final class KernelWarmup {
             }
             int r = 0;
             try (Rudder model = Rudder.load(dir, threads)) {
-                for (; r < rounds && System.nanoTime() < end; r++) {
+                for (; r < rounds && !stopped && System.nanoTime() < end; r++) {
                     int n = PROMPTS[Math.min(r, PROMPTS.length - 1)];
                     int[] ids = new int[n];
                     for (int i = 0; i < n; i++) {

@@ -37,7 +37,7 @@ class KernelWarmupTest {
         assertFalse(KernelWarmup.startFor(new String[0]));
         assertFalse(KernelWarmup.startFor(new String[] {"generate", "--device", "cuda", "-m", "x"}));
         assertFalse(KernelWarmup.startFor(new String[] {"generate", "--device=auto", "-m", "x"}));
-        assertEquals(0, KernelWarmup.awaitBeforePrompt());
+        assertEquals(0, KernelWarmup.awaitBeforePrompt(140));
     }
 
     @Test
