@@ -12,7 +12,7 @@ import static dev.rudder.runtime.kernel.Vectors.F;
 import static dev.rudder.runtime.kernel.Vectors.I;
 import static dev.rudder.runtime.kernel.Vectors.bf16High;
 import static dev.rudder.runtime.kernel.Vectors.bf16Low;
-import static dev.rudder.runtime.kernel.Vectors.sumLanes;
+import static dev.rudder.runtime.kernel.Vectors.laneSums;
 
 /**
  * bfloat16 weights (the upper 16 bits of a float32), little-endian, row-major. Widening is exact:
@@ -100,15 +100,13 @@ public final class BF16Matrix extends SegmentMatrix {
                 w = IntVector.fromMemorySegment(I, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
                 a3 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a3));
             }
-            float[] lanes = Scratch.get().t(L);
-            a0.intoArray(lanes, 0);
-            float d0 = sumLanes(lanes, 0);
-            a1.intoArray(lanes, 0);
-            float d1 = sumLanes(lanes, 0);
-            a2.intoArray(lanes, 0);
-            float d2 = sumLanes(lanes, 0);
-            a3.intoArray(lanes, 0);
-            float d3 = sumLanes(lanes, 0);
+            float[] t = Scratch.get().t(4 * L);  // [4 rows, L lanes], then the 4 sums
+            a0.intoArray(t, 0);
+            a1.intoArray(t, L);
+            a2.intoArray(t, 2 * L);
+            a3.intoArray(t, 3 * L);
+            laneSums(t, 4);
+            float d0 = t[0], d1 = t[1], d2 = t[2], d3 = t[3];
             for (int c = main; c < cols; c++) {
                 float xv = x[xOff + c];
                 long o = 2L * c;
@@ -130,7 +128,7 @@ public final class BF16Matrix extends SegmentMatrix {
         }
 
         /**
-         * Inputs {@code oa, ob} against four rows into {@code res[4*k + i + i0]}: eight FMA chains, each one
+         * Inputs {@code oa, ob} against four rows into {@code res[4*(i0 + i) + k]}: eight FMA chains, each one
          * {@code dot1}'s. Two inputs per pass keep the loop small enough for C2 to inline every vector
          * operation (four inputs per pass hit its inlining node cutoff and boxed vectors); the second pass
          * finds the four rows in L1.
@@ -168,39 +166,34 @@ public final class BF16Matrix extends SegmentMatrix {
                 a3a = hi.fma(da, lo.fma(ea, a3a));
                 a3b = hi.fma(db, lo.fma(eb, a3b));
             }
-            float[] lanes = Scratch.get().t(L);
-            a0a.intoArray(lanes, 0);
-            res[i0] = sumLanes(lanes, 0);
-            a0b.intoArray(lanes, 0);
-            res[1 + i0] = sumLanes(lanes, 0);
-            a1a.intoArray(lanes, 0);
-            res[4 + i0] = sumLanes(lanes, 0);
-            a1b.intoArray(lanes, 0);
-            res[5 + i0] = sumLanes(lanes, 0);
-            a2a.intoArray(lanes, 0);
-            res[8 + i0] = sumLanes(lanes, 0);
-            a2b.intoArray(lanes, 0);
-            res[9 + i0] = sumLanes(lanes, 0);
-            a3a.intoArray(lanes, 0);
-            res[12 + i0] = sumLanes(lanes, 0);
-            a3b.intoArray(lanes, 0);
-            res[13 + i0] = sumLanes(lanes, 0);
+            float[] t = Scratch.get().t(8 * L);  // [2 inputs, 4 rows, L lanes], then the 8 sums
+            a0a.intoArray(t, 0);
+            a1a.intoArray(t, L);
+            a2a.intoArray(t, 2 * L);
+            a3a.intoArray(t, 3 * L);
+            a0b.intoArray(t, 4 * L);
+            a1b.intoArray(t, 5 * L);
+            a2b.intoArray(t, 6 * L);
+            a3b.intoArray(t, 7 * L);
+            laneSums(t, 8);
+            int ra = 4 * i0, rb = ra + 4;
+            System.arraycopy(t, 0, res, ra, 8);
             for (int c = main; c < cols; c++) {
                 long o = 2L * c;
                 float xa = x[oa + c];
                 float xb = x[ob + c];
                 float w = at(seg, b0 + o);
-                res[i0] += w * xa;
-                res[1 + i0] += w * xb;
+                res[ra] += w * xa;
+                res[rb] += w * xb;
                 w = at(seg, b1 + o);
-                res[4 + i0] += w * xa;
-                res[5 + i0] += w * xb;
+                res[ra + 1] += w * xa;
+                res[rb + 1] += w * xb;
                 w = at(seg, b2 + o);
-                res[8 + i0] += w * xa;
-                res[9 + i0] += w * xb;
+                res[ra + 2] += w * xa;
+                res[rb + 2] += w * xb;
                 w = at(seg, b3 + o);
-                res[12 + i0] += w * xa;
-                res[13 + i0] += w * xb;
+                res[ra + 3] += w * xa;
+                res[rb + 3] += w * xb;
             }
         }
 
@@ -213,9 +206,10 @@ public final class BF16Matrix extends SegmentMatrix {
                 a = bf16High(w).fma(FloatVector.fromArray(F, x, xOff + c + L),
                         bf16Low(w).fma(FloatVector.fromArray(F, x, xOff + c), a));
             }
-            float[] lanes = Scratch.get().t(L);
-            a.intoArray(lanes, 0);
-            float d = sumLanes(lanes, 0);
+            float[] t = Scratch.get().t(L);
+            a.intoArray(t, 0);
+            laneSums(t, 1);
+            float d = t[0];
             for (int c = main; c < cols; c++) {
                 d += at(seg, b + 2L * c) * x[xOff + c];
             }

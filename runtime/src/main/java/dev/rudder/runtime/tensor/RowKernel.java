@@ -19,7 +19,7 @@ interface RowKernel {
     void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res);
 
     /**
-     * Four rows times four inputs, for batches: {@code res[4*k + i] = dot(row r_k, x[o_i .. o_i+cols))}, each
+     * Four rows times four inputs, for batches: {@code res[4*i + k] = dot(row r_k, x[o_i .. o_i+cols))}, each
      * bit-identical to {@link #dot1} of that row and input (same FMA chain per (row, input) accumulator, same
      * lane sum, same tail), while each weight block is read and widened once for the four inputs. Offsets may
      * repeat (a batch of three pads with its last input). This default is four {@link #dot4} calls.
@@ -28,10 +28,7 @@ interface RowKernel {
         float[] one = Scratch.get().res();
         for (int i = 0; i < 4; i++) {
             dot4(r0, r1, r2, r3, x, i == 0 ? o0 : i == 1 ? o1 : i == 2 ? o2 : o3, one);
-            res[i] = one[0];
-            res[4 + i] = one[1];
-            res[8 + i] = one[2];
-            res[12 + i] = one[3];
+            System.arraycopy(one, 0, res, 4 * i, 4);
         }
     }
 

@@ -57,7 +57,7 @@ final class Scratch {
         return res;
     }
 
-    /** Sixteen floats for the results of one {@link RowKernel#dot4x4}, {@code [4 rows, 4 inputs]}. */
+    /** Sixteen floats for the results of one {@link RowKernel#dot4x4}, {@code [4 inputs, 4 rows]}. */
     float[] res16() {
         return res16;
     }

@@ -139,7 +139,7 @@ abstract class SegmentMatrix implements WeightMatrix {
             stride = cols;
         }
         float[] res = sc.res();
-        float[] res16 = sc.res16();                    // [4 rows, 4 inputs]
+        float[] res16 = sc.res16();                    // [4 inputs, 4 rows]
         int q = (r1 - r0) / 4;
         for (int r = r0; r < r0 + q; r++) {
             int i = 0;
@@ -150,10 +150,10 @@ abstract class SegmentMatrix implements WeightMatrix {
                 k.dot4x4(r, r + q, r + 2 * q, r + 3 * q, in, o0, o0 + stride, o0 + 2 * stride, o3, res16);
                 for (int j = 0, m = Math.min(4, n - i); j < m; j++) {
                     int o = outOff + (i + j) * outStride + r;
-                    out[o] = res16[j];
-                    out[o + q] = res16[4 + j];
-                    out[o + 2 * q] = res16[8 + j];
-                    out[o + 3 * q] = res16[12 + j];
+                    out[o] = res16[4 * j];
+                    out[o + q] = res16[4 * j + 1];
+                    out[o + 2 * q] = res16[4 * j + 2];
+                    out[o + 3 * q] = res16[4 * j + 3];
                 }
             }
             for (; i < n; i++) {
