@@ -43,13 +43,19 @@ public final class Vectors {
     }
 
     /**
-     * The lane sums of {@code n} accumulators at once (n a power of two: 1, 2, 4, 8, 16, ...): on entry
-     * {@code t[k*L .. (k+1)*L)} holds accumulator k, on return {@code t[k]} its sum, each bit-identical to
-     * {@link #sumLanes(float[], int)} of those lanes, computed in vector registers ({@link LaneTree}).
-     * Overwrites {@code t[0 .. n*L)}.
+     * The lane sums of {@code n} accumulators at once: on entry {@code t[k*L .. (k+1)*L)} holds accumulator k,
+     * on return {@code t[k]} its sum, each bit-identical to {@link #sumLanes(float[], int)} of those lanes,
+     * computed in vector registers ({@link LaneTree}). The tree runs on {@link #laneSumSlots}{@code (n)}
+     * accumulators, so {@code t} must hold that many times L floats; all of them are overwritten (what the
+     * slots past n hold does not matter).
      */
     public static void laneSums(float[] t, int n) {
-        LaneTree.sum(F, I, TREE, t, n);
+        LaneTree.sum(F, I, TREE, t, laneSumSlots(n));
+    }
+
+    /** Accumulator slots {@link #laneSums} uses for n sums: n rounded up to a power of two. */
+    public static int laneSumSlots(int n) {
+        return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
     }
 
     /**

@@ -45,7 +45,7 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
     /**
      * What every block type's vector kernel shares: the row stride, the lane sums (a type supplies its row's
-     * accumulator lanes, {@link #lanes}; {@code dot1}, {@code dot4} and {@code dot4x4} sum 1, 4 or 16 of them at
+     * accumulator lanes, {@link #lanes}; {@code dot1}, {@code dot4} and {@code dot4xN} sum 1, 4 or 4n of them at
      * once with {@link Vectors#laneSums}, so a row's bits are the same whichever path the driver takes), and
      * widening (matmul) by the exact scalar dequantization.
      */
@@ -86,15 +86,13 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
         }
 
         @Override
-        public final void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3,
-                                 float[] res) {
-            float[] t = Scratch.get().t(16 * Vectors.L);  // [4 inputs, 4 rows, L lanes], then the 16 sums
-            lanes4(r0, r1, r2, r3, x, o0, t, 0);
-            lanes4(r0, r1, r2, r3, x, o1, t, 4 * Vectors.L);
-            lanes4(r0, r1, r2, r3, x, o2, t, 8 * Vectors.L);
-            lanes4(r0, r1, r2, r3, x, o3, t, 12 * Vectors.L);
-            Vectors.laneSums(t, 16);
-            System.arraycopy(t, 0, res, 0, 16);
+        public final void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
+            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * n) * Vectors.L);  // [n inputs, 4 rows, L lanes]
+            for (int i = 0; i < n; i++) {
+                lanes4(r0, r1, r2, r3, x, base + i * stride, t, 4 * i * Vectors.L);
+            }
+            Vectors.laneSums(t, 4 * n);
+            System.arraycopy(t, 0, res, 0, 4 * n);
         }
 
         @Override

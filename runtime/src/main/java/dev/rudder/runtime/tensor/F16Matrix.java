@@ -11,8 +11,8 @@ import java.lang.foreign.MemorySegment;
  * bit-level one is too big for C2 to inline in a matvec loop; instead the vector kernel widens a
  * row at a time with a plain loop that C2 intrinsifies and auto-vectorizes (vcvtph2ps), then takes
  * a Vector API dot product ({@link Vectors#dot}). Measured ~3x faster than a bit-level Vector API
- * conversion. Its {@code dot4} and {@code dot4x4} (batches) convert each of the four rows once, then share
- * one {@link Vectors#laneSums} for their 4 or 16 results.
+ * conversion. Its {@code dot4} and {@code dot4xN} (batches) convert each of the four rows once, then share
+ * one {@link Vectors#laneSums} for all their results.
  */
 public final class F16Matrix extends SegmentMatrix {
 
@@ -78,24 +78,22 @@ public final class F16Matrix extends SegmentMatrix {
             }
         }
 
-        /** Each row converted once, then {@code dot1}'s dot product with each of the four inputs. */
+        /** Each row converted once, then {@code dot1}'s dot product with each of the n inputs; one lane-sum tree. */
         @Override
-        public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
+        public void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
             Scratch sc = Scratch.get();
             float[] w = sc.w(4 * cols);               // [4 rows, cols] widened
-            float[] t = sc.t(16 * Vectors.L);         // [4 inputs, 4 rows, L lanes], then the 16 sums
+            float[] t = sc.t(Vectors.laneSumSlots(4 * n) * Vectors.L);  // [n inputs, 4 rows, L lanes]
             widen4(r0, r1, r2, r3, w);
-            for (int i = 0; i < 4; i++) {
-                int o = i == 0 ? o0 : i == 1 ? o1 : i == 2 ? o2 : o3;
+            for (int i = 0; i < n; i++) {
                 for (int k = 0; k < 4; k++) {
-                    Vectors.dotLanes(w, k * cols, x, o, cols, t, (4 * i + k) * Vectors.L);
+                    Vectors.dotLanes(w, k * cols, x, base + i * stride, cols, t, (4 * i + k) * Vectors.L);
                 }
             }
-            Vectors.laneSums(t, 16);
-            for (int i = 0; i < 4; i++) {
-                int o = i == 0 ? o0 : i == 1 ? o1 : i == 2 ? o2 : o3;
+            Vectors.laneSums(t, 4 * n);
+            for (int i = 0; i < n; i++) {
                 for (int k = 0; k < 4; k++) {
-                    res[4 * i + k] = Vectors.dotTail(t[4 * i + k], w, k * cols, x, o, cols);
+                    res[4 * i + k] = Vectors.dotTail(t[4 * i + k], w, k * cols, x, base + i * stride, cols);
                 }
             }
         }

@@ -174,7 +174,7 @@ class WeightMatrixTest {
                 for (boolean vector : new boolean[] {false, true}) {
                     WeightMatrix m = make(dtype, f.seg, rows, cols, vector);
                     int xStride = cols + 5;
-                    int n = 9;
+                    int n = 18;                       // past RowKernel.MAX_BATCH: cut into calls of 16 and 1-2
                     float[] xs = rand(n * xStride);
                     float[][] alone = new float[n][rows];
                     for (int i = 0; i < n; i++) {
@@ -190,7 +190,7 @@ class WeightMatrixTest {
                                         what + " range " + rg[0] + ".." + rg[1] + " row " + r);
                             }
                         }
-                        for (int b = 1; b <= n; b++) {
+                        for (int b : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 18}) {
                             int outStride = rows + 2;
                             float[] out = new float[b * outStride];
                             java.util.Arrays.fill(out, Float.NaN);
