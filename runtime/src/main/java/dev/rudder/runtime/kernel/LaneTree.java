@@ -54,25 +54,49 @@ final class LaneTree {
     /**
      * Lane sums of the {@code n} accumulators {@code t[k*L .. (k+1)*L)} (n a power of two), written to
      * {@code t[0 .. n)} in order; each bit-identical to the scalar halving sum of its lanes. Overwrites
-     * {@code t[0 .. n*L)}.
+     * {@code t[0 .. n*L)}. Levels go two at a time while there are four vectors or more (four loaded, one
+     * stored), then one at a time.
      */
     static void sum(VectorSpecies<Float> f, VectorSpecies<Integer> i, int[] idx, float[] t, int n) {
         int lanes = f.length();
+        int levels = idx.length / (2 * lanes);
         int m = n;                                    // vectors left
-        for (int at = 0; at < idx.length; at += 2 * lanes) {
-            IntVector ip = IntVector.fromArray(i, idx, at);
-            IntVector iq = IntVector.fromArray(i, idx, at + lanes);
-            int pairs = Math.max(1, m >> 1);
-            int step = m > 1 ? lanes : 0;             // a lone vector pairs with itself
-            for (int j = 0; j < pairs; j++) {
-                int u = 2 * j * lanes;
-                IntVector uv = FloatVector.fromArray(f, t, u).reinterpretAsInts();
-                IntVector vv = FloatVector.fromArray(f, t, u + step).reinterpretAsInts();
-                FloatVector p = ip.selectFrom(uv, vv).reinterpretAsFloats();
-                FloatVector q = iq.selectFrom(uv, vv).reinterpretAsFloats();
-                p.add(q).intoArray(t, j * lanes);
+        int level = 0;
+        while (level < levels) {
+            IntVector p0 = IntVector.fromArray(i, idx, 2 * level * lanes);
+            IntVector q0 = IntVector.fromArray(i, idx, (2 * level + 1) * lanes);
+            if (m >= 4 && level + 1 < levels) {
+                IntVector p1 = IntVector.fromArray(i, idx, (2 * level + 2) * lanes);
+                IntVector q1 = IntVector.fromArray(i, idx, (2 * level + 3) * lanes);
+                for (int j = 0; j < m >> 2; j++) {
+                    int u = 4 * j * lanes;
+                    IntVector a = FloatVector.fromArray(f, t, u).reinterpretAsInts();
+                    IntVector b = FloatVector.fromArray(f, t, u + lanes).reinterpretAsInts();
+                    IntVector c = FloatVector.fromArray(f, t, u + 2 * lanes).reinterpretAsInts();
+                    IntVector d = FloatVector.fromArray(f, t, u + 3 * lanes).reinterpretAsInts();
+                    IntVector ab = pair(p0, q0, a, b).reinterpretAsInts();
+                    IntVector cd = pair(p0, q0, c, d).reinterpretAsInts();
+                    pair(p1, q1, ab, cd).intoArray(t, j * lanes);
+                }
+                m >>= 2;
+                level += 2;
+            } else {
+                int pairs = Math.max(1, m >> 1);
+                int step = m > 1 ? lanes : 0;         // a lone vector pairs with itself
+                for (int j = 0; j < pairs; j++) {
+                    int u = 2 * j * lanes;
+                    IntVector a = FloatVector.fromArray(f, t, u).reinterpretAsInts();
+                    IntVector b = FloatVector.fromArray(f, t, u + step).reinterpretAsInts();
+                    pair(p0, q0, a, b).intoArray(t, j * lanes);
+                }
+                m = pairs;
+                level++;
             }
-            m = pairs;
         }
+    }
+
+    /** One level for the groups of {@code u} then {@code v}: P + Q, P and Q picked by the index vectors. */
+    private static FloatVector pair(IntVector p, IntVector q, IntVector u, IntVector v) {
+        return p.selectFrom(u, v).reinterpretAsFloats().add(q.selectFrom(u, v).reinterpretAsFloats());
     }
 }
