@@ -55,14 +55,14 @@ final class LaneTree {
      * Lane sums of the {@code n} accumulators {@code t[k*L .. (k+1)*L)} (n a power of two), written to
      * {@code t[0 .. n)} in order; each bit-identical to the scalar halving sum of its lanes. Overwrites
      * {@code t[0 .. n*L)}. Levels go two at a time while there are four vectors or more (four loaded, one
-     * stored), then one at a time.
+     * stored), then one at a time; a last lone vector finishes in registers.
      */
     static void sum(VectorSpecies<Float> f, VectorSpecies<Integer> i, int[] idx, float[] t, int n) {
         int lanes = f.length();
         int levels = idx.length / (2 * lanes);
         int m = n;                                    // vectors left
         int level = 0;
-        while (level < levels) {
+        while (level < levels && m > 1) {
             IntVector p0 = IntVector.fromArray(i, idx, 2 * level * lanes);
             IntVector q0 = IntVector.fromArray(i, idx, (2 * level + 1) * lanes);
             if (m >= 4 && level + 1 < levels) {
@@ -81,17 +81,25 @@ final class LaneTree {
                 m >>= 2;
                 level += 2;
             } else {
-                int pairs = Math.max(1, m >> 1);
-                int step = m > 1 ? lanes : 0;         // a lone vector pairs with itself
-                for (int j = 0; j < pairs; j++) {
+                for (int j = 0; j < m >> 1; j++) {
                     int u = 2 * j * lanes;
                     IntVector a = FloatVector.fromArray(f, t, u).reinterpretAsInts();
-                    IntVector b = FloatVector.fromArray(f, t, u + step).reinterpretAsInts();
+                    IntVector b = FloatVector.fromArray(f, t, u + lanes).reinterpretAsInts();
                     pair(p0, q0, a, b).intoArray(t, j * lanes);
                 }
-                m = pairs;
+                m >>= 1;
                 level++;
             }
+        }
+        if (level < levels) {
+            // one vector with fewer than L sums: its remaining levels pair it with itself, in registers
+            IntVector v = FloatVector.fromArray(f, t, 0).reinterpretAsInts();
+            for (; level < levels; level++) {
+                IntVector p = IntVector.fromArray(i, idx, 2 * level * lanes);
+                IntVector q = IntVector.fromArray(i, idx, (2 * level + 1) * lanes);
+                v = pair(p, q, v, v).reinterpretAsInts();
+            }
+            v.reinterpretAsFloats().intoArray(t, 0);
         }
     }
 
