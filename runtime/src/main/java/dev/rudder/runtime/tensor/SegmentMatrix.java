@@ -24,6 +24,8 @@ import java.util.Objects;
 abstract class SegmentMatrix implements WeightMatrix {
     /** Vector API paths unless the module is absent or -Drudder.scalar=true. */
     static final boolean VECTOR_DEFAULT = VectorSupport.useVector();
+    /** Row groups whose batch results are gathered before they are written out. */
+    private static final int GROUPS = 16;
 
     final MemorySegment data;
     final int rows;
@@ -140,21 +142,41 @@ abstract class SegmentMatrix implements WeightMatrix {
         }
         float[] resN = sc.resN();                      // [MAX_BATCH inputs, 4 rows]
         int q = (r1 - r0) / 4;
-        for (int r = r0; r < r0 + q; r++) {
-            // up to MAX_BATCH inputs per call, each weight block widened once for them; one input: dot4
-            for (int i0 = 0; i0 < n; i0 += RowKernel.MAX_BATCH) {
-                int m = Math.min(RowKernel.MAX_BATCH, n - i0);
-                if (m == 1) {
-                    k.dot4(r, r + q, r + 2 * q, r + 3 * q, in, base + i0 * stride, resN);
-                } else {
-                    k.dot4xN(r, r + q, r + 2 * q, r + 3 * q, in, base + i0 * stride, stride, m, resN);
+        if (n == 1) {
+            for (int r = r0; r < r0 + q; r++) {
+                k.dot4(r, r + q, r + 2 * q, r + 3 * q, in, base, resN);
+                int o = outOff + r;
+                out[o] = resN[0];
+                out[o + q] = resN[1];
+                out[o + 2 * q] = resN[2];
+                out[o + 3 * q] = resN[3];
+            }
+        } else {
+            // results of GROUPS consecutive row groups are gathered, then written as runs of consecutive rows per
+            // input and quarter (scattered single stores into n far-apart output rows missed the cache)
+            float[] buf = sc.batchOut(GROUPS * n * 4);  // [GROUPS row groups, n inputs, 4 rows]
+            for (int r = r0; r < r0 + q; r += GROUPS) {
+                int g = Math.min(GROUPS, r0 + q - r);
+                for (int j = 0; j < g; j++) {
+                    int row = r + j;
+                    // up to MAX_BATCH inputs per call, each weight block widened once for them; a lone one: dot4
+                    for (int i0 = 0; i0 < n; i0 += RowKernel.MAX_BATCH) {
+                        int m = Math.min(RowKernel.MAX_BATCH, n - i0);
+                        if (m == 1) {
+                            k.dot4(row, row + q, row + 2 * q, row + 3 * q, in, base + i0 * stride, resN);
+                        } else {
+                            k.dot4xN(row, row + q, row + 2 * q, row + 3 * q, in, base + i0 * stride, stride, m, resN);
+                        }
+                        System.arraycopy(resN, 0, buf, (j * n + i0) * 4, 4 * m);
+                    }
                 }
-                for (int j = 0; j < m; j++) {
-                    int o = outOff + (i0 + j) * outStride + r;
-                    out[o] = resN[4 * j];
-                    out[o + q] = resN[4 * j + 1];
-                    out[o + 2 * q] = resN[4 * j + 2];
-                    out[o + 3 * q] = resN[4 * j + 3];
+                for (int i = 0; i < n; i++) {
+                    for (int kq = 0; kq < 4; kq++) {
+                        int o = outOff + i * outStride + r + kq * q;
+                        for (int j = 0, b = i * 4 + kq; j < g; j++, b += 4 * n) {
+                            out[o + j] = buf[b];
+                        }
+                    }
                 }
             }
         }

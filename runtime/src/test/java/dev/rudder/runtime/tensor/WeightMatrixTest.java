@@ -227,6 +227,43 @@ class WeightMatrixTest {
     }
 
     /**
+     * Batches over many row groups (the driver gathers the results of 16 groups of four rows before writing
+     * them out): every output still lands in its row and equals that input's matvec alone.
+     */
+    @Test
+    void batchesOverManyRowGroupsEqualMatvecAlone() {
+        for (DType dtype : DTYPES) {
+            int rows = 4 * 37 + 3;                    // 37 groups: two full gathers and a partial one, 3 leftover rows
+            int cols = 130;
+            Fixture f = fixture(dtype, rows, cols);
+            WeightMatrix m = make(dtype, f.seg, rows, cols, true);
+            int n = 17;
+            float[] xs = rand(n * cols);
+            for (int[] rg : new int[][] {{0, rows}, {9, rows - 4}}) {
+                for (int b : new int[] {2, 3, 8, 17}) {
+                    int outStride = rows + 1;
+                    float[] out = new float[b * outStride];
+                    java.util.Arrays.fill(out, Float.NaN);
+                    m.matvecBatch(xs, b, cols, out, outStride, rg[0], rg[1]);
+                    for (int i = 0; i < b; i++) {
+                        float[] alone = new float[rows];
+                        m.matvec(xs, i * cols, alone, 0, rg[0], rg[1]);
+                        for (int r = 0; r < outStride; r++) {
+                            float o = out[i * outStride + r];
+                            if (r >= rg[0] && r < rg[1]) {
+                                assertEquals(Float.floatToRawIntBits(alone[r]), Float.floatToRawIntBits(o),
+                                        dtype + " batch " + b + " input " + i + " row " + r);
+                            } else {
+                                assertTrue(Float.isNaN(o), dtype + " batch wrote outside its range at " + r);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Real model files put rows beyond 2 GiB (a 7B checkpoint is 13.5 GB; a 70B embedding alone is
      * 2.1 GB): offsets must be long all the way. A sparse file just over 2 GiB per dtype, mapped;
      * only the last rows hold data (so the test touches a few pages).
