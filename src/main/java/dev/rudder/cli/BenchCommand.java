@@ -138,14 +138,24 @@ final class BenchCommand implements Callable<Integer> {
         once(m, ids, null, null, 0);                        // warm-up (JIT, page cache, scratch buffers)
         double[] pp = new double[prompt > 0 ? repetitions : 0];
         double[] tg = new double[gen > 0 ? repetitions : 0];
-        for (int r = 0; r < repetitions; r++) {
-            once(m, ids, pp, tg, r);
-        }
         double bw = Double.NaN;
-        if (bandwidthMib > 0) {
-            try (WorkerPool pool = new WorkerPool(t)) {
-                bw = MemoryBandwidth.measure(pool, (long) bandwidthMib << 20, 5);
+        if (bandwidthMib == 0) {
+            for (int r = 0; r < repetitions; r++) {
+                once(m, ids, pp, tg, r);
             }
+        } else {
+            // one bandwidth pass after each repetition (at least three): the ratio compares like moments
+            double[] passes = new double[Math.max(3, repetitions)];
+            try (WorkerPool pool = new WorkerPool(t); MemoryBandwidth probe = new MemoryBandwidth((long) bandwidthMib << 20, t)) {
+                probe.pass(pool);                          // warm-up
+                for (int r = 0; r < passes.length; r++) {
+                    if (r < repetitions) {
+                        once(m, ids, pp, tg, r);
+                    }
+                    passes[r] = probe.pass(pool);
+                }
+            }
+            bw = median(passes);
         }
         return new Result(t, Stats.of(pp), Stats.of(tg), bytesPerToken(m.weights()), bw);
     }
@@ -172,6 +182,13 @@ final class BenchCommand implements Callable<Integer> {
                 tg[r] = gen * 1e9 / (System.nanoTime() - t0);
             }
         }
+    }
+
+    static double median(double[] xs) {
+        double[] c = xs.clone();
+        java.util.Arrays.sort(c);
+        int n = c.length;
+        return n % 2 == 1 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
     }
 
     /** Weight bytes one decoded token reads: every layer's matrices and the output matrix (one embedding row aside). */

@@ -42,6 +42,15 @@ final class ServerFixture {
         }
         try {
             Path d = Files.createTempDirectory("rudder-serve-test");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (var files = Files.walk(d)) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (IOException e) {
+                    // best effort: a leftover temporary folder is not worth failing the run
+                }
+            }));
             Files.copy(VECTORS, d.resolve("aligned.safetensors"));
             try (Rudder target = Rudder.load(TARGET, THREADS, null)) {
                 var own = SteeringVectorFiles.read(SHARED.resolve("golden/steering/extraction/rudder-chat-target.mean_diff.safetensors"));

@@ -32,6 +32,20 @@ public interface Kernels {
     /** {@code y[yOff+i] += a * x[xOff+i]}. */
     void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n);
 
+    /**
+     * Attention scores against keys stored transposed ({@code kT[kOff + d*stride + t]}: one row of positions per
+     * head dimension): {@code out[t] = scale * sum_d q[qOff+d] * kT[kOff + d*stride + t]} for t in [t0, t1), the sum
+     * of each score one chain over d in order, so a score does not depend on t0, t1 or the other positions.
+     */
+    void attentionScores(float[] q, int qOff, float[] kT, int kOff, int stride, int n, int t0, int t1, float scale,
+                         float[] out);
+
+    /**
+     * Attention output: {@code out[oOff+d] = sum_t p[t] * v[vOff + t*vStride + d]} for d in [0, n), t in [t0, t1)
+     * in order, exactly as {@code out = 0} then {@link #axpy}{@code (p[t], v, vOff + t*vStride, out, oOff, n)} per t.
+     */
+    void attentionValues(float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff, int n);
+
     /** In-place softmax over {@code x[off .. off+n)}, max-subtracted. */
     void softmax(float[] x, int off, int n);
 

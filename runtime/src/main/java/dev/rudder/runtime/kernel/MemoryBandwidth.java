@@ -11,39 +11,57 @@ import java.nio.ByteOrder;
 /**
  * Measures this machine's memory read bandwidth the way decode reads weights: each thread streams
  * its share of an off-heap buffer much larger than the caches, four sequential streams per thread
- * (as the matvec driver reads rows), summing what it reads so nothing is optimised away. The
- * best of several passes is the figure (the machine's capability, not a bad moment's).
+ * (as the matvec driver reads rows), summing what it reads so nothing is optimised away.
+ *
+ * <p>A probe keeps its buffer so that single passes can be interleaved with what they are compared
+ * with (a shared VM's bandwidth drifts by half within minutes: a figure taken at another moment
+ * makes a ratio that says more about the moment than about the program).
  */
-public final class MemoryBandwidth {
-    private MemoryBandwidth() {
+public final class MemoryBandwidth implements AutoCloseable {
+    private static final long CHUNK = 64 * 1024;       // work unit: 64 KiB, four streams of 16 KiB
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment buf;                   // [size] bytes, every page touched
+    private final double[] sink;
+
+    /** A probe over a buffer of about {@code bytes} bytes (at least 64 KiB), for up to {@code threads} threads. */
+    public MemoryBandwidth(long bytes, int threads) {
+        long size = Math.max(CHUNK, bytes / CHUNK * CHUNK);
+        buf = arena.allocate(size, 4096);
+        for (long o = 0; o < size; o += 8) {            // touch every page, non-zero data
+            buf.set(ValueLayout.JAVA_LONG, o, o * 0x9E3779B97F4A7C15L);
+        }
+        sink = new double[Math.max(1, threads) * 16];
     }
 
-    /** Read bandwidth in bytes per second over a {@code bytes}-byte buffer with the pool's threads. */
+    /** One pass over the buffer with the pool's threads: bytes per second. */
+    public double pass(WorkerPool pool) {
+        int units = (int) (buf.byteSize() / CHUNK);
+        long t0 = System.nanoTime();
+        pool.parallelFor(units, (s, e) -> {
+            float v = VectorSupport.useVector() ? Vec.read(buf, s * CHUNK, e * CHUNK) : scalarRead(buf, s * CHUNK, e * CHUNK);
+            sink[(s % (sink.length / 16)) * 16] += v;
+        });
+        double sec = (System.nanoTime() - t0) / 1e9;
+        if (Double.isNaN(sink[0])) {
+            System.err.print("");                       // keep the sums alive
+        }
+        return buf.byteSize() / sec;
+    }
+
+    /** Best of {@code passes} passes over a {@code bytes}-byte buffer, in bytes per second. */
     public static double measure(WorkerPool pool, long bytes, int passes) {
-        long chunk = 64 * 1024;                          // work unit: 64 KiB, four streams of 16 KiB
-        long size = Math.max(chunk, bytes / chunk * chunk);
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment buf = arena.allocate(size, 4096);
-            for (long o = 0; o < size; o += 8) {            // touch every page, non-zero data
-                buf.set(ValueLayout.JAVA_LONG, o, o * 0x9E3779B97F4A7C15L);
-            }
-            int units = (int) (size / chunk);
-            double[] sink = new double[pool.threads() * 16];
+        try (MemoryBandwidth probe = new MemoryBandwidth(bytes, pool.threads())) {
             double best = 0;
             for (int p = 0; p < Math.max(1, passes); p++) {
-                long t0 = System.nanoTime();
-                pool.parallelFor(units, (s, e) -> {
-                    float v = VectorSupport.useVector() ? Vec.read(buf, s * chunk, e * chunk) : scalarRead(buf, s * chunk, e * chunk);
-                    sink[(s % pool.threads()) * 16] += v;
-                });
-                double sec = (System.nanoTime() - t0) / 1e9;
-                best = Math.max(best, size / sec);
-            }
-            if (Double.isNaN(sink[0])) {
-                System.err.print("");                       // keep the sums alive
+                best = Math.max(best, probe.pass(pool));
             }
             return best;
         }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
     }
 
     private static float scalarRead(MemorySegment buf, long from, long to) {

@@ -54,6 +54,26 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void attentionScores(float[] q, int qOff, float[] kT, int kOff, int stride, int n, int t0, int t1, float scale,
+                                float[] out) {
+        for (int t = t0; t < t1; t++) {
+            float acc = 0f;
+            for (int d = 0; d < n; d++) {
+                acc += q[qOff + d] * kT[kOff + d * stride + t];
+            }
+            out[t] = acc * scale;
+        }
+    }
+
+    @Override
+    public void attentionValues(float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff, int n) {
+        java.util.Arrays.fill(out, oOff, oOff + n, 0f);
+        for (int t = t0; t < t1; t++) {
+            axpy(p[t], v, vOff + t * vStride, out, oOff, n);
+        }
+    }
+
+    @Override
     public void softmax(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {

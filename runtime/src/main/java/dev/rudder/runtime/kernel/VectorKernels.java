@@ -1,6 +1,7 @@
 package dev.rudder.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -165,6 +166,82 @@ public final class VectorKernels implements Kernels {
         }
         for (; i < n; i++) {
             y[yOff + i] += a * x[xOff + i];
+        }
+    }
+
+    /**
+     * Positions are the lanes: per block of L positions one FMA chain over the head dimensions (four blocks at a
+     * time so four chains are in flight), so no lane sums; the last partial block runs masked. Lane t computes
+     * exactly what every other block computes for its positions.
+     */
+    @Override
+    public void attentionScores(float[] q, int qOff, float[] kT, int kOff, int stride, int n, int t0, int t1, float scale,
+                                float[] out) {
+        int t = t0;
+        for (; t + 4 * L <= t1; t += 4 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            for (int d = 0, k = kOff + t; d < n; d++, k += stride) {
+                FloatVector qd = FloatVector.broadcast(S, q[qOff + d]);
+                a0 = qd.fma(FloatVector.fromArray(S, kT, k), a0);
+                a1 = qd.fma(FloatVector.fromArray(S, kT, k + L), a1);
+                a2 = qd.fma(FloatVector.fromArray(S, kT, k + 2 * L), a2);
+                a3 = qd.fma(FloatVector.fromArray(S, kT, k + 3 * L), a3);
+            }
+            a0.mul(scale).intoArray(out, t);
+            a1.mul(scale).intoArray(out, t + L);
+            a2.mul(scale).intoArray(out, t + 2 * L);
+            a3.mul(scale).intoArray(out, t + 3 * L);
+        }
+        for (; t + L <= t1; t += L) {
+            FloatVector a = FloatVector.zero(S);
+            for (int d = 0, k = kOff + t; d < n; d++, k += stride) {
+                a = FloatVector.broadcast(S, q[qOff + d]).fma(FloatVector.fromArray(S, kT, k), a);
+            }
+            a.mul(scale).intoArray(out, t);
+        }
+        if (t < t1) {
+            VectorMask<Float> m = S.indexInRange(t, t1);
+            FloatVector a = FloatVector.zero(S);
+            for (int d = 0, k = kOff + t; d < n; d++, k += stride) {
+                a = FloatVector.broadcast(S, q[qOff + d]).fma(FloatVector.fromArray(S, kT, k, m), a);
+            }
+            a.mul(scale).intoArray(out, t, m);
+        }
+    }
+
+    /** Head dimensions are the lanes, kept in registers across the positions (four vectors at a time). */
+    @Override
+    public void attentionValues(float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff, int n) {
+        int d = 0;
+        for (; d + 4 * L <= n; d += 4 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            for (int t = t0, k = vOff + t0 * vStride + d; t < t1; t++, k += vStride) {
+                FloatVector pt = FloatVector.broadcast(S, p[t]);
+                a0 = FloatVector.fromArray(S, v, k).fma(pt, a0);
+                a1 = FloatVector.fromArray(S, v, k + L).fma(pt, a1);
+                a2 = FloatVector.fromArray(S, v, k + 2 * L).fma(pt, a2);
+                a3 = FloatVector.fromArray(S, v, k + 3 * L).fma(pt, a3);
+            }
+            a0.intoArray(out, oOff + d);
+            a1.intoArray(out, oOff + d + L);
+            a2.intoArray(out, oOff + d + 2 * L);
+            a3.intoArray(out, oOff + d + 3 * L);
+        }
+        for (; d + L <= n; d += L) {
+            FloatVector a = FloatVector.zero(S);
+            for (int t = t0, k = vOff + t0 * vStride + d; t < t1; t++, k += vStride) {
+                a = FloatVector.fromArray(S, v, k).fma(FloatVector.broadcast(S, p[t]), a);
+            }
+            a.intoArray(out, oOff + d);
+        }
+        for (; d < n; d++) {
+            float a = 0f;
+            for (int t = t0; t < t1; t++) {
+                a += p[t] * v[vOff + t * vStride + d];
+            }
+            out[oOff + d] = a;
         }
     }
 

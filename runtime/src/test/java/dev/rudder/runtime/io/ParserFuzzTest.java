@@ -1,6 +1,7 @@
 package dev.rudder.runtime.io;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.AfterAll;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rudder.runtime.BadInputException;
 
@@ -21,7 +22,6 @@ class ParserFuzzTest {
     static {
         try {
             DIR = Files.createTempDirectory("rudder-fuzz");
-            DIR.toFile().deleteOnExit();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -44,6 +44,15 @@ class ParserFuzzTest {
                 } catch (BadInputException expected) {
                     // e.g. an integer dtype that has no float reading
                 }
+            }
+        }
+    }
+
+    @AfterAll
+    static void removeTheFolder() throws IOException {
+        try (var files = Files.walk(DIR)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }

@@ -58,6 +58,71 @@ class KernelsTest {
     }
 
     @Test
+    void attentionScoresMatchTheDotOfEachKeyWhateverTheRange() {
+        int[] dims = {1, 7, 16, 64, 80, 128};
+        for (int n : dims) {
+            int positions = 150;
+            int stride = 160;
+            float[] kT = rand(3 * n * stride);           // [3 heads * n dims, stride]: keys transposed
+            float[] q = rand(n + 4);
+            int kOff = n * stride;                       // the second head
+            float scale = 0.125f;
+            float[] whole = new float[stride];
+            vector.attentionScores(q, 4, kT, kOff, stride, n, 0, positions, scale, whole);
+            float[] ref = new float[stride];
+            scalar.attentionScores(q, 4, kT, kOff, stride, n, 0, positions, scale, ref);
+            for (int t = 0; t < positions; t++) {
+                double exact = 0;
+                double abs = 0;
+                for (int d = 0; d < n; d++) {
+                    exact += (double) q[4 + d] * kT[kOff + d * stride + t];
+                    abs += Math.abs((double) q[4 + d] * kT[kOff + d * stride + t]);
+                }
+                close(exact * scale, whole[t], tol(n, abs) * scale, "vector score n=" + n + " t=" + t);
+                close(exact * scale, ref[t], tol(n, abs) * scale, "scalar score n=" + n + " t=" + t);
+            }
+            // a score is the same bits whatever range it is computed in (chunked prefill = whole prefill)
+            for (int[] r : new int[][] {{0, 1}, {3, 4}, {5, 70}, {17, 150}, {149, 150}, {64, 128}, {1, 66}}) {
+                float[] part = new float[stride];
+                java.util.Arrays.fill(part, Float.NaN);
+                vector.attentionScores(q, 4, kT, kOff, stride, n, r[0], r[1], scale, part);
+                for (int t = 0; t < stride; t++) {
+                    if (t >= r[0] && t < r[1]) {
+                        assertEquals(Float.floatToIntBits(whole[t]), Float.floatToIntBits(part[t]), "n=" + n + " t=" + t);
+                    } else {
+                        assertTrue(Float.isNaN(part[t]), "wrote outside [" + r[0] + ", " + r[1] + ") at " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void attentionValuesAreTheAxpysBitForBit() {
+        int[] dims = {1, 7, 16, 64, 80, 128};
+        for (int n : dims) {
+            int kvDim = 3 * n + 5;
+            float[] v = rand(40 * kvDim);                 // [positions, kvDim]
+            float[] p = rand(40);
+            for (int[] r : new int[][] {{0, 1}, {0, 40}, {7, 23}}) {
+                for (Kernels k : new Kernels[] {scalar, vector}) {
+                    float[] want = rand(n + 3);
+                    float[] got = want.clone();
+                    java.util.Arrays.fill(want, 2, 2 + n, 0f);
+                    for (int t = r[0]; t < r[1]; t++) {
+                        k.axpy(p[t], v, n + 1 + t * kvDim, want, 2, n);
+                    }
+                    k.attentionValues(p, r[0], r[1], v, n + 1, kvDim, got, 2, n);
+                    for (int i = 0; i < want.length; i++) {
+                        assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
+                                k.name() + " n=" + n + " range " + r[0] + ".." + r[1] + " i=" + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void rmsnorm() {
         for (int n : SIZES) {
             float[] x = rand(n + 2);

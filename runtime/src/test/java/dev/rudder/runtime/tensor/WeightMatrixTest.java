@@ -361,6 +361,39 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * From four inputs on (the matmul kernel), an output's bits depend only on its row and input, not on how many
+     * inputs share the call (narrow and wide slabs, padded slabs, chunks of 256) or the row range: a prompt
+     * prefilled in chunks gives the whole prompt's results.
+     */
+    @Test
+    void matmulBitsDoNotDependOnBatchSizeOrRange() {
+        for (DType dtype : DTYPES) {
+            int rows = 29;
+            int cols = 70;
+            Fixture f = fixture(dtype, rows, cols);
+            WeightMatrix m = make(dtype, f.seg, rows, cols, true);
+            int all = 300;
+            float[] x = rand(all * cols);
+            float[] ref = new float[all * rows];
+            m.matmul(x, all, ref, rows, 0, rows);
+            for (int[] part : new int[][] {{0, 4}, {3, 5}, {10, 31}, {7, 32}, {1, 33}, {40, 64}, {0, 65}, {100, 100}, {13, 257}}) {
+                int from = part[0];
+                int n = part[1];
+                for (int[] rg : new int[][] {{0, rows}, {5, 6}, {3, 20}}) {
+                    float[] out = new float[n * rows];
+                    m.matmul(java.util.Arrays.copyOfRange(x, from * cols, (from + n) * cols), n, out, rows, rg[0], rg[1]);
+                    for (int i = 0; i < n; i++) {
+                        for (int r = rg[0]; r < rg[1]; r++) {
+                            assertEquals(Float.floatToRawIntBits(ref[(from + i) * rows + r]), Float.floatToRawIntBits(out[i * rows + r]),
+                                    dtype + " n=" + n + " input " + (from + i) + " row " + r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void matmulLongBatchIsChunked() {
         // more inputs than one transposed chunk (256), rows >= n so the transposed-input path runs

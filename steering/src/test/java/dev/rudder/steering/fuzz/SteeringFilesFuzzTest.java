@@ -1,6 +1,7 @@
 package dev.rudder.steering.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.AfterAll;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.gguf.GgufFile;
 import dev.rudder.runtime.io.gguf.GgufTensor;
@@ -23,7 +24,6 @@ class SteeringFilesFuzzTest {
     static {
         try {
             DIR = Files.createTempDirectory("rudder-fuzz");
-            DIR.toFile().deleteOnExit();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -34,6 +34,15 @@ class SteeringFilesFuzzTest {
             return Files.write(DIR.resolve(name), bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    @AfterAll
+    static void removeTheFolder() throws IOException {
+        try (var files = Files.walk(DIR)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -6,7 +6,6 @@ import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.kernel.Kernels;
 import dev.rudder.runtime.parallel.WorkerPool;
 
-import java.util.Arrays;
 
 /**
  * Activation buffers of a batch on the heap, row {@code i} of a {@code [rows, n]} buffer at
@@ -106,19 +105,13 @@ final class CpuActivations implements Activations {
                 int kvOff = (h / group) * headDim;
                 for (int i = 0; i < batch.size(); i++) {
                     CpuSequence s = (CpuSequence) batch.sequence(i);
-                    float[] kc = s.keyCache[layer];
-                    float[] vc = s.valueCache[layer];
                     int qOff = i * qDim + h * headDim;
                     int last = batch.slot(i);
                     int first = batch.attendFrom(i);
-                    for (int t = first; t <= last; t++) {
-                        sc[t] = kern.dot(a.q, qOff, kc, t * kvDim + kvOff, headDim) * invSqrt;
-                    }
+                    kern.attentionScores(a.q, qOff, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
+                            first, last + 1, invSqrt, sc);
                     kern.softmax(sc, first, last - first + 1);
-                    Arrays.fill(a.attnOut, qOff, qOff + headDim, 0f);
-                    for (int t = first; t <= last; t++) {
-                        kern.axpy(sc[t], vc, t * kvDim + kvOff, a.attnOut, qOff, headDim);
-                    }
+                    kern.attentionValues(sc, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff, headDim);
                 }
             }
         }

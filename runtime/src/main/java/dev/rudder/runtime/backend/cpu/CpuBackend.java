@@ -147,7 +147,10 @@ public final class CpuBackend implements Backend {
         CpuActivations c = cpu(a);
         for (int i = 0; i < b.size(); i++) {
             CpuSequence s = (CpuSequence) b.sequence(i);
-            System.arraycopy(c.k, i * kvDim, s.keyCache[layer], b.slot(i) * kvDim, kvDim);
+            float[] kT = s.keyCache[layer];
+            for (int j = 0, src = i * kvDim, dst = b.slot(i); j < kvDim; j++, dst += s.keyStride) {
+                kT[dst] = c.k[src + j];
+            }
             System.arraycopy(c.v, i * kvDim, s.valueCache[layer], b.slot(i) * kvDim, kvDim);
         }
         c.attention.batch = b;

@@ -12,7 +12,8 @@ import java.util.Arrays;
 final class CpuSequence implements Sequence {
     final int contextLength;
     final SteeringPlan plan;
-    final float[][] keyCache;     // [layer][contextLength * kvDim]
+    final int keyStride;          // positions per row of the transposed key cache: contextLength rounded up to 16
+    final float[][] keyCache;     // [layer][kvDim, keyStride]: keys transposed, a row of positions per head dimension
     final float[][] valueCache;   // [layer][contextLength * kvDim]
     final RopeTable rope;
     final float[] probeScores;    // [layer], NaN where no probe was read
@@ -24,7 +25,8 @@ final class CpuSequence implements Sequence {
         this.contextLength = contextLength;
         this.plan = plan;
         int kvDim = cfg.numKvHeads() * cfg.headDim();
-        if ((long) contextLength * kvDim > Integer.MAX_VALUE) {
+        keyStride = (int) Math.min(Integer.MAX_VALUE, ((long) contextLength + 15) / 16 * 16);
+        if ((long) keyStride * kvDim > Integer.MAX_VALUE) {
             throw new BadInputException("context length " + contextLength + " too large for one KV cache array ("
                     + contextLength + " x " + kvDim + " floats); lower --context");
         }
@@ -36,7 +38,7 @@ final class CpuSequence implements Sequence {
                     "context length %d needs %.1f GiB for the KV cache, more than half of the %.1f GiB the JVM may use;"
                             + " lower --context (or raise -Xmx)", contextLength, bytes / 1073741824.0, max / 1073741824.0));
         }
-        keyCache = new float[cfg.numLayers()][contextLength * kvDim];
+        keyCache = new float[cfg.numLayers()][keyStride * kvDim];
         valueCache = new float[cfg.numLayers()][contextLength * kvDim];
         rope = new RopeTable(cfg, ropeFreqFactors, contextLength);
         probeScores = new float[cfg.numLayers()];

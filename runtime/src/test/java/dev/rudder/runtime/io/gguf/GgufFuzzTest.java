@@ -1,6 +1,7 @@
 package dev.rudder.runtime.io.gguf;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.AfterAll;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.TensorInfo;
@@ -23,9 +24,17 @@ class GgufFuzzTest {
     static {
         try {
             DIR = Files.createTempDirectory("rudder-fuzz");
-            DIR.toFile().deleteOnExit();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    @AfterAll
+    static void removeTheFolder() throws IOException {
+        try (var files = Files.walk(DIR)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
