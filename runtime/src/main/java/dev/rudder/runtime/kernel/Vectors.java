@@ -22,6 +22,8 @@ public final class Vectors {
     public static final VectorSpecies<Integer> I = F.withLanes(int.class);
     /** Lanes per float vector. */
     public static final int L = F.length();
+    /** {@link LaneTree}'s permute indexes for {@link #F}. */
+    private static final int[] TREE = LaneTree.indexes(L);
 
     private Vectors() {
     }
@@ -38,6 +40,22 @@ public final class Vectors {
             }
         }
         return t[off];
+    }
+
+    /**
+     * The lane sums of {@code n} accumulators at once: on entry {@code t[k*L .. (k+1)*L)} holds accumulator k,
+     * on return {@code t[k]} its sum, each bit-identical to {@link #sumLanes(float[], int)} of those lanes,
+     * computed in vector registers ({@link LaneTree}). The tree runs on {@link #laneSumSlots}{@code (n)}
+     * accumulators, so {@code t} must hold that many times L floats; all of them are overwritten (what the
+     * slots past n hold does not matter).
+     */
+    public static void laneSums(float[] t, int n) {
+        LaneTree.sum(F, I, TREE, t, laneSumSlots(n));
+    }
+
+    /** Accumulator slots {@link #laneSums} uses for n sums: n rounded up to a power of two. */
+    public static int laneSumSlots(int n) {
+        return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
     }
 
     /**
@@ -73,6 +91,16 @@ public final class Vectors {
      * least {@link #L} floats.
      */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n, float[] lanes) {
+        dotLanes(a, aOff, b, bOff, n, lanes, 0);
+        laneSums(lanes, 1);
+        return dotTail(lanes[0], a, aOff, b, bOff, n);
+    }
+
+    /**
+     * {@link #dot} up to its lane sum: the accumulator lanes stored to {@code t[tOff .. tOff+L)}, so that
+     * several dots can share one {@link #laneSums} before their {@link #dotTail}s.
+     */
+    public static void dotLanes(float[] a, int aOff, float[] b, int bOff, int n, float[] t, int tOff) {
         int main = F.loopBound(n);
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -84,9 +112,12 @@ public final class Vectors {
         for (; i < main; i += L) {
             a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
         }
-        a0.add(a1).intoArray(lanes, 0);
-        float s = sumLanes(lanes, 0);
-        for (; i < n; i++) {
+        a0.add(a1).intoArray(t, tOff);
+    }
+
+    /** The rest of {@link #dot}: its lane sum {@code s} plus the tail products past the vector loop, in order. */
+    public static float dotTail(float s, float[] a, int aOff, float[] b, int bOff, int n) {
+        for (int i = F.loopBound(n); i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
         return s;

@@ -1,6 +1,7 @@
 package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
@@ -8,11 +9,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
+import dev.rudder.runtime.kernel.Vectors;
+
 import static dev.rudder.runtime.kernel.Vectors.F;
 import static dev.rudder.runtime.kernel.Vectors.I;
 import static dev.rudder.runtime.kernel.Vectors.bf16High;
 import static dev.rudder.runtime.kernel.Vectors.bf16Low;
-import static dev.rudder.runtime.kernel.Vectors.sumLanes;
+import static dev.rudder.runtime.kernel.Vectors.laneSums;
 
 /**
  * bfloat16 weights (the upper 16 bits of a float32), little-endian, row-major. Widening is exact:
@@ -59,8 +62,8 @@ public final class BF16Matrix extends SegmentMatrix {
 
     /**
      * One FMA chain per row: per pair block, {@code acc = odd.fma(x_odd, even.fma(x_even, acc))};
-     * then the fixed-order lane sum, then the tail columns in order. {@code dot4x4} runs sixteen such
-     * chains (four rows, four inputs), each pair block loaded and widened once per row.
+     * then the fixed-order lane sum, then the tail columns in order. {@code dot4xN} runs 4n such
+     * chains (four rows, n inputs), each pair block loaded and widened once per row and two inputs.
      */
     private static final class Vec implements RowKernel {
         private static final int L = F.length();
@@ -100,15 +103,13 @@ public final class BF16Matrix extends SegmentMatrix {
                 w = IntVector.fromMemorySegment(I, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
                 a3 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a3));
             }
-            float[] lanes = Scratch.get().t(L);
-            a0.intoArray(lanes, 0);
-            float d0 = sumLanes(lanes, 0);
-            a1.intoArray(lanes, 0);
-            float d1 = sumLanes(lanes, 0);
-            a2.intoArray(lanes, 0);
-            float d2 = sumLanes(lanes, 0);
-            a3.intoArray(lanes, 0);
-            float d3 = sumLanes(lanes, 0);
+            float[] t = Scratch.get().t(4 * L);  // [4 rows, L lanes], then the 4 sums
+            a0.intoArray(t, 0);
+            a1.intoArray(t, L);
+            a2.intoArray(t, 2 * L);
+            a3.intoArray(t, 3 * L);
+            laneSums(t, 4);
+            float d0 = t[0], d1 = t[1], d2 = t[2], d3 = t[3];
             for (int c = main; c < cols; c++) {
                 float xv = x[xOff + c];
                 long o = 2L * c;
@@ -123,84 +124,74 @@ public final class BF16Matrix extends SegmentMatrix {
             res[3] = d3;
         }
 
-        @Override
-        public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
-            dot4x2(r0, r1, r2, r3, x, o0, o1, res, 0);
-            dot4x2(r0, r1, r2, r3, x, o2, o3, res, 2);
-        }
-
         /**
-         * Inputs {@code oa, ob} against four rows into {@code res[4*k + i + i0]}: eight FMA chains, each one
-         * {@code dot1}'s. Two inputs per pass keep the loop small enough for C2 to inline every vector
-         * operation (four inputs per pass hit its inlining node cutoff and boxed vectors); the second pass
-         * finds the four rows in L1.
+         * Inputs two at a time against the four rows: per pass eight FMA chains, each one {@code dot1}'s, all
+         * written to the lane scratch, then one {@link Vectors#laneSums} for the 4n results and the tails. Two
+         * inputs per pass keep the loop small enough for C2 to inline every vector operation (four hit its
+         * inlining node cutoff and boxed vectors); later passes find the four rows in L1. An odd last input is
+         * paired with itself (its copy discarded).
          */
-        private void dot4x2(int r0, int r1, int r2, int r3, float[] x, int oa, int ob, float[] res, int i0) {
+        @Override
+        public void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
             long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
-            FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F);
-            FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F);
-            FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F);
-            FloatVector a3a = FloatVector.zero(F), a3b = FloatVector.zero(F);
-            for (int c = 0; c < main; c += BLOCK) {
-                FloatVector ea = FloatVector.fromArray(F, x, oa + c);
-                FloatVector da = FloatVector.fromArray(F, x, oa + c + L);
-                FloatVector eb = FloatVector.fromArray(F, x, ob + c);
-                FloatVector db = FloatVector.fromArray(F, x, ob + c + L);
-                long o = 2L * c;
-                IntVector w = IntVector.fromMemorySegment(I, seg, b0 + o, ByteOrder.LITTLE_ENDIAN);
-                FloatVector lo = bf16Low(w);
-                FloatVector hi = bf16High(w);
-                a0a = hi.fma(da, lo.fma(ea, a0a));
-                a0b = hi.fma(db, lo.fma(eb, a0b));
-                w = IntVector.fromMemorySegment(I, seg, b1 + o, ByteOrder.LITTLE_ENDIAN);
-                lo = bf16Low(w);
-                hi = bf16High(w);
-                a1a = hi.fma(da, lo.fma(ea, a1a));
-                a1b = hi.fma(db, lo.fma(eb, a1b));
-                w = IntVector.fromMemorySegment(I, seg, b2 + o, ByteOrder.LITTLE_ENDIAN);
-                lo = bf16Low(w);
-                hi = bf16High(w);
-                a2a = hi.fma(da, lo.fma(ea, a2a));
-                a2b = hi.fma(db, lo.fma(eb, a2b));
-                w = IntVector.fromMemorySegment(I, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
-                lo = bf16Low(w);
-                hi = bf16High(w);
-                a3a = hi.fma(da, lo.fma(ea, a3a));
-                a3b = hi.fma(db, lo.fma(eb, a3b));
+            int even = n + (n & 1);
+            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * even) * L);  // [inputs, 4 rows, L lanes]
+            for (int i = 0; i < n; i += 2) {
+                int oa = base + i * stride;
+                int ob = i + 1 < n ? oa + stride : oa;
+                int ta = 4 * i * L;
+                FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F);
+                FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F);
+                FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F);
+                FloatVector a3a = FloatVector.zero(F), a3b = FloatVector.zero(F);
+                for (int c = 0; c < main; c += BLOCK) {
+                    FloatVector ea = FloatVector.fromArray(F, x, oa + c);
+                    FloatVector da = FloatVector.fromArray(F, x, oa + c + L);
+                    FloatVector eb = FloatVector.fromArray(F, x, ob + c);
+                    FloatVector db = FloatVector.fromArray(F, x, ob + c + L);
+                    long o = 2L * c;
+                    IntVector w = IntVector.fromMemorySegment(I, seg, b0 + o, ByteOrder.LITTLE_ENDIAN);
+                    FloatVector lo = bf16Low(w);
+                    FloatVector hi = bf16High(w);
+                    a0a = hi.fma(da, lo.fma(ea, a0a));
+                    a0b = hi.fma(db, lo.fma(eb, a0b));
+                    w = IntVector.fromMemorySegment(I, seg, b1 + o, ByteOrder.LITTLE_ENDIAN);
+                    lo = bf16Low(w);
+                    hi = bf16High(w);
+                    a1a = hi.fma(da, lo.fma(ea, a1a));
+                    a1b = hi.fma(db, lo.fma(eb, a1b));
+                    w = IntVector.fromMemorySegment(I, seg, b2 + o, ByteOrder.LITTLE_ENDIAN);
+                    lo = bf16Low(w);
+                    hi = bf16High(w);
+                    a2a = hi.fma(da, lo.fma(ea, a2a));
+                    a2b = hi.fma(db, lo.fma(eb, a2b));
+                    w = IntVector.fromMemorySegment(I, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
+                    lo = bf16Low(w);
+                    hi = bf16High(w);
+                    a3a = hi.fma(da, lo.fma(ea, a3a));
+                    a3b = hi.fma(db, lo.fma(eb, a3b));
+                }
+                a0a.intoArray(t, ta);
+                a1a.intoArray(t, ta + L);
+                a2a.intoArray(t, ta + 2 * L);
+                a3a.intoArray(t, ta + 3 * L);
+                a0b.intoArray(t, ta + 4 * L);
+                a1b.intoArray(t, ta + 5 * L);
+                a2b.intoArray(t, ta + 6 * L);
+                a3b.intoArray(t, ta + 7 * L);
             }
-            float[] lanes = Scratch.get().t(L);
-            a0a.intoArray(lanes, 0);
-            res[i0] = sumLanes(lanes, 0);
-            a0b.intoArray(lanes, 0);
-            res[1 + i0] = sumLanes(lanes, 0);
-            a1a.intoArray(lanes, 0);
-            res[4 + i0] = sumLanes(lanes, 0);
-            a1b.intoArray(lanes, 0);
-            res[5 + i0] = sumLanes(lanes, 0);
-            a2a.intoArray(lanes, 0);
-            res[8 + i0] = sumLanes(lanes, 0);
-            a2b.intoArray(lanes, 0);
-            res[9 + i0] = sumLanes(lanes, 0);
-            a3a.intoArray(lanes, 0);
-            res[12 + i0] = sumLanes(lanes, 0);
-            a3b.intoArray(lanes, 0);
-            res[13 + i0] = sumLanes(lanes, 0);
+            laneSums(t, 4 * even);
+            System.arraycopy(t, 0, res, 0, 4 * n);
             for (int c = main; c < cols; c++) {
                 long o = 2L * c;
-                float xa = x[oa + c];
-                float xb = x[ob + c];
-                float w = at(seg, b0 + o);
-                res[i0] += w * xa;
-                res[1 + i0] += w * xb;
-                w = at(seg, b1 + o);
-                res[4 + i0] += w * xa;
-                res[5 + i0] += w * xb;
-                w = at(seg, b2 + o);
-                res[8 + i0] += w * xa;
-                res[9 + i0] += w * xb;
-                w = at(seg, b3 + o);
-                res[12 + i0] += w * xa;
-                res[13 + i0] += w * xb;
+                float w0 = at(seg, b0 + o), w1 = at(seg, b1 + o), w2 = at(seg, b2 + o), w3 = at(seg, b3 + o);
+                for (int i = 0; i < n; i++) {
+                    float xv = x[base + i * stride + c];
+                    res[4 * i] += w0 * xv;
+                    res[4 * i + 1] += w1 * xv;
+                    res[4 * i + 2] += w2 * xv;
+                    res[4 * i + 3] += w3 * xv;
+                }
             }
         }
 
@@ -213,9 +204,10 @@ public final class BF16Matrix extends SegmentMatrix {
                 a = bf16High(w).fma(FloatVector.fromArray(F, x, xOff + c + L),
                         bf16Low(w).fma(FloatVector.fromArray(F, x, xOff + c), a));
             }
-            float[] lanes = Scratch.get().t(L);
-            a.intoArray(lanes, 0);
-            float d = sumLanes(lanes, 0);
+            float[] t = Scratch.get().t(L);
+            a.intoArray(t, 0);
+            laneSums(t, 1);
+            float d = t[0];
             for (int c = main; c < cols; c++) {
                 d += at(seg, b + 2L * c) * x[xOff + c];
             }

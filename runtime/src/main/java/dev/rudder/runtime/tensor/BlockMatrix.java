@@ -1,5 +1,7 @@
 package dev.rudder.runtime.tensor;
 
+import dev.rudder.runtime.kernel.Vectors;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -42,9 +44,10 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
     }
 
     /**
-     * What every block type's vector kernel shares: the row stride, {@code dot4} as four {@code dot1} calls (so a
-     * row's bits are {@code dot1}'s whichever path the driver takes; a type may interleave rows instead, keeping
-     * that contract), and widening (matmul) by the exact scalar dequantization.
+     * What every block type's vector kernel shares: the row stride, the lane sums (a type supplies its row's
+     * accumulator lanes, {@link #lanes}; {@code dot1}, {@code dot4} and {@code dot4xN} sum 1, 4 or 4n of them at
+     * once with {@link Vectors#laneSums}, so a row's bits are the same whichever path the driver takes), and
+     * widening (matmul) by the exact scalar dequantization.
      */
     abstract static class BlockKernel implements RowKernel {
         final BlockMatrix m;
@@ -55,12 +58,41 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
             this.rowBytes = m.rowBytes();
         }
 
+        /** The fused dot of {@code row} with {@code x[xOff ..)} before its lane sum: accumulator lanes to {@code t[tOff .. tOff+L)}. */
+        abstract void lanes(int row, float[] x, int xOff, float[] t, int tOff);
+
+        /** {@link #lanes} of four rows to {@code t[tOff + k*L ..)}; a type may interleave them (same bits per row). */
+        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
+            lanes(r0, x, xOff, t, tOff);
+            lanes(r1, x, xOff, t, tOff + Vectors.L);
+            lanes(r2, x, xOff, t, tOff + 2 * Vectors.L);
+            lanes(r3, x, xOff, t, tOff + 3 * Vectors.L);
+        }
+
         @Override
-        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            res[0] = dot1(r0, x, xOff);
-            res[1] = dot1(r1, x, xOff);
-            res[2] = dot1(r2, x, xOff);
-            res[3] = dot1(r3, x, xOff);
+        public final float dot1(int row, float[] x, int xOff) {
+            float[] t = Scratch.get().t(Vectors.L);
+            lanes(row, x, xOff, t, 0);
+            Vectors.laneSums(t, 1);
+            return t[0];
+        }
+
+        @Override
+        public final void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            float[] t = Scratch.get().t(4 * Vectors.L);   // [4 rows, L lanes], then the 4 sums
+            lanes4(r0, r1, r2, r3, x, xOff, t, 0);
+            Vectors.laneSums(t, 4);
+            System.arraycopy(t, 0, res, 0, 4);
+        }
+
+        @Override
+        public final void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
+            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * n) * Vectors.L);  // [n inputs, 4 rows, L lanes]
+            for (int i = 0; i < n; i++) {
+                lanes4(r0, r1, r2, r3, x, base + i * stride, t, 4 * i * Vectors.L);
+            }
+            Vectors.laneSums(t, 4 * n);
+            System.arraycopy(t, 0, res, 0, 4 * n);
         }
 
         @Override

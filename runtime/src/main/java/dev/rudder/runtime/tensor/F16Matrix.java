@@ -11,8 +11,8 @@ import java.lang.foreign.MemorySegment;
  * bit-level one is too big for C2 to inline in a matvec loop; instead the vector kernel widens a
  * row at a time with a plain loop that C2 intrinsifies and auto-vectorizes (vcvtph2ps), then takes
  * a Vector API dot product ({@link Vectors#dot}). Measured ~3x faster than a bit-level Vector API
- * conversion. One row at a time: its {@code dot4} is four {@code dot1}s; its {@code dot4x4} (batches)
- * converts each row once for four inputs.
+ * conversion. Its {@code dot4} and {@code dot4xN} (batches) convert each of the four rows once, then share
+ * one {@link Vectors#laneSums} for all their results.
  */
 public final class F16Matrix extends SegmentMatrix {
 
@@ -62,27 +62,47 @@ public final class F16Matrix extends SegmentMatrix {
             this.cols = cols;
         }
 
+        /** Each row converted once, then {@code dot1}'s dot product; the four lane sums at once. */
         @Override
         public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            res[0] = dot1(r0, x, xOff);
-            res[1] = dot1(r1, x, xOff);
-            res[2] = dot1(r2, x, xOff);
-            res[3] = dot1(r3, x, xOff);
+            Scratch sc = Scratch.get();
+            float[] w = sc.w(4 * cols);               // [4 rows, cols] widened
+            float[] t = sc.t(4 * Vectors.L);          // [4 rows, L lanes], then the 4 sums
+            widen4(r0, r1, r2, r3, w);
+            for (int k = 0; k < 4; k++) {
+                Vectors.dotLanes(w, k * cols, x, xOff, cols, t, k * Vectors.L);
+            }
+            Vectors.laneSums(t, 4);
+            for (int k = 0; k < 4; k++) {
+                res[k] = Vectors.dotTail(t[k], w, k * cols, x, xOff, cols);
+            }
         }
 
-        /** Each row converted once, then {@code dot1}'s dot product with each of the four inputs. */
+        /** Each row converted once, then {@code dot1}'s dot product with each of the n inputs; one lane-sum tree. */
         @Override
-        public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
+        public void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
             Scratch sc = Scratch.get();
-            float[] w = sc.w(cols);                   // [cols] one widened row
-            float[] lanes = sc.t(Vectors.L);
-            for (int k = 0; k < 4; k++) {
-                widen(k == 0 ? r0 : k == 1 ? r1 : k == 2 ? r2 : r3, w, 0);
-                res[4 * k] = Vectors.dot(w, 0, x, o0, cols, lanes);
-                res[4 * k + 1] = Vectors.dot(w, 0, x, o1, cols, lanes);
-                res[4 * k + 2] = Vectors.dot(w, 0, x, o2, cols, lanes);
-                res[4 * k + 3] = Vectors.dot(w, 0, x, o3, cols, lanes);
+            float[] w = sc.w(4 * cols);               // [4 rows, cols] widened
+            float[] t = sc.t(Vectors.laneSumSlots(4 * n) * Vectors.L);  // [n inputs, 4 rows, L lanes]
+            widen4(r0, r1, r2, r3, w);
+            for (int i = 0; i < n; i++) {
+                for (int k = 0; k < 4; k++) {
+                    Vectors.dotLanes(w, k * cols, x, base + i * stride, cols, t, (4 * i + k) * Vectors.L);
+                }
             }
+            Vectors.laneSums(t, 4 * n);
+            for (int i = 0; i < n; i++) {
+                for (int k = 0; k < 4; k++) {
+                    res[4 * i + k] = Vectors.dotTail(t[4 * i + k], w, k * cols, x, base + i * stride, cols);
+                }
+            }
+        }
+
+        private void widen4(int r0, int r1, int r2, int r3, float[] w) {
+            widen(r0, w, 0);
+            widen(r1, w, cols);
+            widen(r2, w, 2 * cols);
+            widen(r3, w, 3 * cols);
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
@@ -8,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static dev.rudder.runtime.kernel.Vectors.F;
-import static dev.rudder.runtime.kernel.Vectors.sumLanes;
+import static dev.rudder.runtime.kernel.Vectors.laneSums;
 
 /**
  * float32 weights, little-endian, row-major, over a read-only segment (mapped file slice or a heap
@@ -42,7 +43,7 @@ public final class F32Matrix extends SegmentMatrix {
 
     /**
      * One FMA chain per row over L-column vectors, then the fixed-order lane sum, then the tail in order;
-     * {@code dot4x4} runs sixteen such chains (four rows, four inputs), each weight vector loaded once.
+     * {@code dot4xN} runs 4n such chains (four rows, n inputs), each weight vector loaded once per two inputs.
      */
     private static final class Vec implements RowKernel {
         private static final int L = F.length();
@@ -71,15 +72,13 @@ public final class F32Matrix extends SegmentMatrix {
                 a2 = FloatVector.fromMemorySegment(F, seg, b2 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a2);
                 a3 = FloatVector.fromMemorySegment(F, seg, b3 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a3);
             }
-            float[] lanes = Scratch.get().t(L);
-            a0.intoArray(lanes, 0);
-            float d0 = sumLanes(lanes, 0);
-            a1.intoArray(lanes, 0);
-            float d1 = sumLanes(lanes, 0);
-            a2.intoArray(lanes, 0);
-            float d2 = sumLanes(lanes, 0);
-            a3.intoArray(lanes, 0);
-            float d3 = sumLanes(lanes, 0);
+            float[] t = Scratch.get().t(4 * L);  // [4 rows, L lanes], then the 4 sums
+            a0.intoArray(t, 0);
+            a1.intoArray(t, L);
+            a2.intoArray(t, 2 * L);
+            a3.intoArray(t, 3 * L);
+            laneSums(t, 4);
+            float d0 = t[0], d1 = t[1], d2 = t[2], d3 = t[3];
             for (int c = main; c < cols; c++) {
                 float xv = x[xOff + c];
                 long o = 4L * c;
@@ -94,74 +93,63 @@ public final class F32Matrix extends SegmentMatrix {
             res[3] = d3;
         }
 
-        @Override
-        public void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
-            dot4x2(r0, r1, r2, r3, x, o0, o1, res, 0);
-            dot4x2(r0, r1, r2, r3, x, o2, o3, res, 2);
-        }
-
         /**
-         * Inputs {@code oa, ob} against four rows into {@code res[4*k + i + i0]}: eight FMA chains, each one
-         * {@code dot1}'s. Two inputs per pass keep the loop small enough for C2 to inline every vector
-         * operation (four inputs per pass hit its inlining node cutoff and boxed vectors); the second pass
-         * finds the four rows in L1.
+         * Inputs two at a time against the four rows: per pass eight FMA chains, each one {@code dot1}'s, all
+         * written to the lane scratch, then one {@link Vectors#laneSums} for the 4n results and the tails (as
+         * BF16's; an odd last input is paired with itself, its copy discarded).
          */
-        private void dot4x2(int r0, int r1, int r2, int r3, float[] x, int oa, int ob, float[] res, int i0) {
+        @Override
+        public void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
             long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
-            FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F);
-            FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F);
-            FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F);
-            FloatVector a3a = FloatVector.zero(F), a3b = FloatVector.zero(F);
-            for (int c = 0; c < main; c += L) {
-                FloatVector xa = FloatVector.fromArray(F, x, oa + c);
-                FloatVector xb = FloatVector.fromArray(F, x, ob + c);
-                long o = 4L * c;
-                FloatVector w = FloatVector.fromMemorySegment(F, seg, b0 + o, ByteOrder.LITTLE_ENDIAN);
-                a0a = w.fma(xa, a0a);
-                a0b = w.fma(xb, a0b);
-                w = FloatVector.fromMemorySegment(F, seg, b1 + o, ByteOrder.LITTLE_ENDIAN);
-                a1a = w.fma(xa, a1a);
-                a1b = w.fma(xb, a1b);
-                w = FloatVector.fromMemorySegment(F, seg, b2 + o, ByteOrder.LITTLE_ENDIAN);
-                a2a = w.fma(xa, a2a);
-                a2b = w.fma(xb, a2b);
-                w = FloatVector.fromMemorySegment(F, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
-                a3a = w.fma(xa, a3a);
-                a3b = w.fma(xb, a3b);
+            int even = n + (n & 1);
+            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * even) * L);  // [inputs, 4 rows, L lanes]
+            for (int i = 0; i < n; i += 2) {
+                int oa = base + i * stride;
+                int ob = i + 1 < n ? oa + stride : oa;
+                FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F);
+                FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F);
+                FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F);
+                FloatVector a3a = FloatVector.zero(F), a3b = FloatVector.zero(F);
+                for (int c = 0; c < main; c += L) {
+                    FloatVector xa = FloatVector.fromArray(F, x, oa + c);
+                    FloatVector xb = FloatVector.fromArray(F, x, ob + c);
+                    long o = 4L * c;
+                    FloatVector w = FloatVector.fromMemorySegment(F, seg, b0 + o, ByteOrder.LITTLE_ENDIAN);
+                    a0a = w.fma(xa, a0a);
+                    a0b = w.fma(xb, a0b);
+                    w = FloatVector.fromMemorySegment(F, seg, b1 + o, ByteOrder.LITTLE_ENDIAN);
+                    a1a = w.fma(xa, a1a);
+                    a1b = w.fma(xb, a1b);
+                    w = FloatVector.fromMemorySegment(F, seg, b2 + o, ByteOrder.LITTLE_ENDIAN);
+                    a2a = w.fma(xa, a2a);
+                    a2b = w.fma(xb, a2b);
+                    w = FloatVector.fromMemorySegment(F, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
+                    a3a = w.fma(xa, a3a);
+                    a3b = w.fma(xb, a3b);
+                }
+                int ta = 4 * i * L;
+                a0a.intoArray(t, ta);
+                a1a.intoArray(t, ta + L);
+                a2a.intoArray(t, ta + 2 * L);
+                a3a.intoArray(t, ta + 3 * L);
+                a0b.intoArray(t, ta + 4 * L);
+                a1b.intoArray(t, ta + 5 * L);
+                a2b.intoArray(t, ta + 6 * L);
+                a3b.intoArray(t, ta + 7 * L);
             }
-            float[] lanes = Scratch.get().t(L);
-            a0a.intoArray(lanes, 0);
-            res[i0] = sumLanes(lanes, 0);
-            a0b.intoArray(lanes, 0);
-            res[1 + i0] = sumLanes(lanes, 0);
-            a1a.intoArray(lanes, 0);
-            res[4 + i0] = sumLanes(lanes, 0);
-            a1b.intoArray(lanes, 0);
-            res[5 + i0] = sumLanes(lanes, 0);
-            a2a.intoArray(lanes, 0);
-            res[8 + i0] = sumLanes(lanes, 0);
-            a2b.intoArray(lanes, 0);
-            res[9 + i0] = sumLanes(lanes, 0);
-            a3a.intoArray(lanes, 0);
-            res[12 + i0] = sumLanes(lanes, 0);
-            a3b.intoArray(lanes, 0);
-            res[13 + i0] = sumLanes(lanes, 0);
+            laneSums(t, 4 * even);
+            System.arraycopy(t, 0, res, 0, 4 * n);
             for (int c = main; c < cols; c++) {
                 long o = 4L * c;
-                float xa = x[oa + c];
-                float xb = x[ob + c];
-                float w = seg.get(FLOAT_LE, b0 + o);
-                res[i0] += w * xa;
-                res[1 + i0] += w * xb;
-                w = seg.get(FLOAT_LE, b1 + o);
-                res[4 + i0] += w * xa;
-                res[5 + i0] += w * xb;
-                w = seg.get(FLOAT_LE, b2 + o);
-                res[8 + i0] += w * xa;
-                res[9 + i0] += w * xb;
-                w = seg.get(FLOAT_LE, b3 + o);
-                res[12 + i0] += w * xa;
-                res[13 + i0] += w * xb;
+                float w0 = seg.get(FLOAT_LE, b0 + o), w1 = seg.get(FLOAT_LE, b1 + o);
+                float w2 = seg.get(FLOAT_LE, b2 + o), w3 = seg.get(FLOAT_LE, b3 + o);
+                for (int i = 0; i < n; i++) {
+                    float xv = x[base + i * stride + c];
+                    res[4 * i] += w0 * xv;
+                    res[4 * i + 1] += w1 * xv;
+                    res[4 * i + 2] += w2 * xv;
+                    res[4 * i + 3] += w3 * xv;
+                }
             }
         }
 
@@ -173,9 +161,10 @@ public final class F32Matrix extends SegmentMatrix {
                 a = FloatVector.fromMemorySegment(F, seg, b + 4L * c, ByteOrder.LITTLE_ENDIAN)
                         .fma(FloatVector.fromArray(F, x, xOff + c), a);
             }
-            float[] lanes = Scratch.get().t(L);
-            a.intoArray(lanes, 0);
-            float d = sumLanes(lanes, 0);
+            float[] t = Scratch.get().t(L);
+            a.intoArray(t, 0);
+            laneSums(t, 1);
+            float d = t[0];
             for (int c = main; c < cols; c++) {
                 d += seg.get(FLOAT_LE, b + 4L * c) * x[xOff + c];
             }

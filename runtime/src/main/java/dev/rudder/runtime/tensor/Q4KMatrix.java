@@ -53,7 +53,7 @@ public final class Q4KMatrix extends BlockMatrix {
         }
 
         @Override
-        public float dot1(int row, float[] x, int xOff) {
+        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
@@ -86,9 +86,7 @@ public final class Q4KMatrix extends BlockMatrix {
                     acc = sHi.fma(FloatVector.broadcast(F, -(min * (sm2 >> 8))), acc);
                 }
             }
-            float[] lanes = Scratch.get().t(L);
-            acc.intoArray(lanes, 0);
-            return Vectors.sumLanes(lanes, 0);
+            acc.intoArray(t, tOff);
         }
     }
 

@@ -73,17 +73,17 @@ public final class Q4_0Matrix extends BlockMatrix {
 
         /**
          * Two pairs of rows, each pair as two memory streams sharing the activation loads; per row the same
-         * operations in the same order as {@link #dot1}. (Four rows at once inline past C2's budget: vectors got
+         * operations in the same order as {@link #lanes}. (Four rows at once inline past C2's budget: vectors got
          * boxed and the kernel ran 5x slower.)
          */
         @Override
-        public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            dot2(r0, r1, x, xOff, res, 0);
-            dot2(r2, r3, x, xOff, res, 2);
+        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
+            lanes2(r0, r1, x, xOff, t, tOff);
+            lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
         }
 
-        /** {@code res[k] = dot(row rA, x)}, {@code res[k+1] = dot(row rB, x)}. */
-        private void dot2(int rA, int rB, float[] x, int xOff, float[] res, int k) {
+        /** {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}. */
+        private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             long bA = rA * rowBytes, bB = rB * rowBytes;
             int blocks = m.cols / BLOCK;
@@ -106,11 +106,8 @@ public final class Q4_0Matrix extends BlockMatrix {
                 aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o)), aA);
                 aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o)), aB);
             }
-            float[] lanes = Scratch.get().t(L);
-            aA.intoArray(lanes, 0);
-            res[k] = Vectors.sumLanes(lanes, 0);
-            aB.intoArray(lanes, 0);
-            res[k + 1] = Vectors.sumLanes(lanes, 0);
+            aA.intoArray(t, tOff);
+            aB.intoArray(t, tOff + L);
         }
 
         /** Weights 0..15 of a block: low nibbles minus 8. */
@@ -129,7 +126,7 @@ public final class Q4_0Matrix extends BlockMatrix {
         }
 
         @Override
-        public float dot1(int row, float[] x, int xOff) {
+        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             long base = row * rowBytes;
             int cols = m.cols;
@@ -146,9 +143,7 @@ public final class Q4_0Matrix extends BlockMatrix {
                 }
                 acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
             }
-            float[] lanes = Scratch.get().t(L);
-            acc.intoArray(lanes, 0);
-            return Vectors.sumLanes(lanes, 0);
+            acc.intoArray(t, tOff);
         }
     }
 }

@@ -53,7 +53,7 @@ public final class Q6KMatrix extends BlockMatrix {
         }
 
         @Override
-        public float dot1(int row, float[] x, int xOff) {
+        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
@@ -77,9 +77,7 @@ public final class Q6KMatrix extends BlockMatrix {
                             .and((byte) 3).lanewise(VectorOperators.LSHL, 4)), seg, sc + 6, d, x, x0 + 96, acc);
                 }
             }
-            float[] lanes = Scratch.get().t(L);
-            acc.intoArray(lanes, 0);
-            return Vectors.sumLanes(lanes, 0);
+            acc.intoArray(t, tOff);
         }
 
         /** 32 weights {@code q - 32} (two groups of 16 with scales at {@code sc}, {@code sc+1}) against x[x0 ..). */

@@ -69,7 +69,7 @@ public final class Q8_0Matrix extends BlockMatrix {
         }
 
         @Override
-        public float dot1(int row, float[] x, int xOff) {
+        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             long base = row * rowBytes;
             int cols = m.cols;
@@ -86,9 +86,7 @@ public final class Q8_0Matrix extends BlockMatrix {
                 }
                 acc = s.fma(d, acc);
             }
-            float[] lanes = Scratch.get().t(L);
-            acc.intoArray(lanes, 0);
-            return Vectors.sumLanes(lanes, 0);
+            acc.intoArray(t, tOff);
         }
     }
 }

@@ -6,8 +6,8 @@ package dev.rudder.runtime.tensor;
  *
  * <p>Contract: {@link #dot4} computes each of its four results exactly as {@link #dot1} would
  * (same operations, same order, only interleaved), so a row's result never depends on which
- * path the driver chose for it. {@link #dot4x4} likewise for each of its sixteen results: it
- * only widens each weight block once for four inputs. {@code x} is already in {@link #order()}.
+ * path the driver chose for it. {@link #dot4xN} likewise for each of its results: it only
+ * widens each weight block once for several inputs. {@code x} is already in {@link #order()}.
  */
 interface RowKernel {
     /** The column order inputs are prepared in (once per call) and rows are widened in. */
@@ -18,20 +18,21 @@ interface RowKernel {
     /** {@code res[k] = dot(row r_k, x[xOff .. xOff+cols))} for four rows read as four memory streams. */
     void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res);
 
+    /** Most inputs per {@link #dot4xN} call (the driver cuts larger batches). */
+    int MAX_BATCH = 16;
+
     /**
-     * Four rows times four inputs, for batches: {@code res[4*k + i] = dot(row r_k, x[o_i .. o_i+cols))}, each
-     * bit-identical to {@link #dot1} of that row and input (same FMA chain per (row, input) accumulator, same
-     * lane sum, same tail), while each weight block is read and widened once for the four inputs. Offsets may
-     * repeat (a batch of three pads with its last input). This default is four {@link #dot4} calls.
+     * Four rows times {@code n} inputs (2 to {@link #MAX_BATCH}), for batches: input i at
+     * {@code x[base + i*stride ..)}, {@code res[4*i + k] = dot(row r_k, input i)}, each bit-identical to
+     * {@link #dot1} of that row and input (same FMA chain per (row, input) accumulator, same lane sum, same
+     * tail), while each weight block is read and widened once for several inputs. This default is one
+     * {@link #dot4} per input.
      */
-    default void dot4x4(int r0, int r1, int r2, int r3, float[] x, int o0, int o1, int o2, int o3, float[] res) {
+    default void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
         float[] one = Scratch.get().res();
-        for (int i = 0; i < 4; i++) {
-            dot4(r0, r1, r2, r3, x, i == 0 ? o0 : i == 1 ? o1 : i == 2 ? o2 : o3, one);
-            res[i] = one[0];
-            res[4 + i] = one[1];
-            res[8 + i] = one[2];
-            res[12 + i] = one[3];
+        for (int i = 0; i < n; i++) {
+            dot4(r0, r1, r2, r3, x, base + i * stride, one);
+            System.arraycopy(one, 0, res, 4 * i, 4);
         }
     }
 

@@ -4,7 +4,7 @@ package dev.rudder.runtime.tensor;
  * Per-thread scratch buffers for the matrix kernels (grown on demand, never shrunk). Who uses
  * which: {@link #x} the drivers' prepared inputs, {@link #w} widened weights (matmul driver,
  * row-widening kernels), {@link #h} raw 16-bit weights, {@link #t} lane sums, {@link #res} the
- * four results of a {@link RowKernel#dot4}, {@link #res16} the sixteen of a {@link RowKernel#dot4x4}.
+ * four results of a {@link RowKernel#dot4}, {@link #resN} those of a {@link RowKernel#dot4xN}, {@link #batchOut} several of those gathered.
  */
 final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
@@ -13,8 +13,9 @@ final class Scratch {
     private float[] w = new float[0];
     private short[] h = new short[0];
     private float[] t = new float[0];
+    private float[] batchOut = new float[0];
     private final float[] res = new float[4];
-    private final float[] res16 = new float[16];
+    private final float[] resN = new float[4 * RowKernel.MAX_BATCH];
 
     static Scratch get() {
         return LOCAL.get();
@@ -34,6 +35,14 @@ final class Scratch {
             t = new float[n];
         }
         return t;
+    }
+
+    /** A buffer for gathered batch results, at least {@code n} floats. */
+    float[] batchOut(int n) {
+        if (batchOut.length < n) {
+            batchOut = new float[n];
+        }
+        return batchOut;
     }
 
     /** A buffer for raw 16-bit weights, at least {@code n} shorts. */
@@ -57,8 +66,8 @@ final class Scratch {
         return res;
     }
 
-    /** Sixteen floats for the results of one {@link RowKernel#dot4x4}, {@code [4 rows, 4 inputs]}. */
-    float[] res16() {
-        return res16;
+    /** The results of one {@link RowKernel#dot4xN}, {@code [MAX_BATCH inputs, 4 rows]}. */
+    float[] resN() {
+        return resN;
     }
 }

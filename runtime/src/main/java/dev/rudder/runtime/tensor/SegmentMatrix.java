@@ -17,13 +17,15 @@ import java.util.Objects;
  * read per pass (four sequential memory streams per thread: measured single-thread from DRAM on
  * a 2-core EPYC, one stream ~13.5 GB/s, four adjacent rows ~8.6 GB/s, four quarter-apart rows
  * ~19 GB/s); the leftover rows (range % 4) go one at a time with the same per-row arithmetic.
- * A batch of inputs runs against those four rows four inputs at a time ({@link RowKernel#dot4x4}:
- * each weight block loaded and widened once for four inputs), so the weights come from memory
- * once, their widening is shared, and each output is still the single-input result.
+ * A batch of inputs runs against those four rows up to {@link RowKernel#MAX_BATCH} inputs at a time
+ * ({@link RowKernel#dot4xN}: each weight block loaded and widened once for them), so the weights come
+ * from memory once, their widening is shared, and each output is still the single-input result.
  */
 abstract class SegmentMatrix implements WeightMatrix {
     /** Vector API paths unless the module is absent or -Drudder.scalar=true. */
     static final boolean VECTOR_DEFAULT = VectorSupport.useVector();
+    /** Row groups whose batch results are gathered before they are written out. */
+    private static final int GROUPS = 16;
 
     final MemorySegment data;
     final int rows;
@@ -138,31 +140,44 @@ abstract class SegmentMatrix implements WeightMatrix {
             base = 0;
             stride = cols;
         }
-        float[] res = sc.res();
-        float[] res16 = sc.res16();                    // [4 rows, 4 inputs]
+        float[] resN = sc.resN();                      // [MAX_BATCH inputs, 4 rows]
         int q = (r1 - r0) / 4;
-        for (int r = r0; r < r0 + q; r++) {
-            int i = 0;
-            // inputs four at a time (a last three padded with a repeat), each weight block widened once for them
-            for (; i + 3 <= n; i += 4) {
-                int o0 = base + i * stride;
-                int o3 = i + 3 < n ? o0 + 3 * stride : o0 + 2 * stride;
-                k.dot4x4(r, r + q, r + 2 * q, r + 3 * q, in, o0, o0 + stride, o0 + 2 * stride, o3, res16);
-                for (int j = 0, m = Math.min(4, n - i); j < m; j++) {
-                    int o = outOff + (i + j) * outStride + r;
-                    out[o] = res16[j];
-                    out[o + q] = res16[4 + j];
-                    out[o + 2 * q] = res16[8 + j];
-                    out[o + 3 * q] = res16[12 + j];
-                }
+        if (n == 1) {
+            for (int r = r0; r < r0 + q; r++) {
+                k.dot4(r, r + q, r + 2 * q, r + 3 * q, in, base, resN);
+                int o = outOff + r;
+                out[o] = resN[0];
+                out[o + q] = resN[1];
+                out[o + 2 * q] = resN[2];
+                out[o + 3 * q] = resN[3];
             }
-            for (; i < n; i++) {
-                k.dot4(r, r + q, r + 2 * q, r + 3 * q, in, base + i * stride, res);
-                int o = outOff + i * outStride + r;
-                out[o] = res[0];
-                out[o + q] = res[1];
-                out[o + 2 * q] = res[2];
-                out[o + 3 * q] = res[3];
+        } else {
+            // results of GROUPS consecutive row groups are gathered, then written as runs of consecutive rows per
+            // input and quarter (scattered single stores into n far-apart output rows missed the cache)
+            float[] buf = sc.batchOut(GROUPS * n * 4);  // [GROUPS row groups, n inputs, 4 rows]
+            for (int r = r0; r < r0 + q; r += GROUPS) {
+                int g = Math.min(GROUPS, r0 + q - r);
+                for (int j = 0; j < g; j++) {
+                    int row = r + j;
+                    // up to MAX_BATCH inputs per call, each weight block widened once for them; a lone one: dot4
+                    for (int i0 = 0; i0 < n; i0 += RowKernel.MAX_BATCH) {
+                        int m = Math.min(RowKernel.MAX_BATCH, n - i0);
+                        if (m == 1) {
+                            k.dot4(row, row + q, row + 2 * q, row + 3 * q, in, base + i0 * stride, resN);
+                        } else {
+                            k.dot4xN(row, row + q, row + 2 * q, row + 3 * q, in, base + i0 * stride, stride, m, resN);
+                        }
+                        System.arraycopy(resN, 0, buf, (j * n + i0) * 4, 4 * m);
+                    }
+                }
+                for (int i = 0; i < n; i++) {
+                    for (int kq = 0; kq < 4; kq++) {
+                        int o = outOff + i * outStride + r + kq * q;
+                        for (int j = 0, b = i * 4 + kq; j < g; j++, b += 4 * n) {
+                            out[o + j] = buf[b];
+                        }
+                    }
+                }
             }
         }
         for (int r = r0 + 4 * q; r < r1; r++) {

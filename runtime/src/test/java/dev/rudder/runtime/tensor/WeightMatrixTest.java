@@ -174,7 +174,7 @@ class WeightMatrixTest {
                 for (boolean vector : new boolean[] {false, true}) {
                     WeightMatrix m = make(dtype, f.seg, rows, cols, vector);
                     int xStride = cols + 5;
-                    int n = 9;
+                    int n = 18;                       // past RowKernel.MAX_BATCH: cut into calls of 16 and 1-2
                     float[] xs = rand(n * xStride);
                     float[][] alone = new float[n][rows];
                     for (int i = 0; i < n; i++) {
@@ -190,7 +190,7 @@ class WeightMatrixTest {
                                         what + " range " + rg[0] + ".." + rg[1] + " row " + r);
                             }
                         }
-                        for (int b = 1; b <= n; b++) {
+                        for (int b : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 18}) {
                             int outStride = rows + 2;
                             float[] out = new float[b * outStride];
                             java.util.Arrays.fill(out, Float.NaN);
@@ -219,6 +219,43 @@ class WeightMatrixTest {
                         for (int r = 0; r < rows; r++) {
                             assertEquals(Float.floatToRawIntBits(alone[i][r]), Float.floatToRawIntBits(mm[i * rows + r]),
                                     what + " matmul n=3");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Batches over many row groups (the driver gathers the results of 16 groups of four rows before writing
+     * them out): every output still lands in its row and equals that input's matvec alone.
+     */
+    @Test
+    void batchesOverManyRowGroupsEqualMatvecAlone() {
+        for (DType dtype : DTYPES) {
+            int rows = 4 * 37 + 3;                    // 37 groups: two full gathers and a partial one, 3 leftover rows
+            int cols = 130;
+            Fixture f = fixture(dtype, rows, cols);
+            WeightMatrix m = make(dtype, f.seg, rows, cols, true);
+            int n = 17;
+            float[] xs = rand(n * cols);
+            for (int[] rg : new int[][] {{0, rows}, {9, rows - 4}}) {
+                for (int b : new int[] {2, 3, 8, 17}) {
+                    int outStride = rows + 1;
+                    float[] out = new float[b * outStride];
+                    java.util.Arrays.fill(out, Float.NaN);
+                    m.matvecBatch(xs, b, cols, out, outStride, rg[0], rg[1]);
+                    for (int i = 0; i < b; i++) {
+                        float[] alone = new float[rows];
+                        m.matvec(xs, i * cols, alone, 0, rg[0], rg[1]);
+                        for (int r = 0; r < outStride; r++) {
+                            float o = out[i * outStride + r];
+                            if (r >= rg[0] && r < rg[1]) {
+                                assertEquals(Float.floatToRawIntBits(alone[r]), Float.floatToRawIntBits(o),
+                                        dtype + " batch " + b + " input " + i + " row " + r);
+                            } else {
+                                assertTrue(Float.isNaN(o), dtype + " batch wrote outside its range at " + r);
+                            }
                         }
                     }
                 }
