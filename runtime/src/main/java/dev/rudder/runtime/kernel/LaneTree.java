@@ -55,7 +55,8 @@ final class LaneTree {
      * Lane sums of the {@code n} accumulators {@code t[k*L .. (k+1)*L)} (n a power of two), written to
      * {@code t[0 .. n)} in order; each bit-identical to the scalar halving sum of its lanes. Overwrites
      * {@code t[0 .. n*L)}. Levels go two at a time while there are four vectors or more (four loaded, one
-     * stored), then one at a time; a last lone vector finishes in registers.
+     * stored), then one at a time; a last lone vector finishes in registers. Written out without helper
+     * methods: a vector passed to a method C2 does not inline is boxed (seen when the sweeps were split off).
      */
     static void sum(VectorSpecies<Float> f, VectorSpecies<Integer> i, int[] idx, float[] t, int n) {
         int lanes = f.length();
@@ -74,9 +75,13 @@ final class LaneTree {
                     IntVector b = FloatVector.fromArray(f, t, u + lanes).reinterpretAsInts();
                     IntVector c = FloatVector.fromArray(f, t, u + 2 * lanes).reinterpretAsInts();
                     IntVector d = FloatVector.fromArray(f, t, u + 3 * lanes).reinterpretAsInts();
-                    IntVector ab = pair(p0, q0, a, b).reinterpretAsInts();
-                    IntVector cd = pair(p0, q0, c, d).reinterpretAsInts();
-                    pair(p1, q1, ab, cd).intoArray(t, j * lanes);
+                    // P + Q of the first level for (a, b) and (c, d), then of the second for the two results
+                    IntVector ab = p0.selectFrom(a, b).reinterpretAsFloats()
+                            .add(q0.selectFrom(a, b).reinterpretAsFloats()).reinterpretAsInts();
+                    IntVector cd = p0.selectFrom(c, d).reinterpretAsFloats()
+                            .add(q0.selectFrom(c, d).reinterpretAsFloats()).reinterpretAsInts();
+                    p1.selectFrom(ab, cd).reinterpretAsFloats()
+                            .add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, j * lanes);
                 }
                 m >>= 2;
                 level += 2;
@@ -85,7 +90,8 @@ final class LaneTree {
                     int u = 2 * j * lanes;
                     IntVector a = FloatVector.fromArray(f, t, u).reinterpretAsInts();
                     IntVector b = FloatVector.fromArray(f, t, u + lanes).reinterpretAsInts();
-                    pair(p0, q0, a, b).intoArray(t, j * lanes);
+                    p0.selectFrom(a, b).reinterpretAsFloats()
+                            .add(q0.selectFrom(a, b).reinterpretAsFloats()).intoArray(t, j * lanes);
                 }
                 m >>= 1;
                 level++;
@@ -97,14 +103,10 @@ final class LaneTree {
             for (; level < levels; level++) {
                 IntVector p = IntVector.fromArray(i, idx, 2 * level * lanes);
                 IntVector q = IntVector.fromArray(i, idx, (2 * level + 1) * lanes);
-                v = pair(p, q, v, v).reinterpretAsInts();
+                v = p.selectFrom(v, v).reinterpretAsFloats()
+                        .add(q.selectFrom(v, v).reinterpretAsFloats()).reinterpretAsInts();
             }
             v.reinterpretAsFloats().intoArray(t, 0);
         }
-    }
-
-    /** One level for the groups of {@code u} then {@code v}: P + Q, P and Q picked by the index vectors. */
-    private static FloatVector pair(IntVector p, IntVector q, IntVector u, IntVector v) {
-        return p.selectFrom(u, v).reinterpretAsFloats().add(q.selectFrom(u, v).reinterpretAsFloats());
     }
 }
