@@ -29,7 +29,8 @@ public final class Vectors {
     }
 
     /**
-     * Sum of {@code t[off .. off+L)} by halving (lane i += lane i+h for h = L/2, L/4, ..., 1).
+     * Sum of {@code t[off .. off+L)} by halving (lane i += lane i+h for h = L/2, L/4, ..., 1): the
+     * reference order; kernels run it for many accumulators at once with {@link #laneSums}.
      * Works on an array so no vector crosses a call boundary (a vector argument of a method C2
      * does not inline gets boxed, i.e. allocated, on every call). Overwrites the lanes.
      */
@@ -59,8 +60,8 @@ public final class Vectors {
     }
 
     /**
-     * Sum of the lanes of {@code v} in a fixed order. For small kernels that C2 inlines whole;
-     * the big weight loops use {@link #sumLanes(float[], int)} instead.
+     * Sum of the lanes of {@code v} in a fixed order (the same tree). For small kernels that C2
+     * inlines whole; the big weight loops store their accumulators and use {@link #laneSums}.
      */
     public static float sum(FloatVector v) {
         int n = v.length();

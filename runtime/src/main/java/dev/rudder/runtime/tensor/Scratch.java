@@ -4,7 +4,8 @@ package dev.rudder.runtime.tensor;
  * Per-thread scratch buffers for the matrix kernels (grown on demand, never shrunk). Who uses
  * which: {@link #x} the drivers' prepared inputs, {@link #w} widened weights (matmul driver,
  * row-widening kernels), {@link #h} raw 16-bit weights, {@link #t} lane sums, {@link #res} the
- * four results of a {@link RowKernel#dot4}, {@link #resN} those of a {@link RowKernel#dot4xN}, {@link #batchOut} several of those gathered.
+ * four results of a {@link RowKernel#dot4}, {@link #resN} those of a {@link RowKernel#dot4xN},
+ * {@link #batchOut} those of several row groups gathered by the batch driver.
  */
 final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
