@@ -95,12 +95,19 @@ public final class CpuBackend implements Backend {
         System.arraycopy(values, 0, cpu(a).x, row * hidden, hidden);
     }
 
+    /** From this many rows on a batch's per-row steps run on the pool. */
+    private static final int PARALLEL_ROWS = 16;
+    /** Per calling thread: sessions of one model may run forward passes on several threads at once. */
+    private final ThreadLocal<RowsTask> rowTasks = ThreadLocal.withInitial(RowsTask::new);
+
     @Override
     public void rmsnorm(Activations a, Batch b, int layer, Norm which) {
-        CpuActivations c = cpu(a);
         LayerWeights lw = w.layer(layer);
-        float[] weight = which == Norm.ATTENTION ? lw.attnNorm() : lw.mlpNorm();
-        for (int i = 0; i < b.size(); i++) {
+        rowTasks.get().run(RowOp.RMSNORM, cpu(a), b, which == Norm.ATTENTION ? lw.attnNorm() : lw.mlpNorm());
+    }
+
+    private void rmsnormRows(CpuActivations c, float[] weight, int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
             k.rmsnorm(c.xb, i * hidden, c.x, i * hidden, weight, hidden, eps);
         }
     }
@@ -118,8 +125,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Activations a, Batch b) {
-        CpuActivations c = cpu(a);
-        for (int i = 0; i < b.size(); i++) {
+        rowTasks.get().run(RowOp.ROPE, cpu(a), b, null);
+    }
+
+    private void ropeRows(CpuActivations c, Batch b, int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
             RopeTable rope = ((CpuSequence) b.sequence(i)).rope;
             float[] cos = rope.cos(b.position(i));
             float[] sin = rope.sin(b.position(i));
@@ -197,9 +207,7 @@ public final class CpuBackend implements Backend {
         products(c, b, c.xb).to(lw.wGate(), c.mlpGate, inter).to(lw.wUp(), c.mlpUp, inter).go();
         addBias(c.mlpGate, lw.bGate(), n, inter);
         addBias(c.mlpUp, lw.bUp(), n, inter);
-        for (int i = 0; i < n; i++) {
-            k.swiglu(c.mlpGate, i * inter, c.mlpUp, i * inter, inter);
-        }
+        rowTasks.get().run(RowOp.SWIGLU, c, b, null);
         products(c, b, c.mlpGate).to(lw.wDown(), c.proj, hidden).go();
         addBias(c.proj, lw.bDown(), n, hidden);
     }
@@ -284,6 +292,48 @@ public final class CpuBackend implements Backend {
             int off = i * dim;
             for (int j = 0; j < dim; j++) {
                 out[off + j] += bias[j];
+            }
+        }
+    }
+
+    private enum RowOp { RMSNORM, ROPE, SWIGLU }
+
+    /**
+     * The per-row element-wise steps of a batch (norm, RoPE, SwiGLU), split by rows over the pool from
+     * {@link #PARALLEL_ROWS} rows on (a prompt), so the other threads do not idle between the matrix products;
+     * each row is computed exactly as alone. One reusable task per calling thread: no allocation per call.
+     */
+    private final class RowsTask implements WorkerPool.RangeTask {
+        private RowOp op;
+        private CpuActivations c;
+        private Batch b;
+        private float[] weight;
+
+        void run(RowOp op, CpuActivations c, Batch b, float[] weight) {
+            this.op = op;
+            this.c = c;
+            this.b = b;
+            this.weight = weight;
+            if (b.size() >= PARALLEL_ROWS) {
+                pool.parallelFor(b.size(), this);
+            } else {
+                run(0, b.size());
+            }
+            this.c = null;
+            this.b = null;
+            this.weight = null;
+        }
+
+        @Override
+        public void run(int i0, int i1) {
+            switch (op) {
+                case RMSNORM -> rmsnormRows(c, weight, i0, i1);
+                case ROPE -> ropeRows(c, b, i0, i1);
+                case SWIGLU -> {
+                    for (int i = i0; i < i1; i++) {
+                        k.swiglu(c.mlpGate, i * inter, c.mlpUp, i * inter, inter);
+                    }
+                }
             }
         }
     }
