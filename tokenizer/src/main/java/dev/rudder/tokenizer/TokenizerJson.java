@@ -2,6 +2,7 @@ package dev.rudder.tokenizer;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,7 +25,10 @@ import java.util.regex.Pattern;
  * the field. {@link Tokenizer} is the API; this class only builds it.
  */
 final class TokenizerJson {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // field names are not canonicalised: a vocabulary is one object with 32k-256k distinct keys, which the
+    // symbol table would hash, store and intern for nothing (most of a cold tokenizer.json parse)
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build());
 
     private TokenizerJson() {
     }
