@@ -30,6 +30,7 @@ final class CpuActivations implements Activations {
 
     final MatmulTask matmul;
     final AttentionTask attention;
+    final CpuBackend.RowsTask rowSteps = new CpuBackend.RowsTask();   // the per-row steps of a prompt, split over the pool
 
     CpuActivations(CpuBackend backend, ModelConfig cfg, int rows, int contextLength) {
         this.rows = rows;

@@ -97,13 +97,17 @@ public final class CpuBackend implements Backend {
 
     /** From this many rows on a batch's per-row steps run on the pool. */
     private static final int PARALLEL_ROWS = 16;
-    /** Per calling thread: sessions of one model may run forward passes on several threads at once. */
-    private final ThreadLocal<RowsTask> rowTasks = ThreadLocal.withInitial(RowsTask::new);
 
     @Override
     public void rmsnorm(Activations a, Batch b, int layer, Norm which) {
         LayerWeights lw = w.layer(layer);
-        rowTasks.get().run(RowOp.RMSNORM, cpu(a), b, which == Norm.ATTENTION ? lw.attnNorm() : lw.mlpNorm());
+        cpu(a).rowSteps.run(this, RowOp.RMSNORM, cpu(a), b, which == Norm.ATTENTION ? lw.attnNorm() : lw.mlpNorm());
+    }
+
+    private void swigluRows(CpuActivations c, int i0, int i1) {
+        for (int i = i0; i < i1; i++) {
+            k.swiglu(c.mlpGate, i * inter, c.mlpUp, i * inter, inter);
+        }
     }
 
     private void rmsnormRows(CpuActivations c, float[] weight, int i0, int i1) {
@@ -125,7 +129,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Activations a, Batch b) {
-        rowTasks.get().run(RowOp.ROPE, cpu(a), b, null);
+        cpu(a).rowSteps.run(this, RowOp.ROPE, cpu(a), b, null);
     }
 
     private void ropeRows(CpuActivations c, Batch b, int i0, int i1) {
@@ -207,7 +211,7 @@ public final class CpuBackend implements Backend {
         products(c, b, c.xb).to(lw.wGate(), c.mlpGate, inter).to(lw.wUp(), c.mlpUp, inter).go();
         addBias(c.mlpGate, lw.bGate(), n, inter);
         addBias(c.mlpUp, lw.bUp(), n, inter);
-        rowTasks.get().run(RowOp.SWIGLU, c, b, null);
+        c.rowSteps.run(this, RowOp.SWIGLU, c, b, null);
         products(c, b, c.mlpGate).to(lw.wDown(), c.proj, hidden).go();
         addBias(c.proj, lw.bDown(), n, hidden);
     }
@@ -296,29 +300,33 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    private enum RowOp { RMSNORM, ROPE, SWIGLU }
+    enum RowOp { RMSNORM, ROPE, SWIGLU }
 
     /**
      * The per-row element-wise steps of a batch (norm, RoPE, SwiGLU), split by rows over the pool from
      * {@link #PARALLEL_ROWS} rows on (a prompt), so the other threads do not idle between the matrix products;
-     * each row is computed exactly as alone. One reusable task per calling thread: no allocation per call.
+     * each row is computed exactly as alone. One reusable task per activations (sessions running on several
+     * threads at once each have their own): no allocation per call.
      */
-    private final class RowsTask implements WorkerPool.RangeTask {
+    static final class RowsTask implements WorkerPool.RangeTask {
+        private CpuBackend be;
         private RowOp op;
         private CpuActivations c;
         private Batch b;
         private float[] weight;
 
-        void run(RowOp op, CpuActivations c, Batch b, float[] weight) {
+        void run(CpuBackend be, RowOp op, CpuActivations c, Batch b, float[] weight) {
+            this.be = be;
             this.op = op;
             this.c = c;
             this.b = b;
             this.weight = weight;
             if (b.size() >= PARALLEL_ROWS) {
-                pool.parallelFor(b.size(), this);
+                be.pool.parallelFor(b.size(), this);
             } else {
                 run(0, b.size());
             }
+            this.be = null;
             this.c = null;
             this.b = null;
             this.weight = null;
@@ -327,13 +335,9 @@ public final class CpuBackend implements Backend {
         @Override
         public void run(int i0, int i1) {
             switch (op) {
-                case RMSNORM -> rmsnormRows(c, weight, i0, i1);
-                case ROPE -> ropeRows(c, b, i0, i1);
-                case SWIGLU -> {
-                    for (int i = i0; i < i1; i++) {
-                        k.swiglu(c.mlpGate, i * inter, c.mlpUp, i * inter, inter);
-                    }
-                }
+                case RMSNORM -> be.rmsnormRows(c, weight, i0, i1);
+                case ROPE -> be.ropeRows(c, b, i0, i1);
+                case SWIGLU -> be.swigluRows(c, i0, i1);
             }
         }
     }
