@@ -1,6 +1,7 @@
 package dev.rudder.cli;
 
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.io.OutputPaths;
 import dev.rudder.runtime.io.RandomCheckpoint;
 
 import java.io.IOException;
@@ -8,10 +9,9 @@ import java.io.PrintStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
+
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 /**
  * The training run for the JDK's ahead-of-time cache (JEP 483/514/515), run by the {@code rudder}
@@ -52,9 +52,7 @@ public final class AotTraining {
             }
         } finally {
             System.setOut(out);
-            try (Stream<Path> s = Files.walk(dir)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            OutputPaths.deleteTree(dir);
         }
     }
 }

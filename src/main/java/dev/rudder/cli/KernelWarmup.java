@@ -4,6 +4,7 @@ import dev.rudder.GenerationRequest;
 import dev.rudder.Rudder;
 import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.io.OutputPaths;
 import dev.rudder.runtime.io.ModelDirectory;
 import dev.rudder.runtime.io.RandomCheckpoint;
 import dev.rudder.runtime.io.SafeTensorsWriter;
@@ -13,16 +14,15 @@ import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.sample.SamplerOptions;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
+
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Gets the forward pass compiled by C2 before a one-shot command's prompt runs. Until C2 has compiled the Vector
@@ -178,7 +178,7 @@ final class KernelWarmup {
             return r;
         } finally {
             if (!usePrepared) {
-                deleteTree(dir);
+                OutputPaths.deleteTree(dir);
             }
         }
     }
@@ -215,13 +215,5 @@ final class KernelWarmup {
             }
         });
         Files.writeString(dir.resolve(ModelDirectory.CONFIG), c.toJson(), StandardCharsets.UTF_8);
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            // a temporary folder left behind is harmless
-        }
     }
 }

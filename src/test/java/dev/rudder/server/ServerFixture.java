@@ -3,6 +3,7 @@ package dev.rudder.server;
 import dev.rudder.ChatMessage;
 import dev.rudder.Rudder;
 import dev.rudder.cli.RudderCli;
+import dev.rudder.runtime.io.OutputPaths;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.steering.inferaligner.GateCalibrator;
 import dev.rudder.steering.prompts.PromptFile;
@@ -42,15 +43,7 @@ final class ServerFixture {
         }
         try {
             Path d = Files.createTempDirectory("rudder-serve-test");
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try (var files = Files.walk(d)) {
-                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                } catch (IOException e) {
-                    // best effort: a leftover temporary folder is not worth failing the run
-                }
-            }));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> OutputPaths.deleteTree(d)));
             Files.copy(VECTORS, d.resolve("aligned.safetensors"));
             try (Rudder target = Rudder.load(TARGET, THREADS, null)) {
                 var own = SteeringVectorFiles.read(SHARED.resolve("golden/steering/extraction/rudder-chat-target.mean_diff.safetensors"));

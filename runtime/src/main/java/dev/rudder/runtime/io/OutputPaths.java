@@ -3,12 +3,15 @@ package dev.rudder.runtime.io;
 import dev.rudder.runtime.BadInputException;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * Output files are written to a temporary sibling and moved into place; a failure must still
@@ -39,6 +42,18 @@ public final class OutputPaths {
             reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
         return new BadInputException("cannot write " + file + ": " + reason, e);
+    }
+
+    /**
+     * Deletes {@code dir} and everything under it, as far as it can: for temporary folders, where one left
+     * behind is harmless and must not fail the work that made it.
+     */
+    public static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // best effort
+        }
     }
 
     /**

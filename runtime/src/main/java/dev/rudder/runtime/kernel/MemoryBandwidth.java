@@ -48,17 +48,6 @@ public final class MemoryBandwidth implements AutoCloseable {
         return buf.byteSize() / sec;
     }
 
-    /** Best of {@code passes} passes over a {@code bytes}-byte buffer, in bytes per second. */
-    public static double measure(WorkerPool pool, long bytes, int passes) {
-        try (MemoryBandwidth probe = new MemoryBandwidth(bytes, pool.threads())) {
-            double best = 0;
-            for (int p = 0; p < Math.max(1, passes); p++) {
-                best = Math.max(best, probe.pass(pool));
-            }
-            return best;
-        }
-    }
-
     @Override
     public void close() {
         arena.close();

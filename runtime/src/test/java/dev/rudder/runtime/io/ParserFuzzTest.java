@@ -49,12 +49,8 @@ class ParserFuzzTest {
     }
 
     @AfterAll
-    static void removeTheFolder() throws IOException {
-        try (var files = Files.walk(DIR)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+    static void removeTheFolder() {
+        OutputPaths.deleteTree(DIR);
     }
 
     @FuzzTest(maxDuration = "10s")

@@ -3,6 +3,7 @@ package dev.rudder.steering.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.io.OutputPaths;
 import dev.rudder.runtime.io.gguf.GgufFile;
 import dev.rudder.runtime.io.gguf.GgufTensor;
 import dev.rudder.steering.prompts.PromptFile;
@@ -38,12 +39,8 @@ class SteeringFilesFuzzTest {
     }
 
     @AfterAll
-    static void removeTheFolder() throws IOException {
-        try (var files = Files.walk(DIR)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+    static void removeTheFolder() {
+        OutputPaths.deleteTree(DIR);
     }
 
     @FuzzTest(maxDuration = "10s")

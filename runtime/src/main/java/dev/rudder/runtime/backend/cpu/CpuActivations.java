@@ -30,7 +30,7 @@ final class CpuActivations implements Activations {
 
     final MatmulTask matmul;
     final AttentionTask attention;
-    final CpuBackend.RowsTask rowSteps = new CpuBackend.RowsTask();   // the per-row steps of a prompt, split over the pool
+    final CpuBackend.RowsTask rowSteps;   // the per-row steps of a prompt, split over the pool
 
     CpuActivations(CpuBackend backend, ModelConfig cfg, int rows, int contextLength) {
         this.rows = rows;
@@ -51,6 +51,7 @@ final class CpuActivations implements Activations {
         scores = new float[cfg.numHeads()][contextLength];
         matmul = new MatmulTask(backend.pool());
         attention = new AttentionTask(backend.kernels(), cfg, this);
+        rowSteps = new CpuBackend.RowsTask(backend, this);
     }
 
     float[] logits(int vocab) {

@@ -101,7 +101,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void rmsnorm(Activations a, Batch b, int layer, Norm which) {
         LayerWeights lw = w.layer(layer);
-        cpu(a).rowSteps.run(this, RowOp.RMSNORM, cpu(a), b, which == Norm.ATTENTION ? lw.attnNorm() : lw.mlpNorm());
+        cpu(a).rowSteps.run(RowOp.RMSNORM, b, which == Norm.ATTENTION ? lw.attnNorm() : lw.mlpNorm());
     }
 
     private void swigluRows(CpuActivations c, int i0, int i1) {
@@ -129,7 +129,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Activations a, Batch b) {
-        cpu(a).rowSteps.run(this, RowOp.ROPE, cpu(a), b, null);
+        cpu(a).rowSteps.run(RowOp.ROPE, b, null);
     }
 
     private void ropeRows(CpuActivations c, Batch b, int i0, int i1) {
@@ -211,7 +211,7 @@ public final class CpuBackend implements Backend {
         products(c, b, c.xb).to(lw.wGate(), c.mlpGate, inter).to(lw.wUp(), c.mlpUp, inter).go();
         addBias(c.mlpGate, lw.bGate(), n, inter);
         addBias(c.mlpUp, lw.bUp(), n, inter);
-        c.rowSteps.run(this, RowOp.SWIGLU, c, b, null);
+        c.rowSteps.run(RowOp.SWIGLU, b, null);
         products(c, b, c.mlpGate).to(lw.wDown(), c.proj, hidden).go();
         addBias(c.proj, lw.bDown(), n, hidden);
     }
@@ -309,16 +309,19 @@ public final class CpuBackend implements Backend {
      * threads at once each have their own): no allocation per call.
      */
     static final class RowsTask implements WorkerPool.RangeTask {
-        private CpuBackend be;
+        private final CpuBackend be;
+        private final CpuActivations c;
         private RowOp op;
-        private CpuActivations c;
         private Batch b;
         private float[] weight;
 
-        void run(CpuBackend be, RowOp op, CpuActivations c, Batch b, float[] weight) {
+        RowsTask(CpuBackend be, CpuActivations c) {
             this.be = be;
-            this.op = op;
             this.c = c;
+        }
+
+        void run(RowOp op, Batch b, float[] weight) {
+            this.op = op;
             this.b = b;
             this.weight = weight;
             if (b.size() >= PARALLEL_ROWS) {
@@ -326,8 +329,6 @@ public final class CpuBackend implements Backend {
             } else {
                 run(0, b.size());
             }
-            this.be = null;
-            this.c = null;
             this.b = null;
             this.weight = null;
         }

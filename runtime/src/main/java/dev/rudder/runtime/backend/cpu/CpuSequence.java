@@ -28,7 +28,7 @@ final class CpuSequence implements Sequence {
         keyStride = (int) Math.min(Integer.MAX_VALUE, ((long) contextLength + 15) / 16 * 16);
         if ((long) keyStride * kvDim > Integer.MAX_VALUE) {
             throw new BadInputException("context length " + contextLength + " too large for one KV cache array ("
-                    + contextLength + " x " + kvDim + " floats); lower --context");
+                    + keyStride + " x " + kvDim + " floats); lower --context");
         }
         // KV cache plus RoPE tables, in long arithmetic: a context the heap cannot hold is an error, not an OutOfMemoryError
         long bytes = 2L * cfg.numLayers() * contextLength * kvDim * Float.BYTES + 2L * contextLength * (cfg.headDim() / 2 + 4) * Float.BYTES;

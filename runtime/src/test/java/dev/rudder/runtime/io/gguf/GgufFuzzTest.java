@@ -4,6 +4,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.io.OutputPaths;
 import dev.rudder.runtime.io.TensorInfo;
 import dev.rudder.runtime.io.TensorStore;
 
@@ -30,12 +31,8 @@ class GgufFuzzTest {
     }
 
     @AfterAll
-    static void removeTheFolder() throws IOException {
-        try (var files = Files.walk(DIR)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+    static void removeTheFolder() {
+        OutputPaths.deleteTree(DIR);
     }
 
     @FuzzTest(maxDuration = "10s")
