@@ -102,6 +102,13 @@ class GenerateCommandTest {
     }
 
     @Test
+    void noPrefillProgressLineWhenNotOnATerminalOrForAShortPrompt() {
+        java.io.PrintStream sink = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        assertEquals(null, GenerateCommand.prefillProgress(100_000, sink));   // tests run without a terminal
+        assertEquals(null, GenerateCommand.prefillProgress(10, sink));
+    }
+
+    @Test
     void badInputExitsOneWithAMessageAndNoStackTrace() {
         assertBad(run("generate", "-m", tmp.resolve("nope").toString(), "-p", "x"), "does not exist");
         assertBad(run("generate", "-m", TINY, "--prompt-ids", "1,2,3", "--context", "2"), "does not fit the context");
