@@ -513,24 +513,25 @@ public final class GgufFile implements AutoCloseable {
         return new GgufValue(GgufValueType.ARRAY, new GgufArray(elem, items), elem);
     }
 
-    /** {@code count} integers of type {@code t} at the position, widened to long as {@link #value} widens one. */
-    private long[] integers(GgufValueType t, int count, String what) {
-        need((long) t.minBytes() * count, what);
-        long[] a = new long[count];   // [count]
-        for (int i = 0; i < count; i++) {
-            long at = pos + (long) t.minBytes() * i;
-            a[i] = switch (t) {
-                case UINT8 -> seg.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
-                case INT8 -> seg.get(ValueLayout.JAVA_BYTE, at);
-                case UINT16 -> seg.get(I16, at) & 0xFFFF;
-                case INT16 -> seg.get(I16, at);
-                case UINT32 -> seg.get(I32, at) & 0xFFFFFFFFL;
-                case INT32 -> seg.get(I32, at);
-                case UINT64, INT64 -> seg.get(I64, at);
-                default -> throw new IllegalArgumentException(t + " is not an integer type");
-            };
-        }
-        pos += (long) t.minBytes() * count;
+    /** {@code count} integers of type {@code t} at the position, in an array of their width ({@link GgufArray}). */
+    private Object integers(GgufValueType t, int count, String what) {
+        long bytes = (long) t.minBytes() * count;
+        need(bytes, what);
+        Object a = switch (t) {
+            case UINT8, INT8 -> new byte[count];     // [count]
+            case UINT16, INT16 -> new short[count];  // [count]
+            case UINT32, INT32 -> new int[count];    // [count]
+            case UINT64, INT64 -> new long[count];   // [count]
+            default -> throw new IllegalArgumentException(t + " is not an integer type");
+        };
+        ValueLayout layout = switch (t) {             // little-endian in the file
+            case UINT8, INT8 -> ValueLayout.JAVA_BYTE;
+            case UINT16, INT16 -> I16;
+            case UINT32, INT32 -> I32;
+            default -> I64;
+        };
+        MemorySegment.copy(seg, layout, pos, a, 0, count);
+        pos += bytes;
         return a;
     }
 

@@ -127,11 +127,7 @@ public record GgufValue(GgufValueType type, Object value, GgufValueType elementT
 
     /** An array of INT32. */
     public static GgufValue int32s(int[] items) {
-        long[] wide = new long[items.length];
-        for (int i = 0; i < items.length; i++) {
-            wide[i] = items[i];
-        }
-        return new GgufValue(GgufValueType.ARRAY, new GgufArray(GgufValueType.INT32, wide), GgufValueType.INT32);
+        return new GgufValue(GgufValueType.ARRAY, new GgufArray(GgufValueType.INT32, items.clone()), GgufValueType.INT32);
     }
 
     /** The value as text (arrays as {@code [a, b]}). */

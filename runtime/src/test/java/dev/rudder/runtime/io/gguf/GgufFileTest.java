@@ -133,6 +133,20 @@ class GgufFileTest {
                 .contains("invalid boolean 2 in metadata flags[1]"));
     }
 
+    @Test
+    void anArrayClaimingMoreElementsThanTheFileHoldsIsBadInputBeforeAnythingIsAllocated() throws Exception {
+        for (GgufValueType t : new GgufValueType[] {GgufValueType.UINT8, GgufValueType.INT32, GgufValueType.STRING}) {
+            Path f = tmp.resolve("huge-" + t + ".gguf");
+            new GgufWriter().put("a", array(t, t == GgufValueType.STRING ? "x" : (Object) 1L)).write(f);
+            byte[] b = Files.readAllBytes(f);
+            int count = indexOf(b, "a".getBytes()) + 1 + 4 + 4;   // key, value type, element type, then the count
+            java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(count, Integer.MAX_VALUE - 16L);
+            Files.write(f, b);
+            String msg = assertThrows(BadInputException.class, () -> GgufFile.open(f)).getMessage();
+            assertTrue(msg.contains("array a claims 2147483631 elements"), msg);
+        }
+    }
+
     private static GgufValue array(GgufValueType t, Object... values) {
         return new GgufValue(GgufValueType.ARRAY, java.util.Arrays.stream(values)
                 .map(v -> new GgufValue(t, v, null)).toList(), t);
