@@ -52,4 +52,30 @@ class GgufTokenizerGoldenTest {
             assertEquals(o.get("decoded_no_special").asText(), tok.decode(ids, false), o.get("id").asText());
         }
     }
+
+    @ParameterizedTest(name = "{0}.gguf with tokenizer.ggml.pre = {1} gives the golden ids")
+    @org.junit.jupiter.params.provider.CsvSource({"llama3, falcon3", "llama3, llama-v3", "llama3, pixtral",
+            "qwen3, deepseek-r1-qwen", "qwen3, megrez"})
+    void llamaCppsOtherNamesForAPreTokenizerGiveTheSameIds(String family, String alias) throws Exception {
+        java.util.Map<String, Object> md;
+        try (dev.rudder.runtime.io.gguf.GgufFile g = dev.rudder.runtime.io.gguf.GgufFile.open(
+                SHARED.resolve("models/tokenizers-gguf/" + family + ".gguf"))) {
+            md = new java.util.LinkedHashMap<>(g.plainMetadata());
+        }
+        md.put("tokenizer.ggml.pre", alias);
+        Tokenizer tok = dev.rudder.tokenizer.GgufTokenizer.fromMetadata(md, family + " as " + alias);
+        int checked = 0;
+        for (String line : Files.readAllLines(SHARED.resolve("golden/tokenizer/" + family + ".jsonl"))) {
+            JsonNode o = JSON.readTree(line);
+            assertArrayEquals(JSON.treeToValue(o.get("ids_no_special"), int[].class), tok.encode(o.get("text").asText(), false),
+                    o.get("id").asText());
+            checked++;
+        }
+        assertTrue(checked > 400);
+        md.put("tokenizer.ggml.pre", "tekken");
+        java.util.Map<String, Object> unknown = md;
+        String msg = assertThrows(dev.rudder.tokenizer.TokenizerException.class,
+                () -> dev.rudder.tokenizer.GgufTokenizer.fromMetadata(unknown, "x.gguf")).getMessage();
+        assertTrue(msg.contains("tokenizer.ggml.pre = tekken is not supported") && msg.contains("deepseek-r1-qwen"), msg);
+    }
 }

@@ -28,6 +28,14 @@ public final class GgufTokenizer {
     /** {@code tokenizer.ggml.pre} values understood for {@code gpt2} vocabularies. */
     public static final List<String> PRE_TOKENIZERS = List.of("llama-bpe", "llama3", "qwen2", "smollm", "default", "gpt2");
 
+    /**
+     * Other names llama.cpp's loader gives the same pre-tokenizer (its {@code llama-vocab.cpp}), for models of the
+     * architectures Rudder runs: Falcon3 and Pixtral files say {@code falcon3}/{@code pixtral} for Llama 3's split,
+     * DeepSeek-R1's Qwen distillations {@code deepseek-r1-qwen} for Qwen2's.
+     */
+    static final Map<String, String> PRE_TOKENIZER_ALIASES = Map.of("llama-v3", "llama3", "falcon3", "llama3",
+            "pixtral", "llama3", "deepseek-r1-qwen", "qwen2", "megrez", "qwen2", "gpt-2", "gpt2");
+
     private static final int TYPE_NORMAL = 1;
     private static final int TYPE_UNKNOWN = 2;
     private static final int TYPE_CONTROL = 3;
@@ -73,7 +81,8 @@ public final class GgufTokenizer {
         boolean addBosDefault;
         switch (model) {
             case "gpt2" -> {
-                String preName = f.optionalString("tokenizer.ggml.pre", "default");
+                String preGiven = f.optionalString("tokenizer.ggml.pre", "default");
+                String preName = PRE_TOKENIZER_ALIASES.getOrDefault(preGiven, preGiven);
                 BpeModel.LongLongMap merges = bpeMerges(f.strings("tokenizer.ggml.merges"), vocab, f);
                 boolean llama3 = preName.equals("llama-bpe") || preName.equals("llama3");
                 bpe = new BpeModel(vocab, idToToken, merges, null, false, false, llama3, "", "");
@@ -84,8 +93,9 @@ public final class GgufTokenizer {
                     case "smollm" -> new PreTokenizer.Sequence(List.of(new PreTokenizer.Digits(true),
                             new PreTokenizer.ByteLevelPre(false, true)));
                     case "default", "gpt2" -> new PreTokenizer.ByteLevelPre(false, true);
-                    default -> throw new TokenizerException(source + ": tokenizer.ggml.pre = " + preName
-                            + " is not supported (supported: " + String.join(", ", PRE_TOKENIZERS) + ")");
+                    default -> throw new TokenizerException(source + ": tokenizer.ggml.pre = " + preGiven
+                            + " is not supported (supported: " + String.join(", ", PRE_TOKENIZERS) + ", and "
+                            + String.join(", ", new java.util.TreeSet<>(PRE_TOKENIZER_ALIASES.keySet())) + ")");
                 };
                 decoder = new Decoder.ByteLevelDec();
                 addBosDefault = false;
