@@ -136,8 +136,30 @@ public final class Rudder implements AutoCloseable {
             if (eos != null) {
                 tok.tokenId(eos).ifPresent(stops::add);
             }
+            if (!Files.isDirectory(dir)) {
+                stops.addAll(ggufEndOfGeneration(tok));
+            }
         }
         return stops;
+    }
+
+    /**
+     * Tokens llama.cpp ends generation at in any GGUF file by their text (its loader's end-of-generation set), besides
+     * the ids the metadata names: many files, Llama 3 Instruct conversions among them, name only {@code <|end_of_text|>}
+     * as EOS while the chat template ends each turn with {@code <|eot_id|>}, and would run on past the answer.
+     */
+    static final List<String> GGUF_END_OF_GENERATION = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>",
+            "<|call|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>",
+            "<end_of_utterance>", "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "<|fim_repo|>", "<|repo_name|>",
+            "<fim-repo>", "<REPO>", "<reponame>", "<|file_sep|>");
+
+    /** The ids of {@link #GGUF_END_OF_GENERATION} tokens in {@code tok}'s vocabulary. */
+    static Set<Integer> ggufEndOfGeneration(Tokenizer tok) {
+        Set<Integer> ids = new LinkedHashSet<>();
+        for (String t : GGUF_END_OF_GENERATION) {
+            tok.tokenId(t).ifPresent(ids::add);
+        }
+        return ids;
     }
 
     public Model model() {
