@@ -19,8 +19,6 @@ final class Metrics {
     private final LongAdder cancelled = new LongAdder();
     private final LongAdder decodeSteps = new LongAdder();
     private final LongAdder decodeRows = new LongAdder();
-    private final LongAdder jointPrefills = new LongAdder();
-    private final LongAdder jointPrefillParts = new LongAdder();
     private final Map<String, LongAdder> gateDecisions = new ConcurrentHashMap<>();   // key: profile|open
     private final Histogram requestSeconds = new Histogram();
     private final Histogram firstTokenSeconds = new Histogram();
@@ -60,12 +58,6 @@ final class Metrics {
         decodeStepSeconds.observe(seconds);
     }
 
-    /** One prefill pass shared by the prompt chunks of {@code parts} requests. */
-    void jointPrefill(int parts) {
-        jointPrefills.increment();
-        jointPrefillParts.add(parts);
-    }
-
     void gate(String profile, boolean open) {
         gateDecisions.computeIfAbsent(profile + "|" + open, k -> new LongAdder()).increment();
     }
@@ -87,9 +79,6 @@ final class Metrics {
         counter(b, "rudder_requests_cancelled_total", "requests whose client went away before the end", cancelled.sum());
         counter(b, "rudder_decode_steps_total", "batched decode steps", decodeSteps.sum());
         counter(b, "rudder_decode_rows_total", "sequences decoded, summed over steps (rows / steps = mean batch)", decodeRows.sum());
-        counter(b, "rudder_joint_prefills_total", "prefill passes shared by the prompt chunks of several requests",
-                jointPrefills.sum());
-        counter(b, "rudder_joint_prefill_parts_total", "prompt chunks run in shared prefill passes", jointPrefillParts.sum());
         header(b, "rudder_gate_decisions_total", "counter", "InferAligner gate decisions by profile");
         gateDecisions.forEach((k, v) -> {
             String[] p = k.split("\\|");

@@ -1,7 +1,6 @@
 package dev.rudder.server;
 
 import dev.rudder.Rudder;
-import dev.rudder.runtime.model.PromptBatch;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -49,9 +48,7 @@ public final class RudderServer implements AutoCloseable {
                     + " is not in the profiles file (it has: " + String.join(", ", profiles.names()) + ")");
         }
         Metrics metrics = new Metrics();
-        // the one-at-a-time reference decoder gets one-at-a-time prefill too
-        PromptBatch prompts = decoder == BatchDecoder.SEQUENTIAL ? null : new PromptBatch(rudder.model());
-        Scheduler scheduler = new Scheduler(rudder, decoder, prompts, metrics, options.maxConcurrent(), options.queue(),
+        Scheduler scheduler = new Scheduler(rudder, decoder, metrics, options.maxConcurrent(), options.queue(),
                 options.prefillChunk());
         CompletionEndpoint completions = new CompletionEndpoint(rudder, profiles, options, scheduler, metrics);
         long created = System.currentTimeMillis() / 1000;

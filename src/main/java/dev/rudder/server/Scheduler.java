@@ -3,7 +3,6 @@ package dev.rudder.server;
 import dev.rudder.Rudder;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.generate.NonFiniteLogits;
-import dev.rudder.runtime.model.PromptBatch;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.PromptParts;
 import dev.rudder.runtime.model.Session;
@@ -22,10 +21,9 @@ import java.util.function.Consumer;
 
 /**
  * Runs every request on one thread, in steps: admit waiting jobs up to {@code maxConcurrent}
- * sequences, prefill up to {@code prefillChunk} prompt tokens (the next chunk of each new prompt,
- * oldest first, in one {@link PromptBatch} pass where they can share one), then decode one token
- * for every running sequence together through the {@link BatchDecoder}. A long prompt is thus
- * prefilled a chunk at a time between decode steps, so streams already running keep flowing. Each sequence
+ * sequences, prefill one chunk of one new prompt, then decode one token for every running
+ * sequence together through the {@link BatchDecoder}. A long prompt is thus prefilled a chunk
+ * at a time between decode steps, so streams already running keep flowing. Each sequence
  * follows exactly the loop of {@code Generator.generate} (sample, stop token, budget, context),
  * so its tokens are those of the same request run alone.
  *
@@ -35,7 +33,6 @@ import java.util.function.Consumer;
 final class Scheduler implements AutoCloseable {
     private final Rudder rudder;
     private final BatchDecoder decoder;
-    private final PromptBatch prompts;   // null: every prompt chunk in a pass of its own
     private final Metrics metrics;
     private final int maxConcurrent;
     private final int maxQueued;
@@ -50,14 +47,12 @@ final class Scheduler implements AutoCloseable {
     private volatile boolean running = true;
     private final Thread thread;
 
-    Scheduler(Rudder rudder, BatchDecoder decoder, PromptBatch prompts, Metrics metrics, int maxConcurrent, int maxQueued,
-              int prefillChunk) {
+    Scheduler(Rudder rudder, BatchDecoder decoder, Metrics metrics, int maxConcurrent, int maxQueued, int prefillChunk) {
         if (maxConcurrent < 1 || maxQueued < 0 || prefillChunk < 1) {
             throw new BadInputException("--max-concurrent and --prefill-chunk must be >= 1 and --queue >= 0");
         }
         this.rudder = rudder;
         this.decoder = decoder;
-        this.prompts = prompts;
         this.metrics = metrics;
         this.maxConcurrent = maxConcurrent;
         this.maxQueued = maxQueued;
@@ -149,9 +144,6 @@ final class Scheduler implements AutoCloseable {
                 }
             }
         }
-        if (prompts != null) {
-            prompts.close();
-        }
         ApiException down = new ApiException(503, "server_shutting_down", null, "the server shut down before this request finished");
         for (Sequence s : List.copyOf(active)) {
             fail(s, down);
@@ -217,76 +209,39 @@ final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Prompt chunks between two decode steps: the next chunk of each sequence still prefilling, oldest first, up to
-     * {@code prefillChunk} tokens in all (always the oldest's). The chunks come from {@link PromptParts#sizes}, which
-     * cuts so that the chunks give the whole prompt's logits, KV cache and gate bit for bit, and chunks of several
-     * sequences run in one {@link PromptBatch} pass, which gives each exactly its pass alone (a request answers what
-     * {@code rudder generate} does, busy or alone). A chunk that needs a pass of its own (a gated prompt's end, held
-     * chunks of a gated plan that steers prompt positions: see {@code Session.prefillPart}) runs alone.
+     * One prompt chunk for the oldest sequence still prefilling. The chunks come from
+     * {@link PromptParts#sizes}, which cuts so that the chunks give the whole prompt's logits,
+     * KV cache and gate bit for bit (a request answers exactly what {@code rudder generate}
+     * does, busy or alone). A gated plan that steers prompt positions holds its chunks until the
+     * last one (the gate decides at the last prompt token): see {@code Session.prefillPart}.
      */
     private void prefillStep() {
-        int budget = prefillChunk;
-        boolean first = true;
-        List<Sequence> joint = new ArrayList<>();
-        List<PromptInput> parts = new ArrayList<>();
-        for (Sequence s : List.copyOf(active)) {
+        for (Sequence s : active) {
             if (s.state != Sequence.State.PREFILL) {
                 continue;
             }
-            int n = s.parts[s.partsDone];
-            if (!first && n > budget) {
-                break;   // in order: a later prompt does not overtake an earlier one
-            }
-            first = false;
-            budget -= n;
             int[] prompt = s.job.prompt();
+            int n = s.parts[s.partsDone++];
             PromptInput part = PromptInput.tokens(Arrays.copyOfRange(prompt, s.prefilled, s.prefilled + n));
-            s.partsDone++;
-            s.prefilled += n;
-            boolean end = s.prefilled == prompt.length;
             try {
-                if (prompts != null && PromptBatch.joins(s.session, part, end)) {
-                    joint.add(s);
-                    parts.add(part);
-                } else if (end) {
-                    prefilled(s, s.session.prefill(part));
-                } else {
+                s.prefilled += n;
+                if (s.prefilled < prompt.length) {
                     s.session.prefillPart(part);
+                } else {
+                    float[] logits = s.session.prefill(part);
+                    if (s.job.profile().gated()) {
+                        SteeringReport r = s.session.report();
+                        s.gateOpen = r.gateOpen();
+                        s.gateScore = (double) r.gateScore();
+                        metrics.gate(s.job.profile().name(), r.gateOpen());
+                    }
+                    advance(s, logits);
                 }
             } catch (BadInputException e) {
                 fail(s, ApiException.badRequest(null, e.getMessage()));
             }
-        }
-        if (joint.isEmpty()) {
             return;
         }
-        List<Session> sessions = new ArrayList<>(joint.size());
-        boolean[] ends = new boolean[joint.size()];
-        for (int i = 0; i < ends.length; i++) {
-            Sequence s = joint.get(i);
-            sessions.add(s.session);
-            ends[i] = s.prefilled == s.job.prompt().length;
-        }
-        float[][] logits = prompts.prefill(sessions, parts, ends);   // every part was checked by joins
-        if (ends.length > 1) {
-            metrics.jointPrefill(ends.length);
-        }
-        for (int i = 0; i < ends.length; i++) {
-            if (ends[i]) {
-                prefilled(joint.get(i), logits[i]);
-            }
-        }
-    }
-
-    /** A prompt is in: its gate decision to the metrics, then the first token. */
-    private void prefilled(Sequence s, float[] logits) {
-        if (s.job.profile().gated()) {
-            SteeringReport r = s.session.report();
-            s.gateOpen = r.gateOpen();
-            s.gateScore = (double) r.gateScore();
-            metrics.gate(s.job.profile().name(), r.gateOpen());
-        }
-        advance(s, logits);
     }
 
     private void decodeStep() {
