@@ -71,7 +71,7 @@ public final class Conversation {
         }
         GenerationRequest req = new GenerationRequest(PromptInput.tokens(Arrays.copyOfRange(ids, keep, ids.length)),
                 sampling, maxTokens, plan, contextLength, true);
-        Generation g = rudder.generateOn(session, req.prompt(), req, onText);
+        Generation g = rudder.generateOn(session, req.prompt(), req, onText, null);
         // the cache now holds the prompt and every generated token but the last (never fed back)
         int fed = Math.max(0, g.tokens().size() - 1);
         cached = Arrays.copyOf(ids, ids.length + fed);

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * The library facade: a model folder loaded with its tokenizer and chat template, ready to
@@ -200,6 +201,14 @@ public final class Rudder implements AutoCloseable {
      * produced (complete UTF-8 characters only). Special tokens are not printed.
      */
     public Generation generate(GenerationRequest request, Consumer<String> onText) {
+        return generate(request, onText, null);
+    }
+
+    /**
+     * As above, and reports prefill progress: prompt tokens done, after each part of a long prompt (prefilled in
+     * parts that give the same result bit for bit) and at the end; see {@link Generator#generate}.
+     */
+    public Generation generate(GenerationRequest request, Consumer<String> onText, IntConsumer prefillProgress) {
         int max = model.config().maxPositionEmbeddings() > 0 ? model.config().maxPositionEmbeddings() : Integer.MAX_VALUE;
         // in long: a token budget near Integer.MAX_VALUE must not wrap the sum negative
         int ctx = request.contextLength() > 0 ? request.contextLength()
@@ -208,11 +217,12 @@ public final class Rudder implements AutoCloseable {
             throw new BadInputException("prompt of " + request.prompt().length() + " tokens does not fit the context length of "
                     + ctx + " with room to generate");
         }
-        return generateOn(model.newSession(ctx, request.plan()), request.prompt(), request, onText);
+        return generateOn(model.newSession(ctx, request.plan()), request.prompt(), request, onText, prefillProgress);
     }
 
     /** Runs {@code prompt} on {@code session} (appended to what it holds) and streams the decoded text. */
-    Generation generateOn(Session session, PromptInput prompt, GenerationRequest request, Consumer<String> onText) {
+    Generation generateOn(Session session, PromptInput prompt, GenerationRequest request, Consumer<String> onText,
+                          IntConsumer prefillProgress) {
         StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder(true);
         StringBuilder text = new StringBuilder();
         Set<Integer> stops = request.stopAtEos() ? stopTokens : Set.of();
@@ -229,7 +239,7 @@ public final class Rudder implements AutoCloseable {
                 emit.accept(decoder.accept(id));
             }
             return true;
-        });
+        }, prefillProgress);
         if (decoder != null) {
             emit.accept(decoder.flush());   // bytes of a character cut off by the token budget
         }

@@ -38,7 +38,8 @@ public final class AotTraining {
             Path warmup = args.length > 0 ? Path.of(args[0]) : dir.resolve("warmup");
             Files.createDirectories(warmup);
             KernelWarmup.write(warmup);
-            KernelWarmup.run(2, Long.MAX_VALUE / 4, 2, warmup);
+            KernelWarmup.run(2, Long.MAX_VALUE / 4, 2, warmup, false);
+            KernelWarmup.run(2, Long.MAX_VALUE / 4, 2, warmup, true);
             for (DType d : new DType[] {DType.BF16, DType.F32}) {
                 Path m = dir.resolve(d.name());
                 RandomCheckpoint.write(m, "tiny", d, 1, null);

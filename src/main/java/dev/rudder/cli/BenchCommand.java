@@ -38,11 +38,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, required = true, description = "Hugging Face model folder or GGUF file")
     Path model;
 
-    @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "prompt tokens to prefill (default ${DEFAULT-VALUE}; 0 skips prefill)")
-    int prompt;
+    @Option(names = {"-p", "--n-prompt"}, split = ",", defaultValue = "128",
+            description = "prompt tokens to prefill, comma-separated for several tests (default ${DEFAULT-VALUE}; 0 skips prefill)")
+    int[] prompts;
 
-    @Option(names = {"-n", "--n-gen"}, defaultValue = "128", description = "tokens to decode (default ${DEFAULT-VALUE}; 0 skips decode)")
-    int gen;
+    @Option(names = {"-n", "--n-gen"}, split = ",", defaultValue = "128",
+            description = "tokens to decode after the prompt, comma-separated for several tests (default ${DEFAULT-VALUE}; 0 skips decode)")
+    int[] gens;
 
     @Option(names = {"-t", "--threads"}, split = ",", description = "thread counts, comma-separated (default: available processors)")
     int[] threads;
@@ -50,14 +52,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "5", description = "repetitions per test (default ${DEFAULT-VALUE})")
     int repetitions;
 
-    @Option(names = "--json", description = "print JSON: one object per thread count (an array when -t lists several)")
+    @Option(names = "--json", description = "print JSON: one object per thread count and -p/-n pair (an array when there are several)")
     boolean json;
 
     @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "buffer for the read-bandwidth measurement, MiB (default ${DEFAULT-VALUE}; 0 skips it)")
     int bandwidthMib;
 
-    /** One thread count's results. */
-    record Result(int threads, Stats prefill, Stats decode, long bytesPerToken, double bandwidth) {
+    /** One test's results: a thread count, a prompt length, a decode length. */
+    record Result(int threads, int prompt, int gen, Stats prefill, Stats decode, long bytesPerToken, double bandwidth) {
     }
 
     /** Mean and sample standard deviation of tokens/s over the repetitions (NaN when not run). */
@@ -87,16 +89,27 @@ final class BenchCommand implements Callable<Integer> {
         List<Result> results = new ArrayList<>();
         for (int t : counts) {
             try (Model m = Model.load(model, t, null)) {
-                int ctx = prompt + gen + 1;
                 int maxCtx = m.config().maxPositionEmbeddings();
-                if (maxCtx > 0 && ctx > maxCtx) {
-                    throw new UsageException("-p " + prompt + " plus -n " + gen + " needs a context of " + ctx
-                            + " tokens; the model allows " + maxCtx);
+                for (int p : prompts) {
+                    for (int n : gens) {
+                        if (maxCtx > 0 && p + n + 1 > maxCtx) {
+                            throw new UsageException("-p " + p + " plus -n " + n + " needs a context of " + (p + n + 1)
+                                    + " tokens; the model allows " + maxCtx);
+                        }
+                    }
                 }
-                results.add(run(m, t));
-            }
-            if (!json) {
-                printText(out, results.getLast(), results.size() == 1);
+                // every -p with every -n (as llama-bench pairs its lists); a decode runs after its prompt
+                for (int p : prompts) {
+                    for (int n : gens) {
+                        if (p == 0 && n == 0) {
+                            continue;
+                        }
+                        results.add(run(m, t, p, n));
+                        if (!json) {
+                            printText(out, results.getLast(), results.size() == 1);
+                        }
+                    }
+                }
             }
         }
         if (json) {
@@ -106,10 +119,19 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void validate(int[] counts) {
-        if (prompt < 0 || gen < 0) {
-            throw new UsageException("-p and -n must be >= 0 (got -p " + prompt + ", -n " + gen + ")");
+        if (prompts.length == 0 || gens.length == 0) {
+            throw new UsageException("-p and -n need at least one value each");
         }
-        if (prompt == 0 && gen == 0) {
+        boolean any = false;
+        for (int p : prompts) {
+            for (int n : gens) {
+                if (p < 0 || n < 0) {
+                    throw new UsageException("-p and -n must be >= 0 (got -p " + p + ", -n " + n + ")");
+                }
+                any |= p > 0 || n > 0;
+            }
+        }
+        if (!any) {
             throw new UsageException("nothing to measure: -p and -n are both 0");
         }
         if (repetitions < 1) {
@@ -128,20 +150,20 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private Result run(Model m, int t) {
+    private Result run(Model m, int t, int prompt, int gen) {
         int vocab = m.config().vocabSize();
         Random rnd = new Random(42);
         int[] ids = new int[prompt];
         for (int i = 0; i < prompt; i++) {
             ids[i] = 1 + rnd.nextInt(vocab - 1);
         }
-        once(m, ids, null, null, 0);                        // warm-up (JIT, page cache, scratch buffers)
+        once(m, ids, gen, null, null, 0);                   // warm-up (JIT, page cache, scratch buffers)
         double[] pp = new double[prompt > 0 ? repetitions : 0];
         double[] tg = new double[gen > 0 ? repetitions : 0];
         double bw = Double.NaN;
         if (bandwidthMib == 0) {
             for (int r = 0; r < repetitions; r++) {
-                once(m, ids, pp, tg, r);
+                once(m, ids, gen, pp, tg, r);
             }
         } else {
             // one bandwidth pass after each repetition (at least three): the ratio compares like moments
@@ -150,18 +172,19 @@ final class BenchCommand implements Callable<Integer> {
                 probe.pass(pool);                          // warm-up
                 for (int r = 0; r < passes.length; r++) {
                     if (r < repetitions) {
-                        once(m, ids, pp, tg, r);
+                        once(m, ids, gen, pp, tg, r);
                     }
                     passes[r] = probe.pass(pool);
                 }
             }
             bw = median(passes);
         }
-        return new Result(t, Stats.of(pp), Stats.of(tg), bytesPerToken(m.weights()), bw);
+        return new Result(t, prompt, gen, Stats.of(pp), Stats.of(tg), bytesPerToken(m.weights()), bw);
     }
 
-    /** One prefill and one decode run in a fresh session; tokens/s go to pp[r] and tg[r] when given. */
-    private void once(Model m, int[] ids, double[] pp, double[] tg, int r) {
+    /** One prefill of {@code ids} and a decode of {@code gen} tokens in a fresh session; tokens/s go to pp[r] and tg[r] when given. */
+    private void once(Model m, int[] ids, int gen, double[] pp, double[] tg, int r) {
+        int prompt = ids.length;
         Session s = m.newSession(prompt + gen + 1, SteeringPlan.NONE);
         if (prompt > 0) {
             long t0 = System.nanoTime();
@@ -206,17 +229,19 @@ final class BenchCommand implements Callable<Integer> {
     private void printText(PrintStream out, Result r, boolean header) {
         if (header) {
             out.printf(Locale.ROOT, "model: %s, %.1f MB of weights read per decoded token%n", model, r.bytesPerToken() / 1e6);
-            out.printf(Locale.ROOT, "%7s  %-8s %18s  %s%n", "threads", "test", "tokens/s", "");
+            out.printf(Locale.ROOT, "%7s  %-12s %18s  %s%n", "threads", "test", "tokens/s", "");
         }
-        if (prompt > 0) {
-            out.printf(Locale.ROOT, "%7d  %-8s %10.1f ± %5.1f%n", r.threads(), "pp" + prompt, r.prefill().mean(), r.prefill().stddev());
+        if (r.prompt() > 0) {
+            out.printf(Locale.ROOT, "%7d  %-12s %10.1f ± %5.1f%n", r.threads(), "pp" + r.prompt(), r.prefill().mean(), r.prefill().stddev());
         }
-        if (gen > 0) {
+        if (r.gen() > 0) {
             double gbs = r.decode().mean() * r.bytesPerToken() / 1e9;
             String bw = Double.isNaN(r.bandwidth()) ? String.format(Locale.ROOT, "%.1f GB/s of weights", gbs)
                     : String.format(Locale.ROOT, "%.1f GB/s of weights = %.2f of read bandwidth %.1f GB/s", gbs,
                     gbs / (r.bandwidth() / 1e9), r.bandwidth() / 1e9);
-            out.printf(Locale.ROOT, "%7d  %-8s %10.1f ± %5.1f  %s%n", r.threads(), "tg" + gen, r.decode().mean(), r.decode().stddev(), bw);
+            // after a prompt the decode attends to it: llama-bench calls that depth ("tg128 @ d512")
+            String test = "tg" + r.gen() + (r.prompt() > 0 && prompts.length > 1 ? " @ d" + r.prompt() : "");
+            out.printf(Locale.ROOT, "%7d  %-12s %10.1f ± %5.1f  %s%n", r.threads(), test, r.decode().mean(), r.decode().stddev(), bw);
         }
     }
 
@@ -228,8 +253,8 @@ final class BenchCommand implements Callable<Integer> {
             o.put("model", model.toString());
             o.put("threads", r.threads());
             o.put("repetitions", repetitions);
-            o.put("prompt_tokens", prompt);
-            o.put("decode_tokens", gen);
+            o.put("prompt_tokens", r.prompt());
+            o.put("decode_tokens", r.gen());
             number(o, "prefill_tokens_per_second", r.prefill().mean());
             number(o, "prefill_tokens_per_second_stddev", r.prefill().stddev());
             number(o, "decode_tokens_per_second", r.decode().mean());

@@ -9,6 +9,8 @@ import dev.rudder.runtime.io.ModelDirectory;
 import dev.rudder.runtime.io.RandomCheckpoint;
 import dev.rudder.runtime.io.SafeTensorsWriter;
 import dev.rudder.runtime.io.TensorStore;
+import dev.rudder.runtime.io.gguf.GgufModel;
+import dev.rudder.runtime.io.gguf.GgufModelWriter;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.sample.SamplerOptions;
@@ -56,6 +58,9 @@ final class KernelWarmup {
     /** Shorter prompts than this do not wait for the warm-up: their prefill is too small to gain what the wait costs. */
     static final int WAIT_MIN_PROMPT = 32;
 
+    /** The warm-up model's GGUF copy, beside its safetensors file. */
+    static final String GGUF_FILE = "warmup.gguf";
+
     private static volatile Thread running;
     private static volatile boolean stopped;
 
@@ -74,8 +79,10 @@ final class KernelWarmup {
             return false;
         }
         int threads = threadsIn(args);
+        boolean gguf = ggufModelIn(args);
         String prepared = System.getProperty("rudder.warmup.model");
-        Thread t = new Thread(() -> runQuietly(threads, prepared == null ? null : Path.of(prepared)), "rudder-kernel-warmup");
+        Thread t = new Thread(() -> runQuietly(threads, prepared == null ? null : Path.of(prepared), gguf),
+                "rudder-kernel-warmup");
         t.setDaemon(true);
         running = t;
         t.start();
@@ -120,6 +127,26 @@ final class KernelWarmup {
         return WorkerPool.defaultThreads();
     }
 
+    /**
+     * Whether {@code -m} names a GGUF file: the warm-up then loads its GGUF copy. The two forms take different
+     * paths (GGUF parsing instead of JSON, pair-order RoPE), and a warm-up of the other form would leave the real
+     * model's to be compiled cold (and load Jackson, whose BigDecimal constants cost a GGUF run ~0.15 s of CPU).
+     */
+    static boolean ggufModelIn(String[] args) {
+        String m = optionIn(args, "-m");
+        if (m == null) {
+            m = optionIn(args, "--model");
+        }
+        if (m == null) {
+            return false;
+        }
+        try {
+            return GgufModel.isGgufFile(Path.of(m.trim()));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The value of option {@code name} ({@code name V} or {@code name=V}) after the verb, or null. */
     private static String optionIn(String[] args, String name) {
         for (int i = 1; i < args.length; i++) {
@@ -133,9 +160,9 @@ final class KernelWarmup {
         return null;
     }
 
-    private static void runQuietly(int threads, Path prepared) {
+    private static void runQuietly(int threads, Path prepared, boolean gguf) {
         try {
-            run(PROMPTS.length, MAX_NANOS, threads, prepared);
+            run(PROMPTS.length, MAX_NANOS, threads, prepared, gguf);
         } catch (RuntimeException | LinkageError | IOException e) {
             // a warm-up that fails costs only speed: the real command reports its own errors
         } finally {
@@ -144,13 +171,14 @@ final class KernelWarmup {
     }
 
     /**
-     * Generates from the warm-up model (the one in {@code prepared} if it holds one, else a temporary one)
-     * {@code rounds} times or until {@code maxNanos} have passed; returns the rounds run.
+     * Generates from the warm-up model (the one in {@code prepared} if it holds one, else a temporary one; its GGUF
+     * copy when {@code gguf}) {@code rounds} times or until {@code maxNanos} have passed; returns the rounds run.
      */
-    static int run(int rounds, long maxNanos, int threads, Path prepared) throws IOException {
+    static int run(int rounds, long maxNanos, int threads, Path prepared, boolean gguf) throws IOException {
         long end = System.nanoTime() + maxNanos;
         boolean usePrepared = prepared != null && Files.isRegularFile(prepared.resolve(TensorStore.SINGLE_FILE))
-                && Files.isRegularFile(prepared.resolve(ModelDirectory.CONFIG));
+                && Files.isRegularFile(prepared.resolve(ModelDirectory.CONFIG))
+                && Files.isRegularFile(prepared.resolve(GGUF_FILE));
         Path dir = usePrepared ? prepared : Files.createTempDirectory("rudder-warmup");
         try {
             if (!usePrepared) {
@@ -158,10 +186,11 @@ final class KernelWarmup {
                 dir.toFile().deleteOnExit();
                 dir.resolve(TensorStore.SINGLE_FILE).toFile().deleteOnExit();
                 dir.resolve(ModelDirectory.CONFIG).toFile().deleteOnExit();
+                dir.resolve(GGUF_FILE).toFile().deleteOnExit();
                 write(dir);
             }
             int r = 0;
-            try (Rudder model = Rudder.load(dir, threads)) {
+            try (Rudder model = Rudder.load(gguf ? dir.resolve(GGUF_FILE) : dir, threads)) {
                 for (; r < rounds && !stopped && System.nanoTime() < end; r++) {
                     int n = PROMPTS[Math.min(r, PROMPTS.length - 1)];
                     int[] ids = new int[n];
@@ -194,7 +223,8 @@ final class KernelWarmup {
 
     /**
      * Writes the warm-up model into {@code dir}: every tensor filled with one repeated block of small BF16 values of
-     * both signs (bulk writes: generating random weights would itself run cold).
+     * both signs (bulk writes: generating random weights would itself run cold); then its BF16 GGUF copy,
+     * {@link #GGUF_FILE}, as {@code rudder quantize --type bf16} writes it.
      */
     static void write(Path dir) throws IOException {
         ModelConfig c = config();
@@ -215,5 +245,8 @@ final class KernelWarmup {
             }
         });
         Files.writeString(dir.resolve(ModelDirectory.CONFIG), c.toJson(), StandardCharsets.UTF_8);
+        try (TensorStore store = TensorStore.open(dir)) {
+            GgufModelWriter.write(c, store, "BF16", Map.of(), "warmup", dir.resolve(GGUF_FILE));
+        }
     }
 }

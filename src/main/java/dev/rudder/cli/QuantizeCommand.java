@@ -64,7 +64,7 @@ final class QuantizeCommand implements Callable<Integer> {
                 err.println("rudder: warning: " + files.path() + " has no tokenizer.json; the GGUF file will have no tokenizer");
             }
             String name = files.path().getFileName().toString().replaceFirst("\\.gguf$", "");
-            GgufModelWriter.write(files.config(), files.store(), type.name(), tokenizer, name, output);
+            GgufModelWriter.write(files.config(), files.store(), type.name(), tokenizer, name, output, System.err);
         }
         err.printf(Locale.ROOT, "wrote %s (%s, %.1f MiB) in %.1f s%n", output, type.name().toUpperCase(Locale.ROOT),
                 Files.size(output) / (double) (1 << 20), (System.nanoTime() - start) / 1e9);

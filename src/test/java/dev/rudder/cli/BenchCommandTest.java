@@ -83,10 +83,34 @@ class BenchCommandTest {
     }
 
     @Test
+    void listsOfPromptAndDecodeLengthsRunEveryPairAsLlamaBenchDoes() throws Exception {
+        InspectCommandTest.Result r = run("bench", "-m", TINY, "-p", "4,8", "-n", "0,3", "-t", "1", "-r", "1", "--json",
+                "--bandwidth-mib", "0");
+        assertEquals(0, r.code(), r.err());
+        JsonNode arr = JSON.readTree(r.out());
+        assertEquals(4, arr.size(), r.out());
+        int[][] pairs = {{4, 0}, {4, 3}, {8, 0}, {8, 3}};
+        for (int i = 0; i < 4; i++) {
+            JsonNode o = arr.get(i);
+            assertEquals(pairs[i][0], o.get("prompt_tokens").asInt(), o.toString());
+            assertEquals(pairs[i][1], o.get("decode_tokens").asInt(), o.toString());
+            assertTrue(o.get("prefill_tokens_per_second").asDouble() > 0, o.toString());
+            assertEquals(pairs[i][1] == 0, o.get("decode_tokens_per_second").isNull(), o.toString());
+        }
+        InspectCommandTest.Result text = run("bench", "-m", TINY, "-p", "0,6", "-n", "2", "-t", "1", "-r", "1",
+                "--bandwidth-mib", "0");
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().contains("tg2 @ d6"), text.out());
+        assertTrue(text.out().contains("pp6"), text.out());
+        assertFalse(text.out().contains("pp0"), text.out());
+    }
+
+    @Test
     void badOptionsAreUsageErrors() {
         String[][] bad = {
                 {"-p", "-1"}, {"-n", "-2"}, {"-p", "0", "-n", "0"}, {"-r", "0"}, {"-t", "0"}, {"-t", "1,x"},
-                {"--bandwidth-mib", "-1"}, {"-p", "100000"},
+                {"--bandwidth-mib", "-1"}, {"-p", "100000"}, {"-p", "4,-1"}, {"-p", "0,0", "-n", "0"}, {"-n", "2,x"},
+                {"-p", "8,100000", "-n", "1"},
         };
         for (String[] b : bad) {
             String[] args = new String[b.length + 3];

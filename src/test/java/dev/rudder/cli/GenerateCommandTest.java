@@ -66,6 +66,49 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aPromptFileOrStandardInputGivesWhatTheSameTextAfterPGives() throws Exception {
+        String text = "Compute 3 plus 4.\nThen, reverse the list 1, 2, 3: é ✓";   // several lines, non-ASCII
+        Path f = tmp.resolve("prompt.txt");
+        java.nio.file.Files.writeString(f, text);
+        InspectCommandTest.Result byText = run("generate", "-m", CHAT, "-p", text, "-n", "8", "--print-ids");
+        InspectCommandTest.Result byFile = run("generate", "-m", CHAT, "-f", f.toString(), "-n", "8", "--print-ids");
+        assertEquals(0, byFile.code(), byFile.err());
+        assertEquals(byText.out(), byFile.out());
+        assertTrue(byFile.err().contains("prompt tokens: " + promptTokens(byText.err())), byFile.err());
+        java.io.InputStream old = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals(byText.out(), run("generate", "-m", CHAT, "--file", "-", "-n", "8", "--print-ids").out());
+        } finally {
+            System.setIn(old);
+        }
+    }
+
+    @Test
+    void aMissingOrInvalidPromptFileIsBadInputBeforeTheModelLoads() throws Exception {
+        Path missing = tmp.resolve("missing.txt");
+        assertBad(run("generate", "-m", tmp.resolve("no-model").toString(), "-f", missing.toString()),
+                "prompt file " + missing + " does not exist");
+        Path bad = tmp.resolve("bad.txt");
+        java.nio.file.Files.write(bad, new byte[] {'h', 'i', ' ', (byte) 0xC3, '('});
+        assertBad(run("generate", "-m", CHAT, "-f", bad.toString()), "prompt file " + bad + ": invalid UTF-8 at byte offset 3");
+        assertEquals(RudderCli.EXIT_USAGE, run("generate", "-m", CHAT, "-f", bad.toString(), "-p", "x").code());
+    }
+
+    private static String promptTokens(String err) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("prompt tokens: (\\d+)").matcher(err);
+        assertTrue(m.find(), err);
+        return m.group(1);
+    }
+
+    @Test
+    void noPrefillProgressLineWhenNotOnATerminalOrForAShortPrompt() {
+        java.io.PrintStream sink = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        assertEquals(null, GenerateCommand.prefillProgress(100_000, sink));   // tests run without a terminal
+        assertEquals(null, GenerateCommand.prefillProgress(10, sink));
+    }
+
+    @Test
     void badInputExitsOneWithAMessageAndNoStackTrace() {
         assertBad(run("generate", "-m", tmp.resolve("nope").toString(), "-p", "x"), "does not exist");
         assertBad(run("generate", "-m", TINY, "--prompt-ids", "1,2,3", "--context", "2"), "does not fit the context");

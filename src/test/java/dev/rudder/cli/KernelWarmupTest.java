@@ -14,20 +14,33 @@ class KernelWarmupTest {
 
     @Test
     void generatesFromATemporaryOneBlockModelWithoutError() throws Exception {
-        assertEquals(3, KernelWarmup.run(3, Long.MAX_VALUE / 4, 2, null));
+        assertEquals(3, KernelWarmup.run(3, Long.MAX_VALUE / 4, 2, null, false));
     }
 
     @Test
     void usesAPreparedModelAndLeavesItInPlace(@TempDir Path dir) throws Exception {
         KernelWarmup.write(dir);
-        assertEquals(2, KernelWarmup.run(2, Long.MAX_VALUE / 4, 1, dir));
+        assertEquals(2, KernelWarmup.run(2, Long.MAX_VALUE / 4, 1, dir, false));
         assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
         assertTrue(Files.isRegularFile(dir.resolve("config.json")));
+        assertEquals(2, KernelWarmup.run(2, Long.MAX_VALUE / 4, 1, dir, true));   // its GGUF copy
+        assertTrue(Files.isRegularFile(dir.resolve(KernelWarmup.GGUF_FILE)));
+    }
+
+    @Test
+    void warmsUpTheGgufCopyWhenTheCommandsModelIsAGgufFile(@TempDir Path dir) throws Exception {
+        KernelWarmup.write(dir);
+        String gguf = dir.resolve(KernelWarmup.GGUF_FILE).toString();
+        assertTrue(KernelWarmup.ggufModelIn(new String[] {"generate", "-m", gguf, "-p", "x"}));
+        assertTrue(KernelWarmup.ggufModelIn(new String[] {"generate", "--model=" + gguf}));
+        assertFalse(KernelWarmup.ggufModelIn(new String[] {"generate", "-m", dir.toString()}));   // a folder
+        assertFalse(KernelWarmup.ggufModelIn(new String[] {"generate", "-m", dir.resolve("none.gguf").toString()}));
+        assertFalse(KernelWarmup.ggufModelIn(new String[] {"generate", "-p", "x"}));
     }
 
     @Test
     void aFolderWithoutAModelFallsBackToATemporaryOne(@TempDir Path dir) throws Exception {
-        assertEquals(1, KernelWarmup.run(1, Long.MAX_VALUE / 4, 1, dir.resolve("missing")));
+        assertEquals(1, KernelWarmup.run(1, Long.MAX_VALUE / 4, 1, dir.resolve("missing"), true));
     }
 
     @Test

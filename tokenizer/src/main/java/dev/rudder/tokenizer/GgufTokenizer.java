@@ -159,15 +159,16 @@ public final class GgufTokenizer {
         for (int rank = 0; rank < merges.size(); rank++) {
             String m = merges.get(rank);
             int sp = m.indexOf(' ');
-            String field = "tokenizer.ggml.merges[" + rank + "]";
             if (sp <= 0 || sp == m.length() - 1 || m.indexOf(' ', sp + 1) >= 0) {
-                throw f.bad(field, "expected \"left right\", got \"" + m + "\"");
+                throw f.bad("tokenizer.ggml.merges[" + rank + "]", "expected \"left right\", got \"" + m + "\"");
             }
             Integer a = vocab.get(m.substring(0, sp));
             Integer b = vocab.get(m.substring(sp + 1));
-            Integer merged = vocab.get(m.substring(0, sp) + m.substring(sp + 1));
+            Integer merged = vocab.get(new StringBuilder(m.length() - 1).append(m, 0, sp).append(m, sp + 1, m.length())
+                    .toString());
             if (a == null || b == null || merged == null) {
-                throw f.bad(field, "\"" + m + "\" names a token that is not in tokenizer.ggml.tokens");
+                throw f.bad("tokenizer.ggml.merges[" + rank + "]", "\"" + m
+                        + "\" names a token that is not in tokenizer.ggml.tokens");
             }
             map.put(BpeModel.key(a, b), ((long) rank << 32) | merged);
         }

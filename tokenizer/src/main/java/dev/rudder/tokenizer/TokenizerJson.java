@@ -262,14 +262,13 @@ final class TokenizerJson {
             }
             int rank = 0;
             for (JsonNode mn : mergesNode) {
-                String f = "model.merges[" + rank + "]";
                 String a;
                 String b;
                 if (mn.isTextual()) {
                     String s = mn.asText();
                     int sp = s.indexOf(' ');
                     if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) {
-                        throw bad(file, f, "expected \"left right\", got \"" + s + "\"");
+                        throw bad(file, "model.merges[" + rank + "]", "expected \"left right\", got \"" + s + "\"");
                     }
                     a = s.substring(0, sp);
                     b = s.substring(sp + 1);
@@ -277,20 +276,20 @@ final class TokenizerJson {
                     a = mn.get(0).asText();
                     b = mn.get(1).asText();
                 } else {
-                    throw bad(file, f, "expected \"left right\" or [left, right]");
+                    throw bad(file, "model.merges[" + rank + "]", "expected \"left right\" or [left, right]");
                 }
                 Integer ia = vocab.get(a);
                 Integer ib = vocab.get(b);
                 if (ia == null) {
-                    throw bad(file, f, "token \"" + a + "\" is not in model.vocab");
+                    throw bad(file, "model.merges[" + rank + "]", "token \"" + a + "\" is not in model.vocab");
                 }
                 if (ib == null) {
-                    throw bad(file, f, "token \"" + b + "\" is not in model.vocab");
+                    throw bad(file, "model.merges[" + rank + "]", "token \"" + b + "\" is not in model.vocab");
                 }
                 String merged = a + (b.length() >= prefix.length() ? b.substring(prefix.length()) : b);
                 Integer nid = vocab.get(merged);
                 if (nid == null) {
-                    throw bad(file, f, "merged token \"" + merged + "\" is not in model.vocab");
+                    throw bad(file, "model.merges[" + rank + "]", "merged token \"" + merged + "\" is not in model.vocab");
                 }
                 merges.put(BpeModel.key(ia, ib), ((long) rank << 32) | nid);
                 rank++;

@@ -1,6 +1,7 @@
 package dev.rudder.runtime.generate;
 
 import dev.rudder.runtime.model.PromptInput;
+import dev.rudder.runtime.model.PromptParts;
 import dev.rudder.runtime.model.Session;
 import dev.rudder.runtime.sample.Sampler;
 import dev.rudder.runtime.sample.SamplerOptions;
@@ -8,6 +9,7 @@ import dev.rudder.runtime.sample.SamplerOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
 
 /**
@@ -34,7 +36,30 @@ public final class Generator {
         }
     }
 
+    /** Prompt tokens per part when prefill progress is reported. */
+    public static final int PROGRESS_CHUNK = 256;
+
     private Generator() {
+    }
+
+    private static float[] prefill(Session session, PromptInput prompt, IntConsumer progress) {
+        if (progress == null || prompt.length() <= PROGRESS_CHUNK) {
+            float[] logits = session.prefill(prompt);
+            if (progress != null) {
+                progress.accept(prompt.length());
+            }
+            return logits;
+        }
+        int[] parts = PromptParts.sizes(prompt.length(), PROGRESS_CHUNK);
+        int done = 0;
+        for (int i = 0; i < parts.length - 1; i++) {
+            session.prefillPart(prompt.slice(done, done + parts[i]));
+            done += parts[i];
+            progress.accept(done);
+        }
+        float[] logits = session.prefill(prompt.slice(done, prompt.length()));
+        progress.accept(prompt.length());
+        return logits;
     }
 
     /**
@@ -43,13 +68,24 @@ public final class Generator {
      */
     public static Result generate(Session session, PromptInput prompt, SamplerOptions options, int maxTokens,
                                   Set<Integer> stopTokens, IntPredicate listener) {
+        return generate(session, prompt, options, maxTokens, stopTokens, listener, null);
+    }
+
+    /**
+     * As above; with a {@code prefillProgress}, a prompt longer than {@link #PROGRESS_CHUNK} tokens is prefilled in
+     * parts ({@link PromptParts}: the same logits, KV cache and gate bit for bit) and the count of prompt tokens done
+     * goes to it after each part, then the total. A gated plan that steers prompt positions holds its parts until the
+     * last one, so its count jumps to the end.
+     */
+    public static Result generate(Session session, PromptInput prompt, SamplerOptions options, int maxTokens,
+                                  Set<Integer> stopTokens, IntPredicate listener, IntConsumer prefillProgress) {
         Sampler sampler = new Sampler(options, session.model().config().vocabSize());
         for (int id : prompt.tokenIds()) {
             sampler.observe(id);
         }
         List<Integer> out = new ArrayList<>();
         long t0 = System.nanoTime();
-        float[] logits = session.prefill(prompt);
+        float[] logits = prefill(session, prompt, prefillProgress);
         NonFiniteLogits.checkPrefill(logits, session, prompt);
         long t1 = System.nanoTime();
         StopReason reason = StopReason.MAX_TOKENS;

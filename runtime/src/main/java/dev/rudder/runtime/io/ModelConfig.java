@@ -57,7 +57,7 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
         }
         JsonNode root;
         try {
-            root = SafeTensorsFile.JSON.readTree(configJson.toFile());
+            root = SafeTensorsFile.json().readTree(configJson.toFile());
         } catch (JsonProcessingException e) {
             throw new BadInputException(configJson + " is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
@@ -172,7 +172,7 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
 
     /** A Hugging Face style {@code config.json} for this configuration (pretty-printed). */
     public String toJson() {
-        ObjectNode o = SafeTensorsFile.JSON.createObjectNode();
+        ObjectNode o = SafeTensorsFile.json().createObjectNode();
         o.putArray("architectures").add(architecture);
         o.put("model_type", modelType);
         o.put("hidden_size", hiddenSize);
@@ -218,7 +218,7 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
             o.put("torch_dtype", torchDtype);
         }
         try {
-            return SafeTensorsFile.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
+            return SafeTensorsFile.json().writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -48,8 +48,17 @@ public final class SafeTensorsFile implements AutoCloseable {
     /** The safetensors format caps the header at 100 MB; we refuse larger ones instead of allocating them. */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
-    static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /**
+     * The JSON mapper for headers, config.json and index files, made on first use: a GGUF model never needs it, and
+     * making one initialises Jackson (with BigDecimal's constant tables, ~0.15 s of CPU in a cold JVM).
+     */
+    static ObjectMapper json() {
+        return Json.MAPPER;
+    }
+
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    }
 
     private final Path path;
     private final Arena arena;
@@ -132,7 +141,7 @@ public final class SafeTensorsFile implements AutoCloseable {
         byte[] header = seg.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
         JsonNode root;
         try {
-            root = JSON.readTree(header);
+            root = json().readTree(header);
         } catch (JsonProcessingException e) {
             throw new BadInputException("safetensors file " + file + " has a header that is not valid JSON: "
                     + e.getOriginalMessage(), e);

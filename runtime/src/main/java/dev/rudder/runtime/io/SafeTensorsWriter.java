@@ -243,7 +243,7 @@ public final class SafeTensorsWriter {
 
     /** The header bytes (JSON padded with spaces to a multiple of 8) for these tensors, laid out in order. */
     static byte[] header(Map<String, String> metadata, List<TensorSpec> specs) {
-        ObjectNode root = SafeTensorsFile.JSON.createObjectNode();
+        ObjectNode root = SafeTensorsFile.json().createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = root.putObject("__metadata__");
             metadata.forEach(m::put);
@@ -262,7 +262,7 @@ public final class SafeTensorsWriter {
         }
         byte[] json;
         try {
-            json = SafeTensorsFile.JSON.writeValueAsBytes(root);
+            json = SafeTensorsFile.json().writeValueAsBytes(root);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

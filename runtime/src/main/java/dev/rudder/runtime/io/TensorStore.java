@@ -166,7 +166,7 @@ public final class TensorStore implements AutoCloseable {
     private static Map<String, String> readIndex(Path index) {
         JsonNode root;
         try {
-            root = SafeTensorsFile.JSON.readTree(index.toFile());
+            root = SafeTensorsFile.json().readTree(index.toFile());
         } catch (JsonProcessingException e) {
             throw new BadInputException(index + " is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {

@@ -49,6 +49,11 @@ public final class PromptInput {
         return new PromptInput(i2, r2);
     }
 
+    /** Elements {@code from} (inclusive) to {@code to} (exclusive), e.g. one part of a chunked prefill. */
+    public PromptInput slice(int from, int to) {
+        return new PromptInput(Arrays.copyOfRange(ids, from, to), Arrays.copyOfRange(rows, from, to));
+    }
+
     public int length() {
         return ids.length;
     }

@@ -270,6 +270,51 @@ public final class Session implements AutoCloseable {
         pos += 1;
     }
 
+    // ---------------------------------------------------------------- prompt rows (for PromptBatch)
+
+    /**
+     * The steering of {@code part}'s rows if it can run in a {@link PromptBatch} pass with other sessions' parts, exactly
+     * as {@link #prefill} ({@code end}) or {@link #prefillPart} would run it alone; null when it needs a pass of its own:
+     * a gate still to decide at the prompt's end, parts held for a gated plan, block outputs to capture, embedding rows,
+     * fewer rows than {@link PromptParts#MIN_ROWS}.
+     */
+    SteerMode jointPromptSteer(PromptInput part, boolean end) {
+        checkOpen();
+        checkPrompt(part, pos);
+        if (part.length() < PromptParts.MIN_ROWS) {
+            return null;   // alone it takes the matrix-vector path, which rounds differently
+        }
+        for (int i = 0; i < part.length(); i++) {
+            if (!part.isToken(i)) {
+                return null;
+            }
+        }
+        GateState gs = seq.gateState();
+        boolean steerPrompt = plan.positions().prompt();
+        if (pending != null || captured != null) {
+            return null;
+        }
+        if (gs == GateState.UNDECIDED) {
+            // prefillPart runs such a part unsteered unless it would hold it; the end decides the gate: alone
+            boolean hold = steerPrompt && plan.firstSteeredLayer() >= 0;
+            return end || hold ? null : SteerMode.OFF;
+        }
+        return steerPrompt && gs.steers() ? SteerMode.ON : SteerMode.OFF;
+    }
+
+    /** Adds {@code part}'s rows to {@code b} at this session's next positions (its last row marked last). */
+    void addPromptRows(Batch b, PromptInput part, SteerMode steer) {
+        int n = part.length();
+        for (int i = 0; i < n; i++) {
+            b.add(seq, pos + i, pos + i, 0, steer, i == n - 1);
+        }
+    }
+
+    /** After a joint pass: this session holds {@code n} more positions. */
+    void advance(int n) {
+        pos += n;
+    }
+
     // ---------------------------------------------------------------- prompt
 
     private void runPrompt(PromptInput input, float[][] allLogits) {

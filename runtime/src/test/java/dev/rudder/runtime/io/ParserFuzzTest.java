@@ -93,7 +93,7 @@ class ParserFuzzTest {
     void configJsonParsesOrFailsWithABadInputException(byte[] json) {
         JsonNode node;
         try {
-            node = SafeTensorsFile.JSON.readTree(json);
+            node = SafeTensorsFile.json().readTree(json);
         } catch (IOException notJson) {
             return;
         }

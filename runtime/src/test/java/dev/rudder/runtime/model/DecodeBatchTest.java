@@ -24,7 +24,7 @@ class DecodeBatchTest {
     private static final int STEPS = 6;
 
     /** Plans that differ in every way a request can: none, vectors, positions, gates open and closed, probes. */
-    private static List<SteeringPlan> plans(Model m) {
+    static List<SteeringPlan> plans(Model m) {
         int h = m.config().hiddenSize();
         int layers = m.config().numLayers();
         float[] v = TestVectors.gaussian(h, 1);

@@ -386,16 +386,32 @@ public final class GgufFile implements AutoCloseable {
     private String string(String what) {
         long len = u64("length of " + what);
         need(len, what);
-        byte[] b = new byte[(int) len];
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, b, 0, b.length);
-        pos += len;
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(b)).toString();
-        } catch (CharacterCodingException e) {
+        String v = utf8(pos, (int) len);
+        if (v == null) {
             throw bad("has invalid UTF-8 in " + what);
         }
+        pos += len;
+        return v;
+    }
+
+    /**
+     * The {@code len} bytes at {@code at} as text, or null when they are not valid UTF-8. The lenient JDK decoder
+     * is fast (vocabulary entries are mostly ASCII); only a result holding U+FFFD, which marks a malformed sequence
+     * or is in the text itself, is checked again with the strict one.
+     */
+    private String utf8(long at, int len) {
+        byte[] b = new byte[len];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, at, b, 0, len);
+        String s = new String(b, StandardCharsets.UTF_8);
+        if (s.indexOf('\uFFFD') >= 0) {
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(b)).toString();
+            } catch (CharacterCodingException e) {
+                return null;
+            }
+        }
+        return s;
     }
 
     private GgufValue value(GgufValueType type, String key) {
@@ -439,22 +455,100 @@ public final class GgufFile implements AutoCloseable {
                 yield new GgufValue(type, d, null);
             }
             case STRING -> new GgufValue(type, string(what), null);
-            case ARRAY -> {
-                int et = i32("element type of " + what);
-                GgufValueType elem = GgufValueType.byId(et);
-                if (elem == null || elem == GgufValueType.ARRAY) {
-                    throw bad("metadata " + key + " is an array of unsupported element type " + et);
-                }
-                long n = u64("length of " + what);
-                if (n < 0 || n > remaining() / elem.minBytes()) {
-                    throw bad("is truncated: array " + key + " claims " + Long.toUnsignedString(n) + " elements");
-                }
-                List<GgufValue> items = new ArrayList<>((int) n);
-                for (long i = 0; i < n; i++) {
-                    items.add(value(elem, key + "[" + i + "]"));
-                }
-                yield new GgufValue(type, items, elem);
-            }
+            case ARRAY -> array(key);
         };
+    }
+
+    /**
+     * An array value after its type id: element type, count, elements, read straight into one Java array
+     * ({@link GgufArray}). Error texts name the element but are built only on failure: a vocabulary has
+     * 32k-256k elements per array.
+     */
+    private GgufValue array(String key) {
+        String what = "metadata " + key;
+        int et = i32("element type of " + what);
+        GgufValueType elem = GgufValueType.byId(et);
+        if (elem == null || elem == GgufValueType.ARRAY) {
+            throw bad("metadata " + key + " is an array of unsupported element type " + et);
+        }
+        long n = u64("length of " + what);
+        if (n < 0 || n > remaining() / elem.minBytes() || n > Integer.MAX_VALUE - 8) {
+            throw bad("is truncated: array " + key + " claims " + Long.toUnsignedString(n) + " elements");
+        }
+        int count = (int) n;
+        Object items = switch (elem) {
+            case STRING -> {
+                String[] a = new String[count];   // [count]
+                for (int i = 0; i < count; i++) {
+                    a[i] = element(key, i);
+                }
+                yield a;
+            }
+            case FLOAT32 -> {
+                float[] a = new float[count];   // [count]
+                MemorySegment.copy(seg, F32, pos, a, 0, count);
+                pos += 4L * count;
+                yield a;
+            }
+            case FLOAT64 -> {
+                need(8L * count, what);
+                double[] a = new double[count];   // [count]
+                MemorySegment.copy(seg, F64, pos, a, 0, count);
+                pos += 8L * count;
+                yield a;
+            }
+            case BOOL -> {
+                boolean[] a = new boolean[count];   // [count]
+                for (int i = 0; i < count; i++) {
+                    byte b = seg.get(ValueLayout.JAVA_BYTE, pos++);
+                    if (b != 0 && b != 1) {
+                        throw bad("has an invalid boolean " + b + " in " + what + "[" + i + "]");
+                    }
+                    a[i] = b == 1;
+                }
+                yield a;
+            }
+            default -> integers(elem, count, what);
+        };
+        return new GgufValue(GgufValueType.ARRAY, new GgufArray(elem, items), elem);
+    }
+
+    /** {@code count} integers of type {@code t} at the position, in an array of their width ({@link GgufArray}). */
+    private Object integers(GgufValueType t, int count, String what) {
+        long bytes = (long) t.minBytes() * count;
+        need(bytes, what);
+        Object a = switch (t) {
+            case UINT8, INT8 -> new byte[count];     // [count]
+            case UINT16, INT16 -> new short[count];  // [count]
+            case UINT32, INT32 -> new int[count];    // [count]
+            case UINT64, INT64 -> new long[count];   // [count]
+            default -> throw new IllegalArgumentException(t + " is not an integer type");
+        };
+        ValueLayout layout = switch (t) {             // little-endian in the file
+            case UINT8, INT8 -> ValueLayout.JAVA_BYTE;
+            case UINT16, INT16 -> I16;
+            case UINT32, INT32 -> I32;
+            default -> I64;
+        };
+        MemorySegment.copy(seg, layout, pos, a, 0, count);
+        pos += bytes;
+        return a;
+    }
+
+    /** String element {@code i} of array {@code key}. */
+    private String element(String key, int i) {
+        if (remaining() < 8) {
+            throw bad("is truncated while reading the length of metadata " + key + "[" + i + "] at byte " + pos);
+        }
+        long len = seg.get(I64, pos);
+        if (len < 0 || len > remaining() - 8) {
+            throw bad("is truncated while reading metadata " + key + "[" + i + "] at byte " + (pos + 8));
+        }
+        String v = utf8(pos + 8, (int) len);
+        if (v == null) {
+            throw bad("has invalid UTF-8 in metadata " + key + "[" + i + "]");
+        }
+        pos += 8 + len;
+        return v;
     }
 }

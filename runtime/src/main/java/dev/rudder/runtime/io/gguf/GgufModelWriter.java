@@ -8,12 +8,14 @@ import dev.rudder.runtime.io.TensorStore;
 import dev.rudder.runtime.tensor.BlockQuantizer;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Writes a model as a GGUF file the way llama.cpp's converter and {@code llama-quantize} lay it out: {@code <arch>.*}
@@ -39,6 +41,22 @@ public final class GgufModelWriter {
      */
     public static void write(ModelConfig config, TensorStore store, String type, Map<String, Object> tokenizer,
                              String name, Path out) throws IOException {
+        write(config, store, type, tokenizer, name, out, null);
+    }
+
+    /**
+     * As above; for files of 64 MB or more, {@code progress} (if not null) gets a line every 5% of the tensor bytes
+     * written ({@code quantize:  35%  4.7 of 13.5 GB  (120 MB/s)}). Rows are converted on all processors; the bytes
+     * do not depend on how many.
+     */
+    public static void write(ModelConfig config, TensorStore store, String type, Map<String, Object> tokenizer,
+                             String name, Path out, PrintStream progress) throws IOException {
+        write(config, store, type, tokenizer, name, out, progress, 64L << 20);
+    }
+
+    /** As above, with progress from files of {@code progressFrom} bytes on. */
+    static void write(ModelConfig config, TensorStore store, String type, Map<String, Object> tokenizer,
+                      String name, Path out, PrintStream progress, long progressFrom) throws IOException {
         type = type.toUpperCase(Locale.ROOT);
         if (!FILE_TYPE.containsKey(type)) {
             throw new BadInputException("cannot write " + type + " weights (supported: q8_0, q4_0, bf16, f16, f32)");
@@ -84,7 +102,23 @@ public final class GgufModelWriter {
             }
             add(w, g, t, tensorType(g, t, type), toPairs && GgufNames.isQueryOrKey(t.name()) ? config.headDim() : 0);
         }
-        w.write(out);
+        long total = w.tensorBytes();
+        if (progress == null || total < progressFrom) {
+            w.write(out);
+            return;
+        }
+        long start = System.nanoTime();
+        int[] lastStep = {0};
+        w.write(out, done -> {
+            int step = (int) (20 * done / total);   // 5% steps
+            if (step != lastStep[0]) {
+                lastStep[0] = step;
+                double s = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
+                progress.printf(Locale.ROOT, "quantize: %3d%%  %.1f of %.1f GB  (%.0f MB/s)%n", 5 * step, done / 1e9,
+                        total / 1e9, done / 1e6 / s);
+                progress.flush();
+            }
+        });
     }
 
     /**
@@ -124,21 +158,25 @@ public final class GgufModelWriter {
         }
         w.add(name, type, () -> {
             MemorySegment outSeg = MemorySegment.ofArray(new byte[(int) (rowBytes * rows)]);
-            float[] row = new float[cols];
-            for (int r = 0; r < rows; r++) {
-                int src = pairHeadDim > 0 ? GgufNames.hfRowOfPairRow(r, pairHeadDim) : r;
-                TensorStore.readFloats(t, (long) src * cols, row, 0, cols);
-                if (type == GgmlType.F32) {
-                    MemorySegment.copy(row, 0, outSeg, F32_LE, r * rowBytes, cols);
-                } else if (type == GgmlType.F16 || type == GgmlType.BF16) {
-                    for (int c = 0; c < cols; c++) {
-                        short h = type == GgmlType.F16 ? Float.floatToFloat16(row[c]) : toBf16(row[c]);
-                        outSeg.set(I16_LE, r * rowBytes + 2L * c, h);
+            // rows are independent: blocks of them in parallel (llama-quantize uses every core too)
+            int block = Math.max(1, (1 << 20) / Math.max(1, cols));   // ~1M weights per task
+            IntStream.range(0, (rows + block - 1) / block).parallel().forEach(b -> {
+                float[] row = new float[cols];   // [cols]
+                for (int r = b * block; r < Math.min(rows, (b + 1) * block); r++) {
+                    int src = pairHeadDim > 0 ? GgufNames.hfRowOfPairRow(r, pairHeadDim) : r;
+                    TensorStore.readFloats(t, (long) src * cols, row, 0, cols);
+                    if (type == GgmlType.F32) {
+                        MemorySegment.copy(row, 0, outSeg, F32_LE, r * rowBytes, cols);
+                    } else if (type == GgmlType.F16 || type == GgmlType.BF16) {
+                        for (int c = 0; c < cols; c++) {
+                            short h = type == GgmlType.F16 ? Float.floatToFloat16(row[c]) : toBf16(row[c]);
+                            outSeg.set(I16_LE, r * rowBytes + 2L * c, h);
+                        }
+                    } else {
+                        BlockQuantizer.quantize(type.name(), row, 0, cols, outSeg, r * rowBytes);
                     }
-                } else {
-                    BlockQuantizer.quantize(type.name(), row, 0, cols, outSeg, r * rowBytes);
                 }
-            }
+            });
             return outSeg;
         }, dims.length == 0 ? new long[] {1} : dims);
     }

@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * One typed GGUF metadata value. Java representation of {@code value} by type: every integer type as
  * {@link Long} (UINT64 as its raw 64 bits), FLOAT32 as {@link Float}, FLOAT64 as {@link Double}, BOOL as
- * {@link Boolean}, STRING as {@link String}, ARRAY as {@code List<GgufValue>} (all of {@code elementType}).
+ * {@link Boolean}, STRING as {@link String}, ARRAY as an immutable {@code List<GgufValue>} (all of {@code elementType};
+ * read from a file, a compact list whose elements are made on access).
  */
 public record GgufValue(GgufValueType type, Object value, GgufValueType elementType) {
 
@@ -27,7 +28,10 @@ public record GgufValue(GgufValueType type, Object value, GgufValueType elementT
                     + ") does not fit GGUF type " + type);
         }
         if (type == GgufValueType.ARRAY) {
-            value = List.copyOf((List<?>) v);
+            if (v instanceof GgufArray a && a.elementType() != elementType) {
+                throw new IllegalArgumentException("array of " + a.elementType() + " given as an array of " + elementType);
+            }
+            value = v instanceof GgufArray ? v : List.copyOf((List<?>) v);
         } else {
             elementType = null;
         }
@@ -76,6 +80,9 @@ public record GgufValue(GgufValueType type, Object value, GgufValueType elementT
         return switch (type) {
             case FLOAT32 -> (double) (Float) value;
             case ARRAY -> {
+                if (value instanceof GgufArray a) {
+                    yield a.plainView();
+                }
                 List<?> l = (List<?>) value;
                 List<Object> out = new java.util.ArrayList<>(l.size());
                 for (Object o : l) {
@@ -109,25 +116,18 @@ public record GgufValue(GgufValueType type, Object value, GgufValueType elementT
 
     /** An array of strings. */
     public static GgufValue strings(List<String> items) {
-        return new GgufValue(GgufValueType.ARRAY, items.stream().map(GgufValue::string).toList(), GgufValueType.STRING);
+        return new GgufValue(GgufValueType.ARRAY, new GgufArray(GgufValueType.STRING, items.toArray(new String[0])),
+                GgufValueType.STRING);
     }
 
     /** An array of FLOAT32. */
     public static GgufValue floats(float[] items) {
-        List<GgufValue> l = new java.util.ArrayList<>(items.length);
-        for (float f : items) {
-            l.add(float32(f));
-        }
-        return new GgufValue(GgufValueType.ARRAY, l, GgufValueType.FLOAT32);
+        return new GgufValue(GgufValueType.ARRAY, new GgufArray(GgufValueType.FLOAT32, items.clone()), GgufValueType.FLOAT32);
     }
 
     /** An array of INT32. */
     public static GgufValue int32s(int[] items) {
-        List<GgufValue> l = new java.util.ArrayList<>(items.length);
-        for (int i : items) {
-            l.add(int32(i));
-        }
-        return new GgufValue(GgufValueType.ARRAY, l, GgufValueType.INT32);
+        return new GgufValue(GgufValueType.ARRAY, new GgufArray(GgufValueType.INT32, items.clone()), GgufValueType.INT32);
     }
 
     /** The value as text (arrays as {@code [a, b]}). */

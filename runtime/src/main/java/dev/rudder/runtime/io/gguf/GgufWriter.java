@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -90,7 +91,7 @@ public final class GgufWriter {
     public byte[] toBytes() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            writeTo(out);
+            writeTo(out, null);
         } catch (IOException e) {
             throw new AssertionError(e);
         }
@@ -99,6 +100,23 @@ public final class GgufWriter {
 
     /** Writes the file (atomically replacing {@code file}). */
     public void write(Path file) throws IOException {
+        write(file, null);
+    }
+
+    /** Bytes of tensor data the file will hold (without alignment padding). */
+    public long tensorBytes() {
+        long n = 0;
+        for (Entry t : tensors) {
+            n += t.byteSize();
+        }
+        return n;
+    }
+
+    /**
+     * Writes the file (atomically replacing {@code file}); after each tensor, {@code written} (if not null) gets the
+     * tensor bytes written so far, out of {@link #tensorBytes()}.
+     */
+    public void write(Path file, LongConsumer written) throws IOException {
         OutputPaths.checkTarget(file);
         Path abs = file.toAbsolutePath();
         Path tmp = OutputPaths.temporarySibling(abs);
@@ -110,7 +128,7 @@ public final class GgufWriter {
         }
         try {
             try (OutputStream out = new java.io.BufferedOutputStream(opened, 1 << 16)) {
-                writeTo(out);
+                writeTo(out, written);
             }
             Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -132,7 +150,7 @@ public final class GgufWriter {
         return (int) (long) v;
     }
 
-    private void writeTo(OutputStream out) throws IOException {
+    private void writeTo(OutputStream out, LongConsumer written) throws IOException {
         int alignment = alignment();
         Buf h = new Buf();
         h.i32(GgufFile.MAGIC);
@@ -159,6 +177,7 @@ public final class GgufWriter {
         h.zeros(GgufFile.align(headerLen, alignment) - headerLen);
         out.write(h.bytes(), 0, h.size());
         byte[] chunk = new byte[1 << 16];
+        long tensorBytes = 0;
         for (Entry t : tensors) {
             MemorySegment seg = t.data().get();
             if (seg.byteSize() != t.byteSize()) {
@@ -172,6 +191,10 @@ public final class GgufWriter {
                 out.write(chunk, 0, len);
             }
             out.write(new byte[(int) (GgufFile.align(t.byteSize(), alignment) - t.byteSize())]);
+            tensorBytes += t.byteSize();
+            if (written != null) {
+                written.accept(tensorBytes);
+            }
         }
     }
 

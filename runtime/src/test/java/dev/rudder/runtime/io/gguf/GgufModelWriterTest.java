@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +40,29 @@ class GgufModelWriterTest {
                     float other = Float.intBitsToFloat((sign | m) << 16);
                     assertTrue(Math.abs(back - f) <= Math.abs(other - f), f + " -> " + back + ", not " + other);
                 }
+            }
+        }
+    }
+
+    @Test
+    void progressGoesUpInFivePercentStepsToTheEndAndChangesNoByte(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (dev.rudder.runtime.io.ModelFiles f = dev.rudder.runtime.io.ModelFiles.open(
+                dev.rudder.runtime.SharedData.model("tiny-llama-f32"))) {
+            java.nio.file.Path quiet = dir.resolve("quiet.gguf");
+            java.nio.file.Path loud = dir.resolve("loud.gguf");
+            GgufModelWriter.write(f.config(), f.store(), "Q8_0", java.util.Map.of(), "t", quiet);
+            java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream();
+            GgufModelWriter.write(f.config(), f.store(), "Q8_0", java.util.Map.of(), "t", loud,
+                    new java.io.PrintStream(lines, true, java.nio.charset.StandardCharsets.UTF_8), 0);
+            assertArrayEquals(java.nio.file.Files.readAllBytes(quiet), java.nio.file.Files.readAllBytes(loud));
+            java.util.List<String> got = lines.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+            assertTrue(got.getLast().startsWith("quantize: 100%"), got.toString());
+            int last = -1;
+            for (String l : got) {
+                int pct = Integer.parseInt(l.substring("quantize:".length(), l.indexOf('%')).trim());
+                assertTrue(pct > last && pct % 5 == 0, got.toString());
+                last = pct;
             }
         }
     }
