@@ -19,6 +19,8 @@ final class Metrics {
     private final LongAdder cancelled = new LongAdder();
     private final LongAdder decodeSteps = new LongAdder();
     private final LongAdder decodeRows = new LongAdder();
+    private final LongAdder promptPasses = new LongAdder();
+    private final LongAdder promptPassChunks = new LongAdder();
     private final Map<String, LongAdder> gateDecisions = new ConcurrentHashMap<>();   // key: profile|open
     private final Histogram requestSeconds = new Histogram();
     private final Histogram firstTokenSeconds = new Histogram();
@@ -52,6 +54,12 @@ final class Metrics {
         firstTokenSeconds.observe(seconds);
     }
 
+    /** One forward pass over prompt chunks of {@code sequences} sequences (more than one: a joint pass). */
+    void promptPass(int sequences) {
+        promptPasses.increment();
+        promptPassChunks.add(sequences);
+    }
+
     void decodeStep(int rows, double seconds) {
         decodeSteps.increment();
         decodeRows.add(rows);
@@ -79,6 +87,9 @@ final class Metrics {
         counter(b, "rudder_requests_cancelled_total", "requests whose client went away before the end", cancelled.sum());
         counter(b, "rudder_decode_steps_total", "batched decode steps", decodeSteps.sum());
         counter(b, "rudder_decode_rows_total", "sequences decoded, summed over steps (rows / steps = mean batch)", decodeRows.sum());
+        counter(b, "rudder_prompt_passes_total", "forward passes over prompt chunks", promptPasses.sum());
+        counter(b, "rudder_prompt_pass_chunks_total",
+                "prompt chunks prefilled, summed over passes (chunks / passes = mean prompts per pass)", promptPassChunks.sum());
         header(b, "rudder_gate_decisions_total", "counter", "InferAligner gate decisions by profile");
         gateDecisions.forEach((k, v) -> {
             String[] p = k.split("\\|");

@@ -3,6 +3,7 @@ package dev.rudder.server;
 import dev.rudder.Rudder;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.generate.NonFiniteLogits;
+import dev.rudder.runtime.model.PromptBatch;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.PromptParts;
 import dev.rudder.runtime.model.Session;
@@ -21,9 +22,10 @@ import java.util.function.Consumer;
 
 /**
  * Runs every request on one thread, in steps: admit waiting jobs up to {@code maxConcurrent}
- * sequences, prefill one chunk of one new prompt, then decode one token for every running
- * sequence together through the {@link BatchDecoder}. A long prompt is thus prefilled a chunk
- * at a time between decode steps, so streams already running keep flowing. Each sequence
+ * sequences, prefill one chunk of the oldest new prompt (with the next chunks of the other new
+ * prompts in the same pass, up to {@code prefillChunk} rows), then decode one token for every
+ * running sequence together through the {@link BatchDecoder}. A long prompt is thus prefilled a
+ * chunk at a time between decode steps, so streams already running keep flowing. Each sequence
  * follows exactly the loop of {@code Generator.generate} (sample, stop token, budget, context),
  * so its tokens are those of the same request run alone.
  *
@@ -33,6 +35,7 @@ import java.util.function.Consumer;
 final class Scheduler implements AutoCloseable {
     private final Rudder rudder;
     private final BatchDecoder decoder;
+    private final PromptBatch promptBatch;   // scheduler thread only
     private final Metrics metrics;
     private final int maxConcurrent;
     private final int maxQueued;
@@ -53,6 +56,7 @@ final class Scheduler implements AutoCloseable {
         }
         this.rudder = rudder;
         this.decoder = decoder;
+        this.promptBatch = new PromptBatch(rudder.model());
         this.metrics = metrics;
         this.maxConcurrent = maxConcurrent;
         this.maxQueued = maxQueued;
@@ -153,6 +157,7 @@ final class Scheduler implements AutoCloseable {
             inFlight.decrementAndGet();
             s.events.accept(new JobEvent.Failed(down));
         }
+        promptBatch.close();
     }
 
     private void admit() {
@@ -209,39 +214,110 @@ final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * One prompt chunk for the oldest sequence still prefilling. The chunks come from
-     * {@link PromptParts#sizes}, which cuts so that the chunks give the whole prompt's logits,
-     * KV cache and gate bit for bit (a request answers exactly what {@code rudder generate}
-     * does, busy or alone). A gated plan that steers prompt positions holds its chunks until the
-     * last one (the gate decides at the last prompt token): see {@code Session.prefillPart}.
+     * One prompt chunk for the oldest sequence still prefilling, joined by the next chunks of the other sequences
+     * prefilling (oldest first) while the pass stays within {@code prefillChunk} rows: one {@link PromptBatch} pass,
+     * one matrix-matrix product per weight for all of them (requests that arrive together prefill at the efficiency
+     * of one longer prompt). The chunks come from {@link PromptParts#sizes}, which cuts so that the chunks give the
+     * whole prompt's logits, KV cache and gate bit for bit, and a joint pass gives each session exactly what its own
+     * pass would (a request answers exactly what {@code rudder generate} does, busy or alone). A chunk that needs a
+     * pass of its own ({@link PromptBatch#joins}: a gate to decide at the prompt's end, held chunks of a gated plan
+     * that steers prompt positions) runs alone: see {@code Session.prefillPart}.
      */
     private void prefillStep() {
+        List<Sequence> joint = new ArrayList<>();
+        List<PromptInput> parts = new ArrayList<>();
+        int rows = 0;
         for (Sequence s : active) {
             if (s.state != Sequence.State.PREFILL) {
                 continue;
             }
-            int[] prompt = s.job.prompt();
-            int n = s.parts[s.partsDone++];
-            PromptInput part = PromptInput.tokens(Arrays.copyOfRange(prompt, s.prefilled, s.prefilled + n));
-            try {
-                s.prefilled += n;
-                if (s.prefilled < prompt.length) {
-                    s.session.prefillPart(part);
-                } else {
-                    float[] logits = s.session.prefill(part);
-                    if (s.job.profile().gated()) {
-                        SteeringReport r = s.session.report();
-                        s.gateOpen = r.gateOpen();
-                        s.gateScore = (double) r.gateScore();
-                        metrics.gate(s.job.profile().name(), r.gateOpen());
-                    }
-                    advance(s, logits);
-                }
-            } catch (BadInputException e) {
-                fail(s, ApiException.badRequest(null, e.getMessage()));
+            PromptInput part = nextPart(s);
+            boolean joins = rows + part.length() <= Math.max(prefillChunk, part.length()) && joins(s, part);
+            if (joint.isEmpty() && !joins) {
+                prefillAlone(s, part);   // the oldest goes first, alone if it must
+                return;
             }
+            if (joins) {
+                joint.add(s);
+                parts.add(part);
+                rows += part.length();
+            }
+        }
+        if (joint.size() == 1) {
+            prefillAlone(joint.get(0), parts.get(0));
+        } else if (!joint.isEmpty()) {
+            prefillJoint(joint, parts);
+        }
+    }
+
+    private static PromptInput nextPart(Sequence s) {
+        int n = s.parts[s.partsDone];
+        return PromptInput.tokens(Arrays.copyOfRange(s.job.prompt(), s.prefilled, s.prefilled + n));
+    }
+
+    private static boolean ends(Sequence s, PromptInput part) {
+        return s.prefilled + part.length() == s.job.prompt().length;
+    }
+
+    private static boolean joins(Sequence s, PromptInput part) {
+        try {
+            return PromptBatch.joins(s.session, part, ends(s, part));
+        } catch (BadInputException e) {
+            return false;   // it fails with this message when it runs alone
+        }
+    }
+
+    private void prefillAlone(Sequence s, PromptInput part) {
+        boolean end = ends(s, part);
+        metrics.promptPass(1);
+        s.partsDone++;
+        s.prefilled += part.length();
+        try {
+            if (!end) {
+                s.session.prefillPart(part);
+            } else {
+                prefilled(s, s.session.prefill(part));
+            }
+        } catch (BadInputException e) {
+            fail(s, ApiException.badRequest(null, e.getMessage()));
+        }
+    }
+
+    private void prefillJoint(List<Sequence> joint, List<PromptInput> parts) {
+        List<Session> sessions = new ArrayList<>(joint.size());
+        boolean[] ends = new boolean[joint.size()];
+        for (int i = 0; i < ends.length; i++) {
+            sessions.add(joint.get(i).session);
+            ends[i] = ends(joint.get(i), parts.get(i));
+        }
+        float[][] logits;
+        try {
+            logits = promptBatch.prefill(sessions, parts, ends);
+        } catch (BadInputException e) {
+            // every part is checked before anything runs: nothing was fed, so the oldest goes alone (and reports its error)
+            prefillAlone(joint.get(0), parts.get(0));
             return;
         }
+        metrics.promptPass(ends.length);
+        for (int i = 0; i < ends.length; i++) {
+            Sequence s = joint.get(i);
+            s.partsDone++;
+            s.prefilled += parts.get(i).length();
+            if (ends[i]) {
+                prefilled(s, logits[i]);
+            }
+        }
+    }
+
+    /** The prompt is in: the gate's decision (gated profiles), then the first token as Generator samples it. */
+    private void prefilled(Sequence s, float[] logits) {
+        if (s.job.profile().gated()) {
+            SteeringReport r = s.session.report();
+            s.gateOpen = r.gateOpen();
+            s.gateScore = (double) r.gateScore();
+            metrics.gate(s.job.profile().name(), r.gateOpen());
+        }
+        advance(s, logits);
     }
 
     private void decodeStep() {

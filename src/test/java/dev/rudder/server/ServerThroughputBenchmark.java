@@ -28,6 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <pre>mvn -B -q -pl src -am test -Dtest=ServerThroughputBenchmark -Dsurefire.failIfNoSpecifiedTests=false -Drudder.bench=true</pre>
  * Rounds of 1 stream, 8 streams batched, and 8 streams decoded one after another (the same
  * server code with the sequential decoder) alternate, so the ratios come from one run.
+ *
+ * <p>The wall time of a request includes prefilling its prompt (the 8 prompts one chunk per
+ * scheduler turn); the server's own {@code rudder_decode_step_seconds} then splits it: the second
+ * line gives the share of the wall spent in decode steps and the tokens per second of those steps
+ * alone, the figure to compare with {@code BatchDecodeReport} (which times decode steps only).
  */
 class ServerThroughputBenchmark {
     private static final int TOKENS = Integer.getInteger("rudder.bench.tokens", 64);
@@ -42,34 +47,75 @@ class ServerThroughputBenchmark {
         try (Rudder rudder = Rudder.load(dir, THREADS, null)) {
             ServerOptions options = ServerOptions.defaults("smollm2-135m-random", 512).withLimits(8, 8, Duration.ofMinutes(10));
             HttpClient http = HttpClient.newHttpClient();
-            double[] one = new double[ROUNDS];
-            double[] eight = new double[ROUNDS];
-            double[] eightSequential = new double[ROUNDS];
+            Run[] one = new Run[ROUNDS];
+            Run[] eight = new Run[ROUNDS];
+            Run[] eightSequential = new Run[ROUNDS];
             for (int round = -1; round < ROUNDS; round++) {   // round -1 warms up
                 try (RudderServer batched = RudderServer.start(rudder, SteeringProfiles.empty(), options)) {
-                    double a = tokensPerSecond(http, batched, 1);
-                    double b = tokensPerSecond(http, batched, 8);
+                    Run a = run(http, batched, 1);
+                    Run b = run(http, batched, 8);
                     if (round >= 0) {
                         one[round] = a;
                         eight[round] = b;
                     }
                 }
                 try (RudderServer sequential = RudderServer.start(rudder, SteeringProfiles.empty(), options, BatchDecoder.SEQUENTIAL)) {
-                    double c = tokensPerSecond(http, sequential, 8);
+                    Run c = run(http, sequential, 8);
                     if (round >= 0) {
                         eightSequential[round] = c;
                     }
                 }
             }
-            double m1 = median(one);
-            double m8 = median(eight);
-            double m8s = median(eightSequential);
+            double m1 = median(one, Run::tokensPerSecond);
+            double m8 = median(eight, Run::tokensPerSecond);
+            double m8s = median(eightSequential, Run::tokensPerSecond);
+            double d1 = median(one, Run::decodeTokensPerSecond);
+            double d8 = median(eight, Run::decodeTokensPerSecond);
             System.out.printf(Locale.ROOT, "serve throughput, smollm2-135m shape BF16, %d threads, %d tokens per stream, "
                             + "median of %d rounds: 1 stream %.1f tok/s; 8 streams %.1f tok/s aggregate (%.2fx); "
                             + "8 streams with sequential decode %.1f tok/s (%.2fx)%n",
                     THREADS, TOKENS, ROUNDS, m1, m8, m8 / m1, m8s, m8s / m1);
+            System.out.printf(Locale.ROOT, "decode steps alone (server's rudder_decode_step_seconds): 1 stream %.1f tok/s "
+                            + "(%.0f%% of the wall), 8 streams %.1f tok/s (%.0f%% of the wall, %.2f sequences per step) (%.2fx)%n",
+                    d1, 100 * median(one, Run::decodeShare), d8, 100 * median(eight, Run::decodeShare),
+                    median(eight, Run::meanBatch), d8 / d1);
             assertTrue(m8 > 0 && m1 > 0);
         }
+    }
+
+    /**
+     * One measurement: {@code n} streams' tokens over the wall time, and over the time the server spent in
+     * decode steps during it (from its metrics), with the mean number of sequences per step.
+     */
+    private record Run(double tokensPerSecond, double decodeTokensPerSecond, double decodeShare, double meanBatch) {
+    }
+
+    private static Run run(HttpClient http, RudderServer server, int n) throws Exception {
+        double[] before = decodeMetrics(http, server);
+        long t0 = System.nanoTime();
+        double tps = tokensPerSecond(http, server, n);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        double[] after = decodeMetrics(http, server);
+        double stepSeconds = after[0] - before[0];
+        double rows = after[1] - before[1];
+        double steps = after[2] - before[2];
+        return new Run(tps, rows / stepSeconds, stepSeconds / wall, rows / steps);
+    }
+
+    /** {rudder_decode_step_seconds_sum, rudder_decode_rows_total, rudder_decode_steps_total} from /metrics. */
+    private static double[] decodeMetrics(HttpClient http, RudderServer server) throws Exception {
+        String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        String[] names = {"rudder_decode_step_seconds_sum ", "rudder_decode_rows_total ", "rudder_decode_steps_total "};
+        double[] v = new double[names.length];
+        for (String line : text.split("\n")) {
+            for (int i = 0; i < names.length; i++) {
+                if (line.startsWith(names[i])) {
+                    v[i] = Double.parseDouble(line.substring(names[i].length()).trim());
+                }
+            }
+        }
+        return v;
     }
 
     /** n concurrent streams of TOKENS tokens each (16-token prompts, greedy, EOS ignored): total tokens / wall time. */
@@ -94,8 +140,8 @@ class ServerThroughputBenchmark {
         return (double) n * TOKENS / ((System.nanoTime() - t0) / 1e9);
     }
 
-    private static double median(double[] v) {
-        double[] s = v.clone();
+    private static double median(Run[] runs, java.util.function.ToDoubleFunction<Run> f) {
+        double[] s = Arrays.stream(runs).mapToDouble(f).toArray();
         Arrays.sort(s);
         return s[s.length / 2];
     }

@@ -51,12 +51,14 @@ public final class F32Matrix extends SegmentMatrix {
         private final int cols;
         private final long rowBytes;
         private final int main;
+        private final boolean intOffsets;   // every byte offset fits an int: the batch loop's loads use int offsets
 
         Vec(MemorySegment seg, int cols) {
             this.seg = seg;
             this.cols = cols;
             this.rowBytes = 4L * cols;
             this.main = F.loopBound(cols);
+            this.intOffsets = seg.byteSize() <= Integer.MAX_VALUE;
         }
 
         @Override
@@ -96,11 +98,17 @@ public final class F32Matrix extends SegmentMatrix {
         /**
          * Inputs two at a time against the four rows: per pass eight FMA chains, each one {@code dot1}'s, all
          * written to the lane scratch, then one {@link Vectors#laneSums} for the 4n results and the tails (as
-         * BF16's; an odd last input is paired with itself, its copy discarded).
+         * BF16's; an odd last input is paired with itself, its copy discarded). Weight offsets are ints so that C2
+         * hoists the bounds checks, as in BF16's; a matrix over 2 GiB takes the default, one {@link #dot4} per input.
          */
         @Override
         public void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
-            long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
+            if (!intOffsets) {
+                RowKernel.super.dot4xN(r0, r1, r2, r3, x, base, stride, n, res);
+                return;
+            }
+            int i0 = (int) (r0 * rowBytes), i1 = (int) (r1 * rowBytes), i2 = (int) (r2 * rowBytes), i3 = (int) (r3 * rowBytes);
+            long b0 = i0, b1 = i1, b2 = i2, b3 = i3;
             int even = n + (n & 1);
             float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * even) * L);  // [inputs, 4 rows, L lanes]
             for (int i = 0; i < n; i += 2) {
@@ -113,17 +121,17 @@ public final class F32Matrix extends SegmentMatrix {
                 for (int c = 0; c < main; c += L) {
                     FloatVector xa = FloatVector.fromArray(F, x, oa + c);
                     FloatVector xb = FloatVector.fromArray(F, x, ob + c);
-                    long o = 4L * c;
-                    FloatVector w = FloatVector.fromMemorySegment(F, seg, b0 + o, ByteOrder.LITTLE_ENDIAN);
+                    int o = 4 * c;
+                    FloatVector w = FloatVector.fromMemorySegment(F, seg, (long) (i0 + o), ByteOrder.LITTLE_ENDIAN);
                     a0a = w.fma(xa, a0a);
                     a0b = w.fma(xb, a0b);
-                    w = FloatVector.fromMemorySegment(F, seg, b1 + o, ByteOrder.LITTLE_ENDIAN);
+                    w = FloatVector.fromMemorySegment(F, seg, (long) (i1 + o), ByteOrder.LITTLE_ENDIAN);
                     a1a = w.fma(xa, a1a);
                     a1b = w.fma(xb, a1b);
-                    w = FloatVector.fromMemorySegment(F, seg, b2 + o, ByteOrder.LITTLE_ENDIAN);
+                    w = FloatVector.fromMemorySegment(F, seg, (long) (i2 + o), ByteOrder.LITTLE_ENDIAN);
                     a2a = w.fma(xa, a2a);
                     a2b = w.fma(xb, a2b);
-                    w = FloatVector.fromMemorySegment(F, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
+                    w = FloatVector.fromMemorySegment(F, seg, (long) (i3 + o), ByteOrder.LITTLE_ENDIAN);
                     a3a = w.fma(xa, a3a);
                     a3b = w.fma(xb, a3b);
                 }

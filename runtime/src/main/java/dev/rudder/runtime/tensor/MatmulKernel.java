@@ -18,7 +18,9 @@ import static dev.rudder.runtime.kernel.Vectors.L;
  * 256 KB; for each slab, groups of 6 rows run the kernel: per column 6 weight broadcasts x 2
  * activation vectors = 12 FMAs, no horizontal reductions. The slab (cols*2L floats) stays in
  * L1/L2 across the row groups of a block. Each output is one FMA chain over the columns in that
- * order, whatever the ranges and batch size.
+ * order, whatever the ranges and batch size. A slab holding at most L inputs (a short prompt, or the
+ * last slab) runs {@link #kernelHalf} on its first L lanes only: the same chains, without the FMAs
+ * on padding (a 16-token prompt on AVX-512 did twice the work it needed).
  */
 final class MatmulKernel {
     /** Rows per group in the kernel. */
@@ -60,8 +62,13 @@ final class MatmulKernel {
                 int slab = s * sl * cols;
                 int i0 = s * sl;
                 int iEnd = Math.min(n, i0 + sl);
+                boolean half = iEnd - i0 <= L;   // a last slab of at most L inputs: its padded half is skipped
                 for (int g = 0; g < rows; g += GROUP) {
-                    kernel(wt, g * cols, cols, xT, slab, wt, accOff);
+                    if (half) {
+                        kernelHalf(wt, g * cols, cols, xT, slab, wt, accOff);
+                    } else {
+                        kernel(wt, g * cols, cols, xT, slab, wt, accOff);
+                    }
                     int cnt = Math.min(GROUP, rows - g);
                     int r = rb + g;
                     for (int j = 0; j < cnt; j++) {
@@ -171,5 +178,32 @@ final class MatmulKernel {
         b4.intoArray(acc, o + 9 * L);
         a5.intoArray(acc, o + 10 * L);
         b5.intoArray(acc, o + 11 * L);
+    }
+
+    /** {@link #kernel} for a slab whose inputs all sit in its first L lanes: the {@code a} chains only, written to the same places. */
+    private static void kernelHalf(float[] wt, int w0, int cols, float[] xT, int slab, float[] acc, int accOff) {
+        int w1 = w0 + cols;
+        int w2 = w1 + cols;
+        int w3 = w2 + cols;
+        int w4 = w3 + cols;
+        int w5 = w4 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F);
+        for (int c = 0; c < cols; c++) {
+            FloatVector x0 = FloatVector.fromArray(F, xT, slab + c * 2 * L);
+            a0 = x0.fma(FloatVector.broadcast(F, wt[w0 + c]), a0);
+            a1 = x0.fma(FloatVector.broadcast(F, wt[w1 + c]), a1);
+            a2 = x0.fma(FloatVector.broadcast(F, wt[w2 + c]), a2);
+            a3 = x0.fma(FloatVector.broadcast(F, wt[w3 + c]), a3);
+            a4 = x0.fma(FloatVector.broadcast(F, wt[w4 + c]), a4);
+            a5 = x0.fma(FloatVector.broadcast(F, wt[w5 + c]), a5);
+        }
+        int o = accOff;
+        a0.intoArray(acc, o);
+        a1.intoArray(acc, o + 2 * L);
+        a2.intoArray(acc, o + 4 * L);
+        a3.intoArray(acc, o + 6 * L);
+        a4.intoArray(acc, o + 8 * L);
+        a5.intoArray(acc, o + 10 * L);
     }
 }

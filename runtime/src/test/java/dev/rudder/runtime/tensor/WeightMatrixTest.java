@@ -363,7 +363,8 @@ class WeightMatrixTest {
 
     /**
      * From four inputs on (the matmul kernel), an output's bits depend only on its row and input, not on how many
-     * inputs share the call (narrow and wide slabs, padded slabs, chunks of 256) or the row range: a prompt
+     * inputs share the call (narrow and wide slabs, padded slabs, slabs of at most L inputs run on their first half
+     * only, chunks of 256) or the row range: a prompt
      * prefilled in chunks gives the whole prompt's results.
      */
     @Test
@@ -377,7 +378,7 @@ class WeightMatrixTest {
             float[] x = rand(all * cols);
             float[] ref = new float[all * rows];
             m.matmul(x, all, ref, rows, 0, rows);
-            for (int[] part : new int[][] {{0, 4}, {3, 5}, {10, 31}, {7, 32}, {1, 33}, {40, 64}, {0, 65}, {100, 100}, {13, 257}}) {
+            for (int[] part : new int[][] {{0, 4}, {3, 5}, {2, 8}, {0, 16}, {9, 17}, {10, 31}, {7, 32}, {1, 33}, {2, 48}, {40, 64}, {0, 65}, {100, 100}, {13, 257}}) {
                 int from = part[0];
                 int n = part[1];
                 for (int[] rg : new int[][] {{0, rows}, {5, 6}, {3, 20}}) {
