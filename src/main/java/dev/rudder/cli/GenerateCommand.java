@@ -123,7 +123,9 @@ final class GenerateCommand implements Callable<Integer> {
         SteeringSpec steer = steering.spec();
         Bounds.maxTokens(maxTokens);
         String text = source.ids == null ? source.text() : null;   // a bad prompt file fails before the model loads
+        long loadStart = System.nanoTime();
         try (Rudder rudder = Rudder.load(modelOptions.model, steering.loadOptions(modelOptions))) {
+            long loadNanos = System.nanoTime() - loadStart;
             Integer ctx = Bounds.context(context, rudder.config());
             PromptInput prompt;
             if (source.ids != null) {
@@ -161,7 +163,7 @@ final class GenerateCommand implements Callable<Integer> {
                 out.println(g.tokens());
             }
             steering.report(g.steering(), System.err);
-            Stats.print(g.stats(), waited, System.err);
+            Stats.print(g.stats(), loadNanos, waited, System.err);
         }
         return 0;
     }

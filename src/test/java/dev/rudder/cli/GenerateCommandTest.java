@@ -31,6 +31,7 @@ class GenerateCommandTest {
         assertTrue(last.startsWith("[3242, "), r.out());
         assertTrue(r.err().contains("prompt tokens: 7, generated tokens: 4"), r.err());
         assertTrue(r.err().contains("decode:"), r.err());
+        assertTrue(r.err().matches("(?s).*generated tokens: 4, load: \\d+\\.\\d\\d s, prefill: .*"), r.err());
     }
 
     @Test
