@@ -16,7 +16,10 @@ import java.util.Locale;
 /**
  * Aggregate decode tokens/s of N sequences stepped together by {@link DecodeBatch} against the
  * same N sequences stepped one after another with {@code Session.decode}, in one JVM, the two
- * ways alternating round by round (so drifts on a shared machine hit both alike).
+ * ways alternating round by round (so drifts on a shared machine hit both alike). Each round
+ * also steps one sequence alone, so the ratio to one stream is also given as the median of
+ * per-round ratios (on a shared machine it drifts less than the ratio of two medians taken
+ * minutes apart).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.rudder.bench.BatchDecodeReport [shape] [threads] [rounds] [sizes, e.g. 1,2,4,8]</pre>
  */
@@ -40,7 +43,9 @@ public final class BatchDecodeReport {
             for (int n : sizes) {
                 List<Double> alone = new ArrayList<>();
                 List<Double> batched = new ArrayList<>();
+                List<Double> perOne = new ArrayList<>();   // per round: batched / one stream measured in that round
                 DecodeBatch batch = new DecodeBatch(model);
+                DecodeBatch one = new DecodeBatch(model);
                 int warm = Math.max(2, rounds / 5);
                 for (int round = 0; round < warm + rounds; round++) {
                     boolean batchFirst = round % 2 == 0;
@@ -53,9 +58,11 @@ public final class BatchDecodeReport {
                             a = run(model, n, null);
                         }
                     }
+                    double o = n == 1 ? b : run(model, 1, one);
                     if (round >= warm) {
                         alone.add(a);
                         batched.add(b);
+                        perOne.add(b / o);
                     }
                 }
                 double ma = median(alone);
@@ -64,7 +71,8 @@ public final class BatchDecodeReport {
                     single = mb;
                 }
                 System.out.printf(Locale.ROOT, "%d sequences: one after another %.1f tok/s, batched %.1f tok/s (x%.2f)%s%n",
-                        n, ma, mb, mb / ma, single > 0 ? String.format(Locale.ROOT, ", x%.2f one stream", mb / single) : "");
+                        n, ma, mb, mb / ma, single > 0 ? String.format(Locale.ROOT, ", x%.2f one stream (x%.2f in the same rounds)",
+                                mb / single, median(perOne)) : "");
             }
         }
     }
