@@ -71,10 +71,15 @@ class ServerThroughputBenchmark {
             double m8s = median(eightSequential, Run::tokensPerSecond);
             double d1 = median(one, Run::decodeTokensPerSecond);
             double d8 = median(eight, Run::decodeTokensPerSecond);
+            double[] perRound = new double[ROUNDS];   // 8 streams / 1 stream within each round
+            for (int i = 0; i < ROUNDS; i++) {
+                perRound[i] = eight[i].tokensPerSecond() / one[i].tokensPerSecond();
+            }
+            Arrays.sort(perRound);
             System.out.printf(Locale.ROOT, "serve throughput, smollm2-135m shape BF16, %d threads, %d tokens per stream, "
-                            + "median of %d rounds: 1 stream %.1f tok/s; 8 streams %.1f tok/s aggregate (%.2fx); "
+                            + "median of %d rounds: 1 stream %.1f tok/s; 8 streams %.1f tok/s aggregate (%.2fx; %.2fx in the same rounds); "
                             + "8 streams with sequential decode %.1f tok/s (%.2fx)%n",
-                    THREADS, TOKENS, ROUNDS, m1, m8, m8 / m1, m8s, m8s / m1);
+                    THREADS, TOKENS, ROUNDS, m1, m8, m8 / m1, perRound[ROUNDS / 2], m8s, m8s / m1);
             System.out.printf(Locale.ROOT, "decode steps alone (server's rudder_decode_step_seconds): 1 stream %.1f tok/s "
                             + "(%.0f%% of the wall), 8 streams %.1f tok/s (%.0f%% of the wall, %.2f sequences per step) (%.2fx)%n",
                     d1, 100 * median(one, Run::decodeShare), d8, 100 * median(eight, Run::decodeShare),
