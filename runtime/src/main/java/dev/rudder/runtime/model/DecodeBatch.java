@@ -48,31 +48,15 @@ public final class DecodeBatch implements AutoCloseable {
         if (n == 0) {
             return new float[0][];
         }
-        int context = 0;
+        int context = JointPass.checkSessions(sessions, model);
         for (int i = 0; i < n; i++) {
-            Session s = sessions.get(i);
-            if (s.model() != model) {
-                throw new IllegalArgumentException("session " + i + " belongs to another model");
-            }
-            for (int j = 0; j < i; j++) {
-                if (sessions.get(j) == s) {
-                    throw new IllegalArgumentException("session " + i + " appears twice in one batch (also at " + j + ")");
-                }
-            }
             try {
-                s.checkDecode(tokens[i]);
+                sessions.get(i).checkDecode(tokens[i]);
             } catch (BadInputException e) {
                 throw new BadInputException("sequence " + i + " of the batch: " + e.getMessage());
             }
-            context = Math.max(context, s.contextLength());
         }
-        if (act == null || act.rows() < n || act.contextLength() < context) {
-            if (act != null) {
-                act.close();
-            }
-            act = be.newActivations(Math.max(n, act == null ? 0 : act.rows()),
-                    Math.max(context, act == null ? 0 : act.contextLength()));
-        }
+        act = JointPass.fit(be, act, n, context);
         if (out.length < n) {
             out = new float[n][];
         }

@@ -48,21 +48,12 @@ public final class PromptBatch implements AutoCloseable {
         if (parts.size() != n || ends.length != n) {
             throw new IllegalArgumentException(n + " sessions, " + parts.size() + " parts, " + ends.length + " end flags");
         }
+        int context = JointPass.checkSessions(sessions, model);
         SteerMode[] steer = new SteerMode[n];
         int rows = 0;
-        int context = 0;
         for (int i = 0; i < n; i++) {
-            Session s = sessions.get(i);
-            if (s.model() != model) {
-                throw new IllegalArgumentException("session " + i + " belongs to another model");
-            }
-            for (int j = 0; j < i; j++) {
-                if (sessions.get(j) == s) {
-                    throw new IllegalArgumentException("session " + i + " appears twice in one batch (also at " + j + ")");
-                }
-            }
             try {
-                steer[i] = s.jointPromptSteer(parts.get(i), ends[i]);
+                steer[i] = sessions.get(i).jointPromptSteer(parts.get(i), ends[i]);
             } catch (BadInputException e) {
                 throw new BadInputException("sequence " + i + " of the batch: " + e.getMessage());
             }
@@ -70,19 +61,12 @@ public final class PromptBatch implements AutoCloseable {
                 throw new IllegalArgumentException("the part of sequence " + i + " needs a pass of its own");
             }
             rows += parts.get(i).length();
-            context = Math.max(context, s.contextLength());
         }
         float[][] out = new float[n][];
         if (n == 0) {
             return out;
         }
-        if (act == null || act.rows() < rows || act.contextLength() < context) {
-            if (act != null) {
-                act.close();
-            }
-            act = be.newActivations(Math.max(rows, act == null ? 0 : act.rows()),
-                    Math.max(context, act == null ? 0 : act.contextLength()));
-        }
+        act = JointPass.fit(be, act, rows, context);
         batch.reset(Batch.Kind.PROMPT, rows);
         int[] ids = new int[rows];   // [rows] every part's tokens, in order
         int row = 0;
