@@ -63,6 +63,46 @@ public final class F32Matrix extends SegmentMatrix {
 
         @Override
         public void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
+            if (!intOffsets) {
+                dot4Wide(r0, r1, r2, r3, x, xOff, res);
+                return;
+            }
+            // int offsets, as in BF16's dot4: C2 hoists the segment bounds checks out of the loop
+            long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
+            int i0 = (int) b0, i1 = (int) b1, i2 = (int) b2, i3 = (int) b3;
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            for (int c = 0; c < main; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                int o = 4 * c;
+                a0 = FloatVector.fromMemorySegment(F, seg, (long) (i0 + o), ByteOrder.LITTLE_ENDIAN).fma(xv, a0);
+                a1 = FloatVector.fromMemorySegment(F, seg, (long) (i1 + o), ByteOrder.LITTLE_ENDIAN).fma(xv, a1);
+                a2 = FloatVector.fromMemorySegment(F, seg, (long) (i2 + o), ByteOrder.LITTLE_ENDIAN).fma(xv, a2);
+                a3 = FloatVector.fromMemorySegment(F, seg, (long) (i3 + o), ByteOrder.LITTLE_ENDIAN).fma(xv, a3);
+            }
+            float[] t = Scratch.get().t(4 * L);  // [4 rows, L lanes], then the 4 sums
+            a0.intoArray(t, 0);
+            a1.intoArray(t, L);
+            a2.intoArray(t, 2 * L);
+            a3.intoArray(t, 3 * L);
+            laneSums(t, 4);
+            float d0 = t[0], d1 = t[1], d2 = t[2], d3 = t[3];
+            for (int c = main; c < cols; c++) {
+                float xv = x[xOff + c];
+                long o = 4L * c;
+                d0 += seg.get(FLOAT_LE, b0 + o) * xv;
+                d1 += seg.get(FLOAT_LE, b1 + o) * xv;
+                d2 += seg.get(FLOAT_LE, b2 + o) * xv;
+                d3 += seg.get(FLOAT_LE, b3 + o) * xv;
+            }
+            res[0] = d0;
+            res[1] = d1;
+            res[2] = d2;
+            res[3] = d3;
+        }
+
+        /** {@link #dot4} for a matrix of more than 2 GiB: the same operations over long byte offsets. */
+        private void dot4Wide(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
             long b0 = r0 * rowBytes, b1 = r1 * rowBytes, b2 = r2 * rowBytes, b3 = r3 * rowBytes;
             FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
             FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);

@@ -1,7 +1,8 @@
 package dev.rudder.runtime.tensor;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
@@ -16,25 +17,31 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * A BF16 matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so they take the
+ * A BF16 or F32 matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so they take the
  * long-offset paths) gives the same bits as the same rows in a small matrix. The file is sparse: only the rows
  * read are written.
  */
 class LargeMatrixTest {
     private static final int COLS = 1024;
-    private static final int ROWS = (1 << 20) + 8;   // 2 GiB + 16 KiB of BF16
     private static final int TAIL = 8;
 
-    @Test
-    void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @ValueSource(ints = {2, 4})   // bytes per weight: BF16, F32
+    void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(int width, @TempDir Path dir) throws Exception {
+        final int ROWS = (int) ((1L << 31) / COLS / width) + TAIL;   // 2 GiB + 8 rows
         SplittableRandom r = new SplittableRandom(9);
-        ByteBuffer tail = ByteBuffer.allocate(TAIL * COLS * 2).order(ByteOrder.LITTLE_ENDIAN);   // [TAIL, COLS] bf16
+        ByteBuffer tail = ByteBuffer.allocate(TAIL * COLS * width).order(ByteOrder.LITTLE_ENDIAN);   // [TAIL, COLS]
         while (tail.hasRemaining()) {
-            tail.putShort((short) (Float.floatToRawIntBits((float) r.nextGaussian()) >>> 16));
+            float w = (float) r.nextGaussian();
+            if (width == 2) {
+                tail.putShort((short) (Float.floatToRawIntBits(w) >>> 16));
+            } else {
+                tail.putFloat(w);
+            }
         }
         tail.flip();
         Path f = dir.resolve("large.bin");
-        long bytes = (long) ROWS * COLS * 2;
+        long bytes = (long) ROWS * COLS * width;
         try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
             raf.setLength(bytes);
             raf.getChannel().write(tail.duplicate(), bytes - tail.remaining());
@@ -47,8 +54,8 @@ class LargeMatrixTest {
             MemorySegment big = ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes, arena);
             MemorySegment small = arena.allocate(tail.remaining());
             MemorySegment.copy(MemorySegment.ofBuffer(tail), 0, small, 0, tail.remaining());
-            BF16Matrix large = new BF16Matrix(big, ROWS, COLS, true);
-            BF16Matrix same = new BF16Matrix(small, TAIL, COLS, true);
+            SegmentMatrix large = width == 2 ? new BF16Matrix(big, ROWS, COLS, true) : new F32Matrix(big, ROWS, COLS, true);
+            SegmentMatrix same = width == 2 ? new BF16Matrix(small, TAIL, COLS, true) : new F32Matrix(small, TAIL, COLS, true);
             float[] want = new float[TAIL];
             float[] got = new float[ROWS];
             same.matvec(x, 0, want, 0, 0, TAIL);
