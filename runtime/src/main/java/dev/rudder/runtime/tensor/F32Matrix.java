@@ -85,20 +85,7 @@ public final class F32Matrix extends SegmentMatrix {
             a1.intoArray(t, L);
             a2.intoArray(t, 2 * L);
             a3.intoArray(t, 3 * L);
-            laneSums(t, 4);
-            float d0 = t[0], d1 = t[1], d2 = t[2], d3 = t[3];
-            for (int c = main; c < cols; c++) {
-                float xv = x[xOff + c];
-                long o = 4L * c;
-                d0 += seg.get(FLOAT_LE, b0 + o) * xv;
-                d1 += seg.get(FLOAT_LE, b1 + o) * xv;
-                d2 += seg.get(FLOAT_LE, b2 + o) * xv;
-                d3 += seg.get(FLOAT_LE, b3 + o) * xv;
-            }
-            res[0] = d0;
-            res[1] = d1;
-            res[2] = d2;
-            res[3] = d3;
+            sumsAndTails(t, x, xOff, b0, b1, b2, b3, res);
         }
 
         /** {@link #dot4} for a matrix of more than 2 GiB: the same operations over long byte offsets. */
@@ -119,6 +106,14 @@ public final class F32Matrix extends SegmentMatrix {
             a1.intoArray(t, L);
             a2.intoArray(t, 2 * L);
             a3.intoArray(t, 3 * L);
+            sumsAndTails(t, x, xOff, b0, b1, b2, b3, res);
+        }
+
+        /**
+         * The end of {@link #dot4} (and its wide twin): the four rows' lane sums from {@code t} ([4 rows, L lanes]),
+         * then the tail columns in order, into {@code res}.
+         */
+        private void sumsAndTails(float[] t, float[] x, int xOff, long b0, long b1, long b2, long b3, float[] res) {
             laneSums(t, 4);
             float d0 = t[0], d1 = t[1], d2 = t[2], d3 = t[3];
             for (int c = main; c < cols; c++) {
