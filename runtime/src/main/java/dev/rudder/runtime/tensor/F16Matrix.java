@@ -113,12 +113,13 @@ public final class F16Matrix extends SegmentMatrix {
             return Vectors.dot(w, 0, x, xOff, cols, sc.t(Vectors.L));
         }
 
-        /** Bulk copy of the row's halves into the short[] scratch, then the conversion loop. */
+        /** The row's halves converted straight from the segment (a loop C2 vectorizes: vcvtph2ps). */
         @Override
         public void widen(int row, float[] dst, int off) {
-            short[] h = Scratch.get().h(cols);
-            MemorySegment.copy(seg, BF16Matrix.SHORT_LE, 2L * cols * row, h, 0, cols);
-            F16Matrix.widen(h, dst, off, cols);
+            long b = 2L * cols * row;
+            for (int c = 0; c < cols; c++) {
+                dst[off + c] = Float.float16ToFloat(seg.get(BF16Matrix.SHORT_LE, b + 2L * c));
+            }
         }
     }
 }
