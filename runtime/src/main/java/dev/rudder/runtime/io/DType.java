@@ -6,12 +6,13 @@ import java.nio.file.Path;
 
 /**
  * Element types of tensors: those of safetensors (the subset Rudder reads; names as in the safetensors header) and
- * the block-quantized ggml types a GGUF model may hold ({@code Q8_0 ... Q6_K}: {@code blockSize} weights in
+ * the block-quantized ggml types a GGUF model may hold ({@code Q8_0 ... IQ4_NL}: {@code blockSize} weights in
  * {@code blockBytes} bytes).
  */
 public enum DType {
     F32(4), F16(2), BF16(2), F64(8), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1),
-    Q8_0(32, 34), Q4_0(32, 18), Q4_K(256, 144), Q5_K(256, 176), Q6_K(256, 210);
+    Q8_0(32, 34), Q4_0(32, 18), Q4_K(256, 144), Q5_K(256, 176), Q6_K(256, 210),
+    Q4_1(32, 20), Q5_0(32, 22), Q5_1(32, 24), IQ4_NL(32, 18);
 
     private final int blockSize;
     private final int blockBytes;

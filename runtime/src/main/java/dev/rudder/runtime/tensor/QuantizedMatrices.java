@@ -2,7 +2,8 @@ package dev.rudder.runtime.tensor;
 
 import java.lang.foreign.MemorySegment;
 
-/** Factory and block codecs of the ggml block-quantized weight types ({@code Q8_0, Q4_0, Q4_K, Q5_K, Q6_K}). */
+/** Factory and block codecs of the ggml block-quantized weight types ({@code Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K,
+ * Q5_K, Q6_K}). */
 public final class QuantizedMatrices {
     private QuantizedMatrices() {
     }
@@ -10,7 +11,7 @@ public final class QuantizedMatrices {
     /** True for the type names this class wraps. */
     public static boolean isQuantized(String type) {
         return switch (type) {
-            case "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K" -> true;
+            case "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K" -> true;
             default -> false;
         };
     }
@@ -25,6 +26,10 @@ public final class QuantizedMatrices {
         return switch (type) {
             case "Q8_0" -> new Q8_0Matrix(data, rows, cols, vector);
             case "Q4_0" -> new Q4_0Matrix(data, rows, cols, vector);
+            case "Q4_1" -> new Q4_1Matrix(data, rows, cols, vector);
+            case "Q5_0" -> new Q5_0Matrix(data, rows, cols, vector);
+            case "Q5_1" -> new Q5_1Matrix(data, rows, cols, vector);
+            case "IQ4_NL" -> new IQ4_NLMatrix(data, rows, cols, vector);
             case "Q4_K" -> new Q4KMatrix(data, rows, cols, vector);
             case "Q5_K" -> new Q5KMatrix(data, rows, cols, vector);
             case "Q6_K" -> new Q6KMatrix(data, rows, cols, vector);
@@ -40,6 +45,10 @@ public final class QuantizedMatrices {
         switch (type) {
             case "Q8_0" -> Q8_0Matrix.dequantize(seg, offset, dst, dOff, n);
             case "Q4_0" -> Q4_0Matrix.dequantize(seg, offset, dst, dOff, n);
+            case "Q4_1" -> Q4_1Matrix.dequantize(seg, offset, dst, dOff, n);
+            case "Q5_0" -> Q5_0Matrix.dequantize(seg, offset, dst, dOff, n);
+            case "Q5_1" -> Q5_1Matrix.dequantize(seg, offset, dst, dOff, n);
+            case "IQ4_NL" -> IQ4_NLMatrix.dequantize(seg, offset, dst, dOff, n);
             case "Q4_K" -> Q4KMatrix.dequantize(seg, offset, dst, dOff, n);
             case "Q5_K" -> Q5KMatrix.dequantize(seg, offset, dst, dOff, n);
             case "Q6_K" -> Q6KMatrix.dequantize(seg, offset, dst, dOff, n);

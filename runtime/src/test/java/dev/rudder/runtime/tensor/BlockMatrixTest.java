@@ -24,6 +24,10 @@ class BlockMatrixTest {
         return switch (type) {
             case "Q8_0" -> new Layout(32, 34, new int[] {0});
             case "Q4_0" -> new Layout(32, 18, new int[] {0});
+            case "Q4_1" -> new Layout(32, 20, new int[] {0, 2});
+            case "Q5_0" -> new Layout(32, 22, new int[] {0});
+            case "Q5_1" -> new Layout(32, 24, new int[] {0, 2});
+            case "IQ4_NL" -> new Layout(32, 18, new int[] {0});
             case "Q4_K" -> new Layout(256, 144, new int[] {0, 2});
             case "Q5_K" -> new Layout(256, 176, new int[] {0, 2});
             case "Q6_K" -> new Layout(256, 210, new int[] {208});
@@ -57,7 +61,7 @@ class BlockMatrixTest {
     }
 
     @ParameterizedTest(name = "{0}: vector matvec and matmul equal the scalar reference")
-    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
     void vectorPathsMatchTheScalarReference(String type) {
         Layout l = layout(type);
         try (Arena arena = Arena.ofConfined()) {
@@ -100,7 +104,7 @@ class BlockMatrixTest {
     }
 
     @ParameterizedTest(name = "{0}: a row's matvec bits depend only on the row and the input (range, batch)")
-    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
     void matvecBitsDoNotDependOnRangeOrBatch(String type) {
         Layout l = layout(type);
         int rows = 11;

@@ -1,0 +1,126 @@
+package dev.rudder.runtime.tensor;
+
+import dev.rudder.runtime.io.DType;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.rudder.runtime.tensor.NibbleBlocks.F;
+import static dev.rudder.runtime.tensor.NibbleBlocks.L;
+import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
+
+/**
+ * ggml's IQ4_NL: blocks of 32 weights, {@code {f16 d; uint8 qs[16]}} (18 bytes, 4.5 bits per weight), nibbles laid out
+ * as Q4_0's; a nibble indexes the non-linear 16-entry table {@code kvalues_iq4nl}: weight = {@code d * table[nibble]}.
+ */
+public final class IQ4_NLMatrix extends BlockMatrix {
+    public static final int BLOCK = 32;
+    public static final int BLOCK_BYTES = 18;
+    /** ggml's {@code kvalues_iq4nl}. */
+    static final byte[] VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+    public IQ4_NLMatrix(MemorySegment data, int rows, int cols) {
+        this(data, rows, cols, VECTOR_DEFAULT);
+    }
+
+    IQ4_NLMatrix(MemorySegment data, int rows, int cols, boolean vector) {
+        super(data, rows, cols, BLOCK, BLOCK_BYTES, vector);
+    }
+
+    @Override
+    public DType dtype() {
+        return DType.IQ4_NL;
+    }
+
+    @Override
+    void dequantize(long offset, float[] dst, int dOff, int n) {
+        dequantize(data, offset, dst, dOff, n);
+    }
+
+    /** ggml's {@code dequantize_row_iq4_nl}. */
+    static void dequantize(MemorySegment seg, long offset, float[] dst, int dOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            float d = f16(seg, o);
+            int base = dOff + b * BLOCK;
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int q = Q4KMatrix.u8(seg, o + 2 + j);
+                dst[base + j] = d * VALUES[q & 0xF];
+                dst[base + j + BLOCK / 2] = d * VALUES[q >> 4];
+            }
+        }
+    }
+
+    @Override
+    RowKernel vectorKernel() {
+        return new Vec(this);
+    }
+
+    /**
+     * Fused dot: the table looked up by a byte shuffle (nibbles as indexes), widened to float lanes, FMA with the
+     * activations, scaled per block; widening (matmul) by the scalar dequantization.
+     */
+    private static final class Vec extends BlockKernel {
+        static final ByteVector TABLE = ByteVector.fromArray(NibbleBlocks.B, VALUES, 0);
+
+        Vec(IQ4_NLMatrix m) {
+            super(m);
+        }
+
+        /** Two pairs of rows, as Q4_0's kernel (four rows in one method inline past C2's budget). */
+        @Override
+        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
+            lanes2(r0, r1, x, xOff, t, tOff);
+            lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
+        }
+
+        /** {@link #lanes} of rows rA and rB (same operations per row) to {@code t[tOff ..)} and {@code t[tOff + L ..)}. */
+        private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
+            MemorySegment seg = m.data;
+            long bA = rA * rowBytes, bB = rB * rowBytes;
+            FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = (long) b * BLOCK_BYTES;
+                int xb = xOff + b * BLOCK;
+                ByteVector qA = NibbleBlocks.load(seg, bA + o + 2), qB = NibbleBlocks.load(seg, bB + o + 2);
+                ByteVector loA = NibbleBlocks.low(qA).selectFrom(TABLE), hiA = NibbleBlocks.high(qA).selectFrom(TABLE);
+                ByteVector loB = NibbleBlocks.low(qB).selectFrom(TABLE), hiB = NibbleBlocks.high(qB).selectFrom(TABLE);
+                FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
+                    FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
+                    sA = NibbleBlocks.widen(loA, p).fma(xl, sA);
+                    sA = NibbleBlocks.widen(hiA, p).fma(xh, sA);
+                    sB = NibbleBlocks.widen(loB, p).fma(xl, sB);
+                    sB = NibbleBlocks.widen(hiB, p).fma(xh, sB);
+                }
+                aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o)), aA);
+                aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o)), aB);
+            }
+            aA.intoArray(t, tOff);
+            aB.intoArray(t, tOff + L);
+        }
+
+        @Override
+        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                int xb = xOff + b * BLOCK;
+                ByteVector q = NibbleBlocks.load(seg, o + 2);
+                ByteVector lo = NibbleBlocks.low(q).selectFrom(TABLE), hi = NibbleBlocks.high(q).selectFrom(TABLE);
+                FloatVector s = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    s = NibbleBlocks.widen(lo, p).fma(FloatVector.fromArray(F, x, xb + p * L), s);
+                    s = NibbleBlocks.widen(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
+                }
+                acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
+            }
+            acc.intoArray(t, tOff);
+        }
+    }
+}
