@@ -4,9 +4,8 @@ import dev.rudder.runtime.kernel.Vectors;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -27,15 +26,6 @@ final class NibbleBlocks {
     /** Float vectors per 16 weights. */
     static final int PARTS = 16 / L;
 
-    /** Lane j of the low half (weights 0..15) reads qh byte j / 8, lane j of the high half byte 2 + j / 8. */
-    private static final VectorShuffle<Byte> QH_LOW = VectorShuffle.fromArray(B,
-            new int[] {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}, 0);
-    private static final VectorShuffle<Byte> QH_HIGH = VectorShuffle.fromArray(B,
-            new int[] {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3}, 0);
-    /** Lane j tests bit j % 8 of its qh byte. */
-    private static final ByteVector BIT = ByteVector.fromArray(B,
-            new byte[] {1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128}, 0);
-
     private NibbleBlocks() {
     }
 
@@ -55,18 +45,16 @@ final class NibbleBlocks {
     }
 
     /**
-     * The 5-bit values 0..31 of weights 0..15 (Q5_0, Q5_1): the low nibbles with bit j of the block's {@code qh} word
-     * as bit 4 of weight j; {@code qh} holds the 4 bytes of that little-endian word in lanes 0..3.
+     * The 5-bit values 0..31 of weights 0..15 (Q5_0, Q5_1): the low nibbles with bit j of the block's little-endian
+     * {@code qh} word as bit 4 of weight j (lane j of a mask made from the word's low 16 bits).
      */
-    static ByteVector low5(ByteVector q, ByteVector qh) {
-        VectorMask<Byte> set = qh.rearrange(QH_LOW).and(BIT).compare(VectorOperators.NE, 0);
-        return low(q).lanewise(VectorOperators.OR, (byte) 0x10, set);
+    static ByteVector low5(ByteVector q, int qh) {
+        return low(q).lanewise(VectorOperators.OR, (byte) 0x10, VectorMask.fromLong(B, qh & 0xFFFF));
     }
 
     /** As {@link #low5} for weights 16..31: the high nibbles, fifth bits from bits 16..31 of {@code qh}. */
-    static ByteVector high5(ByteVector q, ByteVector qh) {
-        VectorMask<Byte> set = qh.rearrange(QH_HIGH).and(BIT).compare(VectorOperators.NE, 0);
-        return high(q).lanewise(VectorOperators.OR, (byte) 0x10, set);
+    static ByteVector high5(ByteVector q, int qh) {
+        return high(q).lanewise(VectorOperators.OR, (byte) 0x10, VectorMask.fromLong(B, qh >>> 16));
     }
 
     /** Float lanes {@code [p*L, (p+1)*L)} of 16 int8 weights. */

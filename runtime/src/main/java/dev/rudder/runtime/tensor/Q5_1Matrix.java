@@ -69,71 +69,42 @@ public final class Q5_1Matrix extends BlockMatrix {
             super(m);
         }
 
-        /** Two pairs of rows, as Q4_0's kernel (four rows in one method inline past C2's budget). */
-        @Override
-        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            lanes2(r0, r1, x, xOff, t, tOff);
-            lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
-        }
-
-        /** {@link #lanes} of rows rA and rB (same operations per row) to {@code t[tOff ..)} and {@code t[tOff + L ..)}. */
-        private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
-            MemorySegment seg = m.data;
-            long bA = rA * rowBytes, bB = rB * rowBytes;
-            FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
-            for (int b = 0; b < m.cols / BLOCK; b++) {
-                long o = (long) b * BLOCK_BYTES;
-                int xb = xOff + b * BLOCK;
-                // qh in lanes 0..3 (the load runs on into qs, which the shuffles do not read)
-                ByteVector hA = NibbleBlocks.load(seg, bA + o + 4), hB = NibbleBlocks.load(seg, bB + o + 4);
-                ByteVector qA = NibbleBlocks.load(seg, bA + o + 8), qB = NibbleBlocks.load(seg, bB + o + 8);
-                ByteVector loA = NibbleBlocks.low5(qA, hA);
-                ByteVector hiA = NibbleBlocks.high5(qA, hA);
-                ByteVector loB = NibbleBlocks.low5(qB, hB);
-                ByteVector hiB = NibbleBlocks.high5(qB, hB);
-                FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F), sx = FloatVector.zero(F);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
-                    FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    sA = NibbleBlocks.widen(loA, p).fma(xl, sA);
-                    sA = NibbleBlocks.widen(hiA, p).fma(xh, sA);
-                    sB = NibbleBlocks.widen(loB, p).fma(xl, sB);
-                    sB = NibbleBlocks.widen(hiB, p).fma(xh, sB);
-                    sx = sx.add(xl).add(xh);
-                }
-                aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o)), aA);
-                aA = sx.fma(FloatVector.broadcast(F, f16(seg, bA + o + 2)), aA);
-                aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o)), aB);
-                aB = sx.fma(FloatVector.broadcast(F, f16(seg, bB + o + 2)), aB);
-            }
-            aA.intoArray(t, tOff);
-            aB.intoArray(t, tOff + L);
-        }
-
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
+            rows(row, row, row, row, 1, x, xOff, t, tOff);
+        }
+
+        @Override
+        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
+            rows(r0, r1, r2, r3, 4, x, xOff, t, tOff);
+        }
+
+        /** {@link #lanes} of the first {@code n} of r0..r3, one row after the other (why: see Q5_0Matrix). */
+        private void rows(int r0, int r1, int r2, int r3, int n, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
-            long base = row * rowBytes;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < m.cols / BLOCK; b++) {
-                long o = base + (long) b * BLOCK_BYTES;
-                int xb = xOff + b * BLOCK;
-                ByteVector h = NibbleBlocks.load(seg, o + 4);
-                ByteVector q = NibbleBlocks.load(seg, o + 8);
-                ByteVector lo = NibbleBlocks.low5(q, h);
-                ByteVector hi = NibbleBlocks.high5(q, h);
-                FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
-                    FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    s = NibbleBlocks.widen(lo, p).fma(xl, s);
-                    s = NibbleBlocks.widen(hi, p).fma(xh, s);
-                    sx = sx.add(xl).add(xh);
+            for (int k = 0; k < n; k++) {
+                long base = (k == 0 ? r0 : k == 1 ? r1 : k == 2 ? r2 : r3) * rowBytes;
+                FloatVector acc = FloatVector.zero(F);
+                for (int b = 0; b < m.cols / BLOCK; b++) {
+                    long o = base + (long) b * BLOCK_BYTES;
+                    int xb = xOff + b * BLOCK;
+                    int h = seg.get(Q5_0Matrix.INT_LE, o + 4);
+                    ByteVector q = NibbleBlocks.load(seg, o + 8);
+                    ByteVector lo = NibbleBlocks.low5(q, h);
+                    ByteVector hi = NibbleBlocks.high5(q, h);
+                    FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
+                        FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
+                        s = NibbleBlocks.widen(lo, p).fma(xl, s);
+                        s = NibbleBlocks.widen(hi, p).fma(xh, s);
+                        sx = sx.add(xl).add(xh);
+                    }
+                    acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
+                    acc = sx.fma(FloatVector.broadcast(F, f16(seg, o + 2)), acc);
                 }
-                acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
-                acc = sx.fma(FloatVector.broadcast(F, f16(seg, o + 2)), acc);
+                acc.intoArray(t, tOff + k * L);
             }
-            acc.intoArray(t, tOff);
         }
     }
 }
