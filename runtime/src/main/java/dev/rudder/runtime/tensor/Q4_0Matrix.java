@@ -58,7 +58,7 @@ public final class Q4_0Matrix extends BlockMatrix {
         return new Vec(this);
     }
 
-    /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the scalar dequantization. */
+    /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the same dequantization in vectors. */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
@@ -123,6 +123,24 @@ public final class Q4_0Matrix extends BlockMatrix {
         /** Float lanes {@code [p*L, (p+1)*L)} of 16 int8 weights. */
         private static FloatVector widen(ByteVector w, int p) {
             return (FloatVector) w.convertShape(VectorOperators.B2F, F, p);
+        }
+
+        /** The exact dequantization (as {@link Q4_0Matrix#dequantize}: {@code (q - 8) * d} is exact in float) in vectors. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 2, ByteOrder.LITTLE_ENDIAN);
+                ByteVector lo = low(q), hi = high(q);
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o));
+                int y = off + b * BLOCK;
+                for (int p = 0; p < PARTS; p++) {
+                    widen(lo, p).mul(d).intoArray(dst, y + p * L);
+                    widen(hi, p).mul(d).intoArray(dst, y + 16 + p * L);
+                }
+            }
         }
 
         @Override
