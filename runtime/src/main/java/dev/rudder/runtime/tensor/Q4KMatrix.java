@@ -40,7 +40,7 @@ public final class Q4KMatrix extends BlockMatrix {
 
     /**
      * Fused dot: per sub-block of 32, {@code d*sc * sum(q*x) - dmin*m * sum(x)}, nibbles widened from one 32-byte
-     * load per pair of sub-blocks; widening (matmul) by the scalar dequantization.
+     * load per pair of sub-blocks; widening (matmul) by the same dequantization in vectors.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -50,6 +50,38 @@ public final class Q4KMatrix extends BlockMatrix {
 
         Vec(Q4KMatrix m) {
             super(m);
+        }
+
+        /**
+         * The exact dequantization in vectors: as {@link Q4KMatrix#dequantize}, {@code d1 * q - m1} with the product
+         * rounded before the subtraction (a multiply then a subtract, no FMA).
+         */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = row * rowBytes + (long) b * BLOCK_BYTES;
+                float d = f16(seg, o);
+                float min = f16(seg, o + 2);
+                int y = off + b * BLOCK;
+                for (int j = 0; j < 4; j++) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 16 + 32L * j, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector lo = q.and((byte) 0xF);
+                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF);
+                    int sm1 = scaleMin(seg, o + 4, 2 * j);
+                    int sm2 = scaleMin(seg, o + 4, 2 * j + 1);
+                    FloatVector d1 = FloatVector.broadcast(F, d * (sm1 & 0xFF));
+                    FloatVector m1 = FloatVector.broadcast(F, min * (sm1 >> 8));
+                    FloatVector d2 = FloatVector.broadcast(F, d * (sm2 & 0xFF));
+                    FloatVector m2 = FloatVector.broadcast(F, min * (sm2 >> 8));
+                    int y0 = y + 64 * j;
+                    for (int p = 0; p < PARTS; p++) {
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d2).sub(m2)
+                                .intoArray(dst, y0 + 32 + p * L);
+                    }
+                }
+            }
         }
 
         @Override

@@ -5,6 +5,7 @@ import dev.rudder.runtime.kernel.Vectors;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -58,92 +59,138 @@ public final class Q4_0Matrix extends BlockMatrix {
         return new Vec(this);
     }
 
-    /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the scalar dequantization. */
+    /**
+     * Fused dot over the blocks of a row: the 16 packed bytes of a block sign-extended to int lanes, each nibble
+     * turned into its float weight {@code q - 8} by a table lookup across lanes (one permute instead of a mask, a
+     * subtraction and an int-to-float conversion; on 8-lane machines the table does not fit a vector and the
+     * conversion is used), multiplied with the activations, scaled per block. Widening (matmul) by the same weights.
+     */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
+        static final VectorSpecies<Integer> I = Vectors.I;
         static final int L = Vectors.L;
-        /** The 16 packed bytes of a block (one 128-bit vector). */
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+        /** L packed bytes (the 16 of a block on AVX-512). */
+        static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
         /** Float vectors per 16 weights. */
         static final int PARTS = 16 / L;
+        /** Whether a vector holds the 16-entry table (AVX-512). */
+        static final boolean TABLE_FITS = L == 16;
+        /** Lane q holds the float bits of {@code q - 8} (only used when {@link #TABLE_FITS}). */
+        static final IntVector TABLE = TABLE_FITS ? IntVector.fromArray(I, weightBits(), 0) : null;
+
+        private static int[] weightBits() {
+            int[] t = new int[16];
+            for (int q = 0; q < 16; q++) {
+                t[q] = Float.floatToRawIntBits(q - 8);
+            }
+            return t;
+        }
+
+        /** Whether byte offsets fit an int (C2 hoists the bounds checks of int-indexed loops better: +5-10%). */
+        private final boolean intOffsets;
 
         Vec(Q4_0Matrix m) {
             super(m);
+            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
+        }
+
+        /** Weights of the low nibbles of {@code i}'s bytes (sign-extended): the table's index wraps to the low 4 bits. */
+        private static FloatVector low(IntVector i) {
+            return TABLE_FITS ? i.selectFrom(TABLE).reinterpretAsFloats()
+                    : (FloatVector) i.and(0xF).sub(8).convert(VectorOperators.I2F, 0);
+        }
+
+        /** Weights of the high nibbles (an arithmetic shift keeps the nibble in the low 4 bits). */
+        private static FloatVector high(IntVector i) {
+            return low(i.lanewise(VectorOperators.ASHR, 4));
         }
 
         /**
-         * Two pairs of rows, each pair as two memory streams sharing the activation loads; per row the same
-         * operations in the same order as {@link #lanes}. (Four rows at once inline past C2's budget: vectors got
-         * boxed and the kernel ran 5x slower.)
+         * Int lanes {@code [p*L, (p+1)*L)} of the block's 16 bytes at {@code o}: L bytes loaded and sign-extended
+         * (an L-byte load per part: converting part 1 of a wider load was not intrinsified on 8-lane machines).
+         */
+        private static IntVector bytes(MemorySegment seg, long o, int p) {
+            return (IntVector) ByteVector.fromMemorySegment(B, seg, o + (long) p * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2I, I, 0);
+        }
+
+        /**
+         * Two pairs of rows, each pair as two memory streams sharing the activation loads; per row the same operations
+         * in the same order as {@link #lanes}. (Four rows in one loop inline past C2's budget: the vectors get boxed
+         * and the kernel ran 2-5x slower.)
          */
         @Override
         void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            lanes2(r0, r1, x, xOff, t, tOff);
-            lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
+            if (intOffsets) {
+                lanes2(r0, r1, x, xOff, t, tOff);
+                lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
+            } else {
+                super.lanes4(r0, r1, r2, r3, x, xOff, t, tOff);
+            }
         }
 
-        /** {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}. */
+        /**
+         * {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}.
+         */
         private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
-            long bA = rA * rowBytes, bB = rB * rowBytes;
-            int blocks = m.cols / BLOCK;
+            int bA = (int) (rA * rowBytes) + 2, bB = (int) (rB * rowBytes) + 2;
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                long o = (long) b * BLOCK_BYTES;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                int o = b * BLOCK_BYTES;
                 int xb = xOff + b * BLOCK;
-                ByteVector qA = ByteVector.fromMemorySegment(B, seg, bA + o + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector qB = ByteVector.fromMemorySegment(B, seg, bB + o + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector loA = low(qA), hiA = high(qA), loB = low(qB), hiB = high(qB);
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
+                    IntVector iA = bytes(seg, bA + o, p), iB = bytes(seg, bB + o, p);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    sA = widen(loA, p).fma(xl, sA);
-                    sA = widen(hiA, p).fma(xh, sA);
-                    sB = widen(loB, p).fma(xl, sB);
-                    sB = widen(hiB, p).fma(xh, sB);
+                    sA = low(iA).fma(xl, sA);
+                    sB = low(iB).fma(xl, sB);
+                    sA = high(iA).fma(xh, sA);
+                    sB = high(iB).fma(xh, sB);
                 }
-                aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o)), aA);
-                aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o)), aB);
+                aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o - 2)), aA);
+                aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o - 2)), aB);
             }
             aA.intoArray(t, tOff);
             aB.intoArray(t, tOff + L);
         }
 
-        /** Weights 0..15 of a block: low nibbles minus 8. */
-        private static ByteVector low(ByteVector q) {
-            return q.and((byte) 0xF).sub((byte) 8);
-        }
-
-        /** Weights 16..31 of a block: high nibbles minus 8. */
-        private static ByteVector high(ByteVector q) {
-            return q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
-        }
-
-        /** Float lanes {@code [p*L, (p+1)*L)} of 16 int8 weights. */
-        private static FloatVector widen(ByteVector w, int p) {
-            return (FloatVector) w.convertShape(VectorOperators.B2F, F, p);
-        }
-
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
-            long base = row * rowBytes;
-            int cols = m.cols;
+            long base = row * rowBytes + 2;
             FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < cols / BLOCK; b++) {
+            for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = base + (long) b * BLOCK_BYTES;
-                ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo = low(q), hi = high(q);
                 int xb = xOff + b * BLOCK;
                 FloatVector s = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    s = widen(lo, p).fma(FloatVector.fromArray(F, x, xb + p * L), s);
-                    s = widen(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
+                    IntVector i = bytes(seg, o, p);
+                    FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
+                    s = low(i).fma(xl, s);
+                    s = high(i).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
                 }
-                acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
+                acc = s.fma(FloatVector.broadcast(F, f16(seg, o - 2)), acc);
             }
             acc.intoArray(t, tOff);
+        }
+
+        /** The exact dequantization (as {@link Q4_0Matrix#dequantize}: {@code (q - 8) * d} is exact in float) in vectors. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes + 2;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o - 2));
+                int y = off + b * BLOCK;
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector i = bytes(seg, o, p);
+                    low(i).mul(d).intoArray(dst, y + p * L);
+                    high(i).mul(d).intoArray(dst, y + 16 + p * L);
+                }
+            }
         }
     }
 }

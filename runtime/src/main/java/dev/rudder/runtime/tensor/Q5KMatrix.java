@@ -38,8 +38,8 @@ public final class Q5KMatrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot as Q4_K's, the fifth bit of each weight taken from the 32 {@code qh} bytes; widening (matmul) by the
-     * scalar dequantization.
+     * Fused dot as Q4_K's, the fifth bit of each weight taken from the 32 {@code qh} bytes; widening (matmul) by the same
+     * dequantization in vectors.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -49,6 +49,41 @@ public final class Q5KMatrix extends BlockMatrix {
 
         Vec(Q5KMatrix m) {
             super(m);
+        }
+
+        /**
+         * The exact dequantization in vectors: as {@link Q5KMatrix#dequantize}, {@code d1 * q - m1} with the product
+         * rounded before the subtraction (a multiply then a subtract, no FMA).
+         */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = row * rowBytes + (long) b * BLOCK_BYTES;
+                float d = f16(seg, o);
+                float min = f16(seg, o + 2);
+                int y = off + b * BLOCK;
+                ByteVector h = ByteVector.fromMemorySegment(B, seg, o + 16, ByteOrder.LITTLE_ENDIAN);
+                for (int j = 0; j < 4; j++) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 48 + 32L * j, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector lo = q.and((byte) 0xF)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    int sm1 = Q4KMatrix.scaleMin(seg, o + 4, 2 * j);
+                    int sm2 = Q4KMatrix.scaleMin(seg, o + 4, 2 * j + 1);
+                    FloatVector d1 = FloatVector.broadcast(F, d * (sm1 & 0xFF));
+                    FloatVector m1 = FloatVector.broadcast(F, min * (sm1 >> 8));
+                    FloatVector d2 = FloatVector.broadcast(F, d * (sm2 & 0xFF));
+                    FloatVector m2 = FloatVector.broadcast(F, min * (sm2 >> 8));
+                    int y0 = y + 64 * j;
+                    for (int p = 0; p < PARTS; p++) {
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d2).sub(m2)
+                                .intoArray(dst, y0 + 32 + p * L);
+                    }
+                }
+            }
         }
 
         @Override

@@ -40,7 +40,8 @@ public final class Q6KMatrix extends BlockMatrix {
 
     /**
      * Fused dot: the four 6-bit quants of each position rebuilt in byte lanes from 32-byte loads of ql and qh, widened
-     * to float and multiplied by {@code d * scale} of their 16-weight group; widening (matmul) by the scalar code.
+     * to float and multiplied by {@code d * scale} of their 16-weight group; widening (matmul) by the same
+     * dequantization in vectors.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -50,6 +51,36 @@ public final class Q6KMatrix extends BlockMatrix {
 
         Vec(Q6KMatrix m) {
             super(m);
+        }
+
+        /** The exact dequantization in vectors: as {@link Q6KMatrix#dequantize}, {@code (d * scale) * (q - 32)}. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = row * rowBytes + (long) b * BLOCK_BYTES;
+                float d = f16(seg, o + 208);
+                for (int half = 0; half < 2; half++) {
+                    long ql = o + 64L * half;
+                    long qh = o + 128 + 32L * half;
+                    long sc = o + 192 + 8L * half;
+                    int y = off + b * BLOCK + 128 * half;
+                    ByteVector a = ByteVector.fromMemorySegment(B, seg, ql, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector c = ByteVector.fromMemorySegment(B, seg, ql + 32, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector h = ByteVector.fromMemorySegment(B, seg, qh, ByteOrder.LITTLE_ENDIAN);
+                    for (int k = 0; k < 4; k++) {
+                        ByteVector low = (k & 1) == 0 ? a : c;
+                        ByteVector nib = k < 2 ? low.and((byte) 0xF) : low.lanewise(VectorOperators.LSHR, 4);
+                        ByteVector q = nib.or(h.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3)
+                                .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                        for (int p = 0; p < PARTS; p++) {
+                            float scale = d * seg.get(ValueLayout.JAVA_BYTE, sc + 2 * k + (p * L) / 16);
+                            ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(scale)
+                                    .intoArray(dst, y + 32 * k + p * L);
+                        }
+                    }
+                }
+            }
         }
 
         @Override

@@ -56,7 +56,7 @@ public final class Q8_0Matrix extends BlockMatrix {
         return new Vec(this);
     }
 
-    /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the scalar dequantization. */
+    /** Fused int8 -> float FMA over the blocks of a row; widening (matmul) by the same dequantization in vectors. */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
@@ -66,6 +66,22 @@ public final class Q8_0Matrix extends BlockMatrix {
 
         Vec(Q8_0Matrix m) {
             super(m);
+        }
+
+        /** The exact dequantization (as {@link Q8_0Matrix#dequantize}: {@code q * d} is exact in float) in vectors. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o));
+                int y = off + b * BLOCK;
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) ByteVector.fromMemorySegment(B, seg, o + 2 + (long) p * L, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, y + p * L);
+                }
+            }
         }
 
         @Override

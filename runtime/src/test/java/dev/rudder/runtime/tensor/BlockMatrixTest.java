@@ -103,6 +103,29 @@ class BlockMatrixTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}: the vector widening (matmul) is the exact dequantization, bit for bit")
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void vectorWideningIsTheExactDequantization(String type) {
+        Layout l = layout(type);
+        int rows = 5;
+        int cols = 3 * l.block();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = randomBlocks(type, rows, cols, arena);
+            RowKernel k = QuantizedMatrices.wrap(type, seg, rows, cols, true).vectorKernel();
+            BlockMatrix scalar = QuantizedMatrices.wrap(type, seg, rows, cols, false);
+            for (int r = 0; r < rows; r++) {
+                float[] want = new float[cols + 3];
+                float[] got = new float[cols + 3];
+                scalar.readRow(r, want, 3);
+                k.widen(r, got, 3);
+                for (int c = 0; c < cols + 3; c++) {
+                    assertEquals(Float.floatToRawIntBits(want[c]), Float.floatToRawIntBits(got[c]),
+                            type + " row " + r + " column " + (c - 3));
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}: a row's matvec bits depend only on the row and the input (range, batch)")
     @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
     void matvecBitsDoNotDependOnRangeOrBatch(String type) {

@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * A BF16 or F32 matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so they take the
+ * A BF16, F32 or Q4_0 matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so they take the
  * long-offset paths) gives the same bits as the same rows in a small matrix. The file is sparse: only the rows
  * read are written.
  */
@@ -26,22 +26,32 @@ class LargeMatrixTest {
     private static final int TAIL = 8;
 
     @ParameterizedTest
-    @ValueSource(ints = {2, 4})   // bytes per weight: BF16, F32
-    void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(int width, @TempDir Path dir) throws Exception {
-        final int ROWS = (int) ((1L << 31) / COLS / width) + TAIL;   // 2 GiB + 8 rows
+    @ValueSource(strings = {"BF16", "F32", "Q4_0"})
+    void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(String type, @TempDir Path dir) throws Exception {
+        int rowBytes = switch (type) {
+            case "BF16" -> 2 * COLS;
+            case "F32" -> 4 * COLS;
+            default -> COLS / Q4_0Matrix.BLOCK * Q4_0Matrix.BLOCK_BYTES;
+        };
+        final int ROWS = (int) ((1L << 31) / rowBytes) + TAIL;   // 2 GiB + 8 rows
         SplittableRandom r = new SplittableRandom(9);
-        ByteBuffer tail = ByteBuffer.allocate(TAIL * COLS * width).order(ByteOrder.LITTLE_ENDIAN);   // [TAIL, COLS]
+        ByteBuffer tail = ByteBuffer.allocate(TAIL * rowBytes).order(ByteOrder.LITTLE_ENDIAN);   // [TAIL, rowBytes]
         while (tail.hasRemaining()) {
             float w = (float) r.nextGaussian();
-            if (width == 2) {
-                tail.putShort((short) (Float.floatToRawIntBits(w) >>> 16));
-            } else {
-                tail.putFloat(w);
+            switch (type) {
+                case "BF16" -> tail.putShort((short) (Float.floatToRawIntBits(w) >>> 16));
+                case "F32" -> tail.putFloat(w);
+                default -> {   // a block: f16 scale, 16 bytes of nibbles
+                    tail.putShort(Float.floatToFloat16(0.01f * w));
+                    for (int i = 0; i < Q4_0Matrix.BLOCK / 2; i++) {
+                        tail.put((byte) r.nextInt());
+                    }
+                }
             }
         }
         tail.flip();
         Path f = dir.resolve("large.bin");
-        long bytes = (long) ROWS * COLS * width;
+        long bytes = (long) ROWS * rowBytes;
         try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
             raf.setLength(bytes);
             raf.getChannel().write(tail.duplicate(), bytes - tail.remaining());
@@ -54,8 +64,8 @@ class LargeMatrixTest {
             MemorySegment big = ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes, arena);
             MemorySegment small = arena.allocate(tail.remaining());
             MemorySegment.copy(MemorySegment.ofBuffer(tail), 0, small, 0, tail.remaining());
-            SegmentMatrix large = width == 2 ? new BF16Matrix(big, ROWS, COLS, true) : new F32Matrix(big, ROWS, COLS, true);
-            SegmentMatrix same = width == 2 ? new BF16Matrix(small, TAIL, COLS, true) : new F32Matrix(small, TAIL, COLS, true);
+            SegmentMatrix large = matrix(type, big, ROWS);
+            SegmentMatrix same = matrix(type, small, TAIL);
             float[] want = new float[TAIL];
             float[] got = new float[ROWS];
             same.matvec(x, 0, want, 0, 0, TAIL);
@@ -70,5 +80,13 @@ class LargeMatrixTest {
                         java.util.Arrays.copyOfRange(gotN, i * ROWS + ROWS - TAIL, (i + 1) * ROWS), "batch input " + i);
             }
         }
+    }
+
+    private static SegmentMatrix matrix(String type, MemorySegment data, int rows) {
+        return switch (type) {
+            case "BF16" -> new BF16Matrix(data, rows, COLS, true);
+            case "F32" -> new F32Matrix(data, rows, COLS, true);
+            default -> new Q4_0Matrix(data, rows, COLS, true);
+        };
     }
 }
