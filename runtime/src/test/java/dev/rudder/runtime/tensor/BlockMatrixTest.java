@@ -104,7 +104,7 @@ class BlockMatrixTest {
     }
 
     @ParameterizedTest(name = "{0}: the vector widening (matmul) is the exact dequantization, bit for bit")
-    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
     void vectorWideningIsTheExactDequantization(String type) {
         Layout l = layout(type);
         int rows = 5;
