@@ -2,8 +2,9 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
 
-import jdk.incubator.vector.ByteVector;
+
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -59,14 +60,23 @@ public final class IQ4_NLMatrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot: the table looked up by a byte shuffle (nibbles as indexes), widened to float lanes, FMA with the
-     * activations, scaled per block; widening (matmul) by the scalar dequantization.
+     * Fused dot: each nibble looked up as its table value in float ({@link NibbleBlocks#lookup}), FMA with the
+     * activations, scaled per block; widening (matmul) by the same values times d.
      */
     private static final class Vec extends BlockKernel {
-        static final ByteVector TABLE = ByteVector.fromArray(NibbleBlocks.B, VALUES, 0);
+        /** ggml's {@code kvalues_iq4nl} as floats. */
+        static final NibbleBlocks.Table KV = NibbleBlocks.table(floats(VALUES));
 
         Vec(IQ4_NLMatrix m) {
             super(m);
+        }
+
+        private static float[] floats(byte[] v) {
+            float[] f = new float[v.length];
+            for (int k = 0; k < v.length; k++) {
+                f[k] = v[k];
+            }
+            return f;
         }
 
         /** Two pairs of rows, as Q4_0's kernel (four rows in one method inline past C2's budget). */
@@ -84,17 +94,15 @@ public final class IQ4_NLMatrix extends BlockMatrix {
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = (long) b * BLOCK_BYTES;
                 int xb = xOff + b * BLOCK;
-                ByteVector qA = NibbleBlocks.load(seg, bA + o + 2), qB = NibbleBlocks.load(seg, bB + o + 2);
-                ByteVector loA = NibbleBlocks.low(qA).selectFrom(TABLE), hiA = NibbleBlocks.high(qA).selectFrom(TABLE);
-                ByteVector loB = NibbleBlocks.low(qB).selectFrom(TABLE), hiB = NibbleBlocks.high(qB).selectFrom(TABLE);
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
+                    IntVector iA = NibbleBlocks.ints(seg, bA + o + 2, p), iB = NibbleBlocks.ints(seg, bB + o + 2, p);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    sA = NibbleBlocks.widen(loA, p).fma(xl, sA);
-                    sA = NibbleBlocks.widen(hiA, p).fma(xh, sA);
-                    sB = NibbleBlocks.widen(loB, p).fma(xl, sB);
-                    sB = NibbleBlocks.widen(hiB, p).fma(xh, sB);
+                    sA = NibbleBlocks.lookup(iA, KV).fma(xl, sA);
+                    sB = NibbleBlocks.lookup(iB, KV).fma(xl, sB);
+                    sA = NibbleBlocks.lookup(NibbleBlocks.high(iA), KV).fma(xh, sA);
+                    sB = NibbleBlocks.lookup(NibbleBlocks.high(iB), KV).fma(xh, sB);
                 }
                 aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o)), aA);
                 aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o)), aB);
@@ -111,16 +119,32 @@ public final class IQ4_NLMatrix extends BlockMatrix {
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = base + (long) b * BLOCK_BYTES;
                 int xb = xOff + b * BLOCK;
-                ByteVector q = NibbleBlocks.load(seg, o + 2);
-                ByteVector lo = NibbleBlocks.low(q).selectFrom(TABLE), hi = NibbleBlocks.high(q).selectFrom(TABLE);
                 FloatVector s = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    s = NibbleBlocks.widen(lo, p).fma(FloatVector.fromArray(F, x, xb + p * L), s);
-                    s = NibbleBlocks.widen(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
+                    IntVector i = NibbleBlocks.ints(seg, o + 2, p);
+                    s = NibbleBlocks.lookup(i, KV).fma(FloatVector.fromArray(F, x, xb + p * L), s);
+                    s = NibbleBlocks.lookup(NibbleBlocks.high(i), KV).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
                 }
                 acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
             }
             acc.intoArray(t, tOff);
+        }
+
+        /** The exact dequantization ({@code d * value}, as {@link IQ4_NLMatrix#dequantize}) in vectors. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o));
+                int y = off + b * BLOCK;
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector i = NibbleBlocks.ints(seg, o + 2, p);
+                    NibbleBlocks.lookup(i, KV).mul(d).intoArray(dst, y + p * L);
+                    NibbleBlocks.lookup(NibbleBlocks.high(i), KV).mul(d).intoArray(dst, y + 16 + p * L);
+                }
+            }
         }
     }
 }

@@ -4,8 +4,10 @@ import dev.rudder.runtime.kernel.Vectors;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -13,53 +15,82 @@ import java.nio.ByteOrder;
 
 /**
  * What the ggml blocks of 32 weights with 16 nibble bytes ({@code qs[j]}: weight j in the low nibble, weight j + 16 in
- * the high one) share on the vector path: Q4_1, Q5_0, Q5_1 and IQ4_NL. Small static methods so that C2 inlines them
- * into each type's row loop (vectors passed to a method that is not inlined get boxed). Only loaded by the vector
- * kernels (the scalar path must run without the Vector API module).
+ * the high one) share on the vector path: Q4_1, Q5_0, Q5_1 and IQ4_NL. As Q4_0's kernel: the bytes of a part (L
+ * weights) are sign-extended to int lanes and each nibble becomes its float weight by one lookup across lanes in a
+ * 16-entry table (AVX-512; on machines with fewer lanes the table is two or four vectors). Small static methods so that
+ * C2 inlines them into each type's row loop (vectors passed to a method that is not inlined get boxed). Only loaded by
+ * the vector kernels (the scalar path must run without the Vector API module).
  */
 final class NibbleBlocks {
     static final int BLOCK = 32;
     static final VectorSpecies<Float> F = Vectors.F;
+    static final VectorSpecies<Integer> I = Vectors.I;
     static final int L = Vectors.L;
-    /** The 16 packed bytes of a block (one 128-bit vector). */
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    /** L packed bytes: one part's load (converting part 1 of a wider load is not intrinsified on 8-lane machines). */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     /** Float vectors per 16 weights. */
     static final int PARTS = 16 / L;
 
     private NibbleBlocks() {
     }
 
-    /** The 16 nibble bytes at {@code offset}. */
-    static ByteVector load(MemorySegment seg, long offset) {
-        return ByteVector.fromMemorySegment(B, seg, offset, ByteOrder.LITTLE_ENDIAN);
+    /** Int lanes {@code [p*L, (p+1)*L)} of the 16 bytes at {@code o}, sign-extended. */
+    static IntVector ints(MemorySegment seg, long o, int p) {
+        return (IntVector) ByteVector.fromMemorySegment(B, seg, o + (long) p * L, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2I, I, 0);
     }
 
-    /** Weights 0..15 of a block: the low nibbles, 0..15. */
-    static ByteVector low(ByteVector q) {
-        return q.and((byte) 0xF);
+    /** The high nibbles of {@code i}'s bytes in the low 4 bits (the lookup ignores the bits above). */
+    static IntVector high(IntVector i) {
+        return i.lanewise(VectorOperators.ASHR, 4);
     }
 
-    /** Weights 16..31 of a block: the high nibbles, 0..15. */
-    static ByteVector high(ByteVector q) {
-        return q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF);
+    /** A 16-entry table of floats as 16 / L int vectors (the float bits). */
+    static Table table(float[] values) {
+        int[] bits = new int[16];
+        boolean linear = true;
+        for (int k = 0; k < 16; k++) {
+            bits[k] = Float.floatToRawIntBits(values[k]);
+            linear &= values[k] == values[0] + k;
+        }
+        IntVector[] v = new IntVector[4];
+        for (int c = 0; c < PARTS; c++) {
+            v[c] = IntVector.fromArray(I, bits, c * L);
+        }
+        return new Table(linear, (int) values[0], v[0], v[1], v[2], v[3]);
     }
 
     /**
-     * The 5-bit values 0..31 of weights 0..15 (Q5_0, Q5_1): the low nibbles with bit j of the block's little-endian
-     * {@code qh} word as bit 4 of weight j (lane j of a mask made from the word's low 16 bits).
+     * The table vectors: {@code a} holds entries 0..L-1, {@code b} the next L (8 lanes), ... (null past 16 entries);
+     * {@code linear}: entry q is {@code offset + q}.
      */
-    static ByteVector low5(ByteVector q, int qh) {
-        return low(q).lanewise(VectorOperators.OR, (byte) 0x10, VectorMask.fromLong(B, qh & 0xFFFF));
+    record Table(boolean linear, int offset, IntVector a, IntVector b, IntVector c, IntVector d) {
     }
 
-    /** As {@link #low5} for weights 16..31: the high nibbles, fifth bits from bits 16..31 of {@code qh}. */
-    static ByteVector high5(ByteVector q, int qh) {
-        return high(q).lanewise(VectorOperators.OR, (byte) 0x10, VectorMask.fromLong(B, qh >>> 16));
+    /**
+     * {@code table[i & 15]} per lane: with 16 lanes one permute (its index wraps to the table). With fewer lanes a
+     * linear table is an addition and an int-to-float conversion; another one is looked up with two-vector permutes
+     * (8 lanes: one; 4 lanes: two blended by bit 3).
+     */
+    static FloatVector lookup(IntVector i, Table t) {
+        if (L == 16) {
+            return i.selectFrom(t.a()).reinterpretAsFloats();
+        }
+        if (t.linear()) {
+            return (FloatVector) i.and(0xF).add(t.offset()).convert(VectorOperators.I2F, 0);
+        }
+        if (L == 8) {
+            return i.selectFrom(t.a(), t.b()).reinterpretAsFloats();
+        }
+        return i.selectFrom(t.a(), t.b()).blend(i.selectFrom(t.c(), t.d()), i.and(8).compare(VectorOperators.NE, 0))
+                .reinterpretAsFloats();
     }
 
-    /** Float lanes {@code [p*L, (p+1)*L)} of 16 int8 weights. */
-    static FloatVector widen(ByteVector w, int p) {
-        return (FloatVector) w.convertShape(VectorOperators.B2F, F, p);
+    /**
+     * Lanes of part {@code p} of weights 0..15 ({@code half} 0) or 16..31 ({@code half} 1) whose fifth bit is set:
+     * bit j of the block's little-endian {@code qh} word is weight j's (Q5_0, Q5_1).
+     */
+    static VectorMask<Float> fifth(int qh, int half, int p) {
+        return VectorMask.fromLong(F, (qh >>> (16 * half + p * L)) & 0xFFFF);
     }
-
 }

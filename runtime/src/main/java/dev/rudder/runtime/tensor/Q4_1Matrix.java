@@ -2,8 +2,9 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
 
-import jdk.incubator.vector.ByteVector;
+
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -58,10 +59,13 @@ public final class Q4_1Matrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot: per block {@code d * sum(q*x) + m * sum(x)} (nibbles widened to float lanes, FMA with the
-     * activations); widening (matmul) by the scalar dequantization.
+     * Fused dot: per block {@code d * sum(q*x) + m * sum(x)}, each nibble looked up as its float value
+     * ({@link NibbleBlocks#lookup}); widening (matmul) by the same values, {@code q * d + m} rounded as the scalar code.
      */
     private static final class Vec extends BlockKernel {
+        /** Entry q: the float q. */
+        static final NibbleBlocks.Table Q = NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
+
         Vec(Q4_1Matrix m) {
             super(m);
         }
@@ -81,17 +85,15 @@ public final class Q4_1Matrix extends BlockMatrix {
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = (long) b * BLOCK_BYTES;
                 int xb = xOff + b * BLOCK;
-                ByteVector qA = NibbleBlocks.load(seg, bA + o + 4), qB = NibbleBlocks.load(seg, bB + o + 4);
-                ByteVector loA = NibbleBlocks.low(qA), hiA = NibbleBlocks.high(qA);
-                ByteVector loB = NibbleBlocks.low(qB), hiB = NibbleBlocks.high(qB);
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F), sx = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
+                    IntVector iA = NibbleBlocks.ints(seg, bA + o + 4, p), iB = NibbleBlocks.ints(seg, bB + o + 4, p);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    sA = NibbleBlocks.widen(loA, p).fma(xl, sA);
-                    sA = NibbleBlocks.widen(hiA, p).fma(xh, sA);
-                    sB = NibbleBlocks.widen(loB, p).fma(xl, sB);
-                    sB = NibbleBlocks.widen(hiB, p).fma(xh, sB);
+                    sA = NibbleBlocks.lookup(iA, Q).fma(xl, sA);
+                    sB = NibbleBlocks.lookup(iB, Q).fma(xl, sB);
+                    sA = NibbleBlocks.lookup(NibbleBlocks.high(iA), Q).fma(xh, sA);
+                    sB = NibbleBlocks.lookup(NibbleBlocks.high(iB), Q).fma(xh, sB);
                     sx = sx.add(xl).add(xh);
                 }
                 aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o)), aA);
@@ -111,20 +113,37 @@ public final class Q4_1Matrix extends BlockMatrix {
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = base + (long) b * BLOCK_BYTES;
                 int xb = xOff + b * BLOCK;
-                ByteVector q = NibbleBlocks.load(seg, o + 4);
-                ByteVector lo = NibbleBlocks.low(q), hi = NibbleBlocks.high(q);
                 FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
+                    IntVector i = NibbleBlocks.ints(seg, o + 4, p);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    s = NibbleBlocks.widen(lo, p).fma(xl, s);
-                    s = NibbleBlocks.widen(hi, p).fma(xh, s);
+                    s = NibbleBlocks.lookup(i, Q).fma(xl, s);
+                    s = NibbleBlocks.lookup(NibbleBlocks.high(i), Q).fma(xh, s);
                     sx = sx.add(xl).add(xh);
                 }
                 acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
                 acc = sx.fma(FloatVector.broadcast(F, f16(seg, o + 2)), acc);
             }
             acc.intoArray(t, tOff);
+        }
+
+        /** The exact dequantization ({@code q * d + m}, two roundings as {@link Q4_1Matrix#dequantize}) in vectors. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o));
+                FloatVector mn = FloatVector.broadcast(F, f16(seg, o + 2));
+                int y = off + b * BLOCK;
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector i = NibbleBlocks.ints(seg, o + 4, p);
+                    NibbleBlocks.lookup(i, Q).mul(d).add(mn).intoArray(dst, y + p * L);
+                    NibbleBlocks.lookup(NibbleBlocks.high(i), Q).mul(d).add(mn).intoArray(dst, y + 16 + p * L);
+                }
+            }
         }
     }
 }

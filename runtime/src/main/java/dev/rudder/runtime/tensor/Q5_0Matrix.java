@@ -2,8 +2,9 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
 
-import jdk.incubator.vector.ByteVector;
+
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -64,10 +65,14 @@ public final class Q5_0Matrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot: nibbles with their fifth bit ({@code qh} as a lane mask) minus 16, widened to float lanes, FMA with the
-     * activations, scaled per block; widening (matmul) by the scalar dequantization.
+     * Fused dot: each nibble looked up as its float value q - 16 ({@link NibbleBlocks#lookup}), 16 added where the
+     * fifth bit is set ({@code qh} as a lane mask), FMA with the activations, scaled per block; widening (matmul) by the
+     * same values times d.
      */
     private static final class Vec extends BlockKernel {
+        /** Entry q: the float q - 16 (the fifth bit adds 16). */
+        static final NibbleBlocks.Table Q = NibbleBlocks.table(new float[] {-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1});
+
         Vec(Q5_0Matrix m) {
             super(m);
         }
@@ -96,18 +101,38 @@ public final class Q5_0Matrix extends BlockMatrix {
                 for (int b = 0; b < m.cols / BLOCK; b++) {
                     long o = base + (long) b * BLOCK_BYTES;
                     int xb = xOff + b * BLOCK;
-                    int h = seg.get(Q5_0Matrix.INT_LE, o + 2);
-                    ByteVector q = NibbleBlocks.load(seg, o + 6);
-                    ByteVector lo = NibbleBlocks.low5(q, h).sub((byte) 16);
-                    ByteVector hi = NibbleBlocks.high5(q, h).sub((byte) 16);
+                    int qh = seg.get(Q5_0Matrix.INT_LE, o + 2);
                     FloatVector s = FloatVector.zero(F);
                     for (int p = 0; p < PARTS; p++) {
-                        s = NibbleBlocks.widen(lo, p).fma(FloatVector.fromArray(F, x, xb + p * L), s);
-                        s = NibbleBlocks.widen(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
+                        IntVector i = NibbleBlocks.ints(seg, o + 6, p);
+                        FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
+                        FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
+                        s = NibbleBlocks.lookup(i, Q).add(16f, NibbleBlocks.fifth(qh, 0, p)).fma(xl, s);
+                        s = NibbleBlocks.lookup(NibbleBlocks.high(i), Q).add(16f, NibbleBlocks.fifth(qh, 1, p)).fma(xh, s);
                     }
                     acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
                 }
                 acc.intoArray(t, tOff + k * L);
+            }
+        }
+
+        /** The exact dequantization ({@code (value - 16) * d}, exact products as {@link Q5_0Matrix#dequantize}) in vectors. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                int qh = seg.get(Q5_0Matrix.INT_LE, o + 2);
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o));
+                int y = off + b * BLOCK;
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector i = NibbleBlocks.ints(seg, o + 6, p);
+                    NibbleBlocks.lookup(i, Q).add(16f, NibbleBlocks.fifth(qh, 0, p)).mul(d)
+                            .intoArray(dst, y + p * L);
+                    NibbleBlocks.lookup(NibbleBlocks.high(i), Q).add(16f, NibbleBlocks.fifth(qh, 1, p)).mul(d)
+                            .intoArray(dst, y + 16 + p * L);
+                }
             }
         }
     }

@@ -2,8 +2,9 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
 
-import jdk.incubator.vector.ByteVector;
+
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -62,9 +63,12 @@ public final class Q5_1Matrix extends BlockMatrix {
 
     /**
      * Fused dot: per block {@code d * sum(q*x) + m * sum(x)}, the 5-bit values built as Q5_0's kernel builds them;
-     * widening (matmul) by the scalar dequantization.
+     * widening (matmul) by the same values, {@code q * d + m} rounded as the scalar code.
      */
     private static final class Vec extends BlockKernel {
+        /** Entry q: the float q (the fifth bit adds 16). */
+        static final NibbleBlocks.Table Q = NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
+
         Vec(Q5_1Matrix m) {
             super(m);
         }
@@ -88,22 +92,41 @@ public final class Q5_1Matrix extends BlockMatrix {
                 for (int b = 0; b < m.cols / BLOCK; b++) {
                     long o = base + (long) b * BLOCK_BYTES;
                     int xb = xOff + b * BLOCK;
-                    int h = seg.get(Q5_0Matrix.INT_LE, o + 4);
-                    ByteVector q = NibbleBlocks.load(seg, o + 8);
-                    ByteVector lo = NibbleBlocks.low5(q, h);
-                    ByteVector hi = NibbleBlocks.high5(q, h);
+                    int qh = seg.get(Q5_0Matrix.INT_LE, o + 4);
                     FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
                     for (int p = 0; p < PARTS; p++) {
+                        IntVector i = NibbleBlocks.ints(seg, o + 8, p);
                         FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                        s = NibbleBlocks.widen(lo, p).fma(xl, s);
-                        s = NibbleBlocks.widen(hi, p).fma(xh, s);
+                        s = NibbleBlocks.lookup(i, Q).add(16f, NibbleBlocks.fifth(qh, 0, p)).fma(xl, s);
+                        s = NibbleBlocks.lookup(NibbleBlocks.high(i), Q).add(16f, NibbleBlocks.fifth(qh, 1, p)).fma(xh, s);
                         sx = sx.add(xl).add(xh);
                     }
                     acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
                     acc = sx.fma(FloatVector.broadcast(F, f16(seg, o + 2)), acc);
                 }
                 acc.intoArray(t, tOff + k * L);
+            }
+        }
+
+        /** The exact dequantization ({@code value * d + m}, two roundings as {@link Q5_1Matrix#dequantize}) in vectors. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            long base = row * rowBytes;
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = base + (long) b * BLOCK_BYTES;
+                int qh = seg.get(Q5_0Matrix.INT_LE, o + 4);
+                FloatVector d = FloatVector.broadcast(F, f16(seg, o));
+                FloatVector mn = FloatVector.broadcast(F, f16(seg, o + 2));
+                int y = off + b * BLOCK;
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector i = NibbleBlocks.ints(seg, o + 8, p);
+                    NibbleBlocks.lookup(i, Q).add(16f, NibbleBlocks.fifth(qh, 0, p)).mul(d).add(mn)
+                            .intoArray(dst, y + p * L);
+                    NibbleBlocks.lookup(NibbleBlocks.high(i), Q).add(16f, NibbleBlocks.fifth(qh, 1, p)).mul(d).add(mn)
+                            .intoArray(dst, y + 16 + p * L);
+                }
             }
         }
     }
