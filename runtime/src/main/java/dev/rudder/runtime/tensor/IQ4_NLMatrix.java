@@ -11,6 +11,9 @@ import java.lang.foreign.MemorySegment;
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
 import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
+import static dev.rudder.runtime.tensor.NibbleBlocks.high;
+import static dev.rudder.runtime.tensor.NibbleBlocks.ints;
+import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 
 /**
  * ggml's IQ4_NL: blocks of 32 weights, {@code {f16 d; uint8 qs[16]}} (18 bytes, 4.5 bits per weight), nibbles laid out
@@ -86,7 +89,7 @@ public final class IQ4_NLMatrix extends BlockMatrix {
             lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
         }
 
-        /** {@link #lanes} of rows rA and rB (same operations per row) to {@code t[tOff ..)} and {@code t[tOff + L ..)}. */
+        /** {@link #lanes} of rows rA and rB (same operations per row) to {@code t[tOff ..)}, {@code t[tOff + L ..)}. */
         private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             long bA = rA * rowBytes, bB = rB * rowBytes;
@@ -96,13 +99,13 @@ public final class IQ4_NLMatrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector iA = NibbleBlocks.ints(seg, bA + o + 2, p), iB = NibbleBlocks.ints(seg, bB + o + 2, p);
+                    IntVector iA = ints(seg, bA + o + 2, p), iB = ints(seg, bB + o + 2, p);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    sA = NibbleBlocks.lookup(iA, KV).fma(xl, sA);
-                    sB = NibbleBlocks.lookup(iB, KV).fma(xl, sB);
-                    sA = NibbleBlocks.lookup(NibbleBlocks.high(iA), KV).fma(xh, sA);
-                    sB = NibbleBlocks.lookup(NibbleBlocks.high(iB), KV).fma(xh, sB);
+                    sA = lookup(iA, KV).fma(xl, sA);
+                    sB = lookup(iB, KV).fma(xl, sB);
+                    sA = lookup(high(iA), KV).fma(xh, sA);
+                    sB = lookup(high(iB), KV).fma(xh, sB);
                 }
                 aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o)), aA);
                 aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o)), aB);
@@ -121,9 +124,9 @@ public final class IQ4_NLMatrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector s = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = NibbleBlocks.ints(seg, o + 2, p);
-                    s = NibbleBlocks.lookup(i, KV).fma(FloatVector.fromArray(F, x, xb + p * L), s);
-                    s = NibbleBlocks.lookup(NibbleBlocks.high(i), KV).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
+                    IntVector i = ints(seg, o + 2, p);
+                    s = lookup(i, KV).fma(FloatVector.fromArray(F, x, xb + p * L), s);
+                    s = lookup(high(i), KV).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
                 }
                 acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
             }
@@ -140,9 +143,9 @@ public final class IQ4_NLMatrix extends BlockMatrix {
                 FloatVector d = FloatVector.broadcast(F, f16(seg, o));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = NibbleBlocks.ints(seg, o + 2, p);
-                    NibbleBlocks.lookup(i, KV).mul(d).intoArray(dst, y + p * L);
-                    NibbleBlocks.lookup(NibbleBlocks.high(i), KV).mul(d).intoArray(dst, y + 16 + p * L);
+                    IntVector i = ints(seg, o + 2, p);
+                    lookup(i, KV).mul(d).intoArray(dst, y + p * L);
+                    lookup(high(i), KV).mul(d).intoArray(dst, y + 16 + p * L);
                 }
             }
         }

@@ -11,6 +11,9 @@ import java.lang.foreign.MemorySegment;
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
 import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
+import static dev.rudder.runtime.tensor.NibbleBlocks.high;
+import static dev.rudder.runtime.tensor.NibbleBlocks.ints;
+import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 
 /**
  * ggml's Q4_1: blocks of 32 weights, {@code {f16 d; f16 m; uint8 qs[16]}} (20 bytes, 5 bits per weight); weight j < 16
@@ -60,11 +63,13 @@ public final class Q4_1Matrix extends BlockMatrix {
 
     /**
      * Fused dot: per block {@code d * sum(q*x) + m * sum(x)}, each nibble looked up as its float value
-     * ({@link NibbleBlocks#lookup}); widening (matmul) by the same values, {@code q * d + m} rounded as the scalar code.
+     * ({@link NibbleBlocks#lookup}); widening (matmul) by the same values, {@code q * d + m} rounded as the scalar
+     * code.
      */
     private static final class Vec extends BlockKernel {
         /** Entry q: the float q. */
-        static final NibbleBlocks.Table Q = NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
+        static final NibbleBlocks.Table Q =
+                NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
 
         Vec(Q4_1Matrix m) {
             super(m);
@@ -77,7 +82,7 @@ public final class Q4_1Matrix extends BlockMatrix {
             lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
         }
 
-        /** {@link #lanes} of rows rA and rB (same operations per row) to {@code t[tOff ..)} and {@code t[tOff + L ..)}. */
+        /** {@link #lanes} of rows rA and rB (same operations per row) to {@code t[tOff ..)}, {@code t[tOff + L ..)}. */
         private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             long bA = rA * rowBytes, bB = rB * rowBytes;
@@ -87,13 +92,13 @@ public final class Q4_1Matrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F), sx = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector iA = NibbleBlocks.ints(seg, bA + o + 4, p), iB = NibbleBlocks.ints(seg, bB + o + 4, p);
+                    IntVector iA = ints(seg, bA + o + 4, p), iB = ints(seg, bB + o + 4, p);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    sA = NibbleBlocks.lookup(iA, Q).fma(xl, sA);
-                    sB = NibbleBlocks.lookup(iB, Q).fma(xl, sB);
-                    sA = NibbleBlocks.lookup(NibbleBlocks.high(iA), Q).fma(xh, sA);
-                    sB = NibbleBlocks.lookup(NibbleBlocks.high(iB), Q).fma(xh, sB);
+                    sA = lookup(iA, Q).fma(xl, sA);
+                    sB = lookup(iB, Q).fma(xl, sB);
+                    sA = lookup(high(iA), Q).fma(xh, sA);
+                    sB = lookup(high(iB), Q).fma(xh, sB);
                     sx = sx.add(xl).add(xh);
                 }
                 aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o)), aA);
@@ -115,11 +120,11 @@ public final class Q4_1Matrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = NibbleBlocks.ints(seg, o + 4, p);
+                    IntVector i = ints(seg, o + 4, p);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    s = NibbleBlocks.lookup(i, Q).fma(xl, s);
-                    s = NibbleBlocks.lookup(NibbleBlocks.high(i), Q).fma(xh, s);
+                    s = lookup(i, Q).fma(xl, s);
+                    s = lookup(high(i), Q).fma(xh, s);
                     sx = sx.add(xl).add(xh);
                 }
                 acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
@@ -139,9 +144,9 @@ public final class Q4_1Matrix extends BlockMatrix {
                 FloatVector mn = FloatVector.broadcast(F, f16(seg, o + 2));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = NibbleBlocks.ints(seg, o + 4, p);
-                    NibbleBlocks.lookup(i, Q).mul(d).add(mn).intoArray(dst, y + p * L);
-                    NibbleBlocks.lookup(NibbleBlocks.high(i), Q).mul(d).add(mn).intoArray(dst, y + 16 + p * L);
+                    IntVector i = ints(seg, o + 4, p);
+                    lookup(i, Q).mul(d).add(mn).intoArray(dst, y + p * L);
+                    lookup(high(i), Q).mul(d).add(mn).intoArray(dst, y + 16 + p * L);
                 }
             }
         }

@@ -13,6 +13,10 @@ import java.nio.ByteOrder;
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
 import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
+import static dev.rudder.runtime.tensor.NibbleBlocks.fifth;
+import static dev.rudder.runtime.tensor.NibbleBlocks.high;
+import static dev.rudder.runtime.tensor.NibbleBlocks.ints;
+import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 
 /**
  * ggml's Q5_0: blocks of 32 weights, {@code {f16 d; uint8 qh[4]; uint8 qs[16]}} (22 bytes, 5.5 bits per weight); the
@@ -66,12 +70,13 @@ public final class Q5_0Matrix extends BlockMatrix {
 
     /**
      * Fused dot: each nibble looked up as its float value q - 16 ({@link NibbleBlocks#lookup}), 16 added where the
-     * fifth bit is set ({@code qh} as a lane mask), FMA with the activations, scaled per block; widening (matmul) by the
-     * same values times d.
+     * fifth bit is set ({@code qh} as a lane mask), FMA with the activations, scaled per block; widening (matmul) by
+     * the same values times d.
      */
     private static final class Vec extends BlockKernel {
         /** Entry q: the float q - 16 (the fifth bit adds 16). */
-        static final NibbleBlocks.Table Q = NibbleBlocks.table(new float[] {-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1});
+        static final NibbleBlocks.Table Q = NibbleBlocks.table(
+                new float[] {-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1});
 
         Vec(Q5_0Matrix m) {
             super(m);
@@ -91,7 +96,8 @@ public final class Q5_0Matrix extends BlockMatrix {
          * {@link #lanes} of the first {@code n} of r0..r3, one row after the other in one loop: a single copy of the
          * vector code. (Two rows interleaved as Q4_0's ran 2x slower with the fifth bits, and four calls of a
          * single-row method let C2 inline it four times into the caller, past its node budget, where a widening
-         * left out of line allocated its vectors: 24 instead of 38 tok/s decoding a 135M Q5_0 file.)
+         * left out of line allocated its vectors: 24 instead of 38 tok/s decoding a 135M Q5_0 file with the
+         * first, byte-lane version of this kernel.)
          */
         private void rows(int r0, int r1, int r2, int r3, int n, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
@@ -104,11 +110,11 @@ public final class Q5_0Matrix extends BlockMatrix {
                     int qh = seg.get(Q5_0Matrix.INT_LE, o + 2);
                     FloatVector s = FloatVector.zero(F);
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector i = NibbleBlocks.ints(seg, o + 6, p);
+                        IntVector i = ints(seg, o + 6, p);
                         FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                        s = NibbleBlocks.lookup(i, Q).add(16f, NibbleBlocks.fifth(qh, 0, p)).fma(xl, s);
-                        s = NibbleBlocks.lookup(NibbleBlocks.high(i), Q).add(16f, NibbleBlocks.fifth(qh, 1, p)).fma(xh, s);
+                        s = lookup(i, Q).add(16f, fifth(qh, 0, p)).fma(xl, s);
+                        s = lookup(high(i), Q).add(16f, fifth(qh, 1, p)).fma(xh, s);
                     }
                     acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
                 }
@@ -116,7 +122,7 @@ public final class Q5_0Matrix extends BlockMatrix {
             }
         }
 
-        /** The exact dequantization ({@code (value - 16) * d}, exact products as {@link Q5_0Matrix#dequantize}) in vectors. */
+        /** The exact dequantization ({@code (value - 16) * d} as {@link Q5_0Matrix#dequantize}) in vectors. */
         @Override
         public void widen(int row, float[] dst, int off) {
             MemorySegment seg = m.data;
@@ -127,11 +133,9 @@ public final class Q5_0Matrix extends BlockMatrix {
                 FloatVector d = FloatVector.broadcast(F, f16(seg, o));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = NibbleBlocks.ints(seg, o + 6, p);
-                    NibbleBlocks.lookup(i, Q).add(16f, NibbleBlocks.fifth(qh, 0, p)).mul(d)
-                            .intoArray(dst, y + p * L);
-                    NibbleBlocks.lookup(NibbleBlocks.high(i), Q).add(16f, NibbleBlocks.fifth(qh, 1, p)).mul(d)
-                            .intoArray(dst, y + 16 + p * L);
+                    IntVector i = ints(seg, o + 6, p);
+                    lookup(i, Q).add(16f, fifth(qh, 0, p)).mul(d).intoArray(dst, y + p * L);
+                    lookup(high(i), Q).add(16f, fifth(qh, 1, p)).mul(d).intoArray(dst, y + 16 + p * L);
                 }
             }
         }

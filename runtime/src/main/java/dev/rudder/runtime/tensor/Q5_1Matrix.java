@@ -11,6 +11,10 @@ import java.lang.foreign.MemorySegment;
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
 import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
+import static dev.rudder.runtime.tensor.NibbleBlocks.fifth;
+import static dev.rudder.runtime.tensor.NibbleBlocks.high;
+import static dev.rudder.runtime.tensor.NibbleBlocks.ints;
+import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 
 /**
  * ggml's Q5_1: blocks of 32 weights, {@code {f16 d; f16 m; uint8 qh[4]; uint8 qs[16]}} (24 bytes, 6 bits per weight);
@@ -67,7 +71,8 @@ public final class Q5_1Matrix extends BlockMatrix {
      */
     private static final class Vec extends BlockKernel {
         /** Entry q: the float q (the fifth bit adds 16). */
-        static final NibbleBlocks.Table Q = NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
+        static final NibbleBlocks.Table Q =
+                NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
 
         Vec(Q5_1Matrix m) {
             super(m);
@@ -95,11 +100,11 @@ public final class Q5_1Matrix extends BlockMatrix {
                     int qh = seg.get(Q5_0Matrix.INT_LE, o + 4);
                     FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector i = NibbleBlocks.ints(seg, o + 8, p);
+                        IntVector i = ints(seg, o + 8, p);
                         FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                        s = NibbleBlocks.lookup(i, Q).add(16f, NibbleBlocks.fifth(qh, 0, p)).fma(xl, s);
-                        s = NibbleBlocks.lookup(NibbleBlocks.high(i), Q).add(16f, NibbleBlocks.fifth(qh, 1, p)).fma(xh, s);
+                        s = lookup(i, Q).add(16f, fifth(qh, 0, p)).fma(xl, s);
+                        s = lookup(high(i), Q).add(16f, fifth(qh, 1, p)).fma(xh, s);
                         sx = sx.add(xl).add(xh);
                     }
                     acc = s.fma(FloatVector.broadcast(F, f16(seg, o)), acc);
@@ -109,7 +114,7 @@ public final class Q5_1Matrix extends BlockMatrix {
             }
         }
 
-        /** The exact dequantization ({@code value * d + m}, two roundings as {@link Q5_1Matrix#dequantize}) in vectors. */
+        /** The exact dequantization ({@code value * d + m}, two roundings as {@link Q5_1Matrix#dequantize}). */
         @Override
         public void widen(int row, float[] dst, int off) {
             MemorySegment seg = m.data;
@@ -121,11 +126,9 @@ public final class Q5_1Matrix extends BlockMatrix {
                 FloatVector mn = FloatVector.broadcast(F, f16(seg, o + 2));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = NibbleBlocks.ints(seg, o + 8, p);
-                    NibbleBlocks.lookup(i, Q).add(16f, NibbleBlocks.fifth(qh, 0, p)).mul(d).add(mn)
-                            .intoArray(dst, y + p * L);
-                    NibbleBlocks.lookup(NibbleBlocks.high(i), Q).add(16f, NibbleBlocks.fifth(qh, 1, p)).mul(d).add(mn)
-                            .intoArray(dst, y + 16 + p * L);
+                    IntVector i = ints(seg, o + 8, p);
+                    lookup(i, Q).add(16f, fifth(qh, 0, p)).mul(d).add(mn).intoArray(dst, y + p * L);
+                    lookup(high(i), Q).add(16f, fifth(qh, 1, p)).mul(d).add(mn).intoArray(dst, y + 16 + p * L);
                 }
             }
         }

@@ -63,7 +63,8 @@ class LegacyQuantGgufLogitsTest {
     }
 
     static int[][] prompts() throws IOException {
-        JsonNode p = new ObjectMapper().readTree(SharedData.golden("quant", "F16", "expected.json").toFile()).get("prompts");
+        JsonNode p = new ObjectMapper().readTree(SharedData.golden("quant", "F16", "expected.json").toFile())
+                .get("prompts");
         int[][] out = new int[3][];
         String[] names = {"p1", "p7", "p33"};
         for (int k = 0; k < 3; k++) {
@@ -108,7 +109,8 @@ class LegacyQuantGgufLogitsTest {
         int steps = 16;
         int checked = 0;
         try (Model quantized = Model.load(qFile, 2, null); Model reference = Model.load(fFile, 2, null)) {
-            assertEquals(type, quantized.weights().layer(0).wq().dtype().name(), "the file holds " + type + " matrices");
+            assertEquals(type, quantized.weights().layer(0).wq().dtype().name(),
+                    "the file holds " + type + " matrices");
             for (int[] ids : prompts()) {
                 Session qs = quantized.newSession(ids.length + steps);
                 Session fs = reference.newSession(ids.length + steps);
@@ -116,7 +118,8 @@ class LegacyQuantGgufLogitsTest {
                 float[] fl = fs.prefill(PromptInput.tokens(ids)).clone();
                 for (int step = 0; step <= steps; step++) {
                     float d = maxDiff(ql, fl);
-                    assertTrue(d <= 2e-4f, type + " prompt of " + ids.length + " step " + step + ": max |logit - ref| = " + d);
+                    assertTrue(d <= 2e-4f,
+                            type + " prompt of " + ids.length + " step " + step + ": max |logit - ref| = " + d);
                     int want = Sampler.argmax(fl);
                     if (top2Margin(fl) > 1e-3f) {
                         assertEquals(want, Sampler.argmax(ql), type + " prompt of " + ids.length + " step " + step);

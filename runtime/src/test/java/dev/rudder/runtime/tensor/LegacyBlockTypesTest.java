@@ -160,7 +160,8 @@ class LegacyBlockTypesTest {
         float[] got = new float[x.length];
         QuantizedMatrices.dequantize(type, MemorySegment.ofArray(q.blocks()), 0, got, 0, x.length);
         for (int i = 0; i < x.length; i++) {
-            assertEquals(Float.floatToRawIntBits(q.values()[i]), Float.floatToRawIntBits(got[i]), type + " weight " + i);
+            assertEquals(Float.floatToRawIntBits(q.values()[i]), Float.floatToRawIntBits(got[i]),
+                    type + " weight " + i);
             // and the quantizer is a quantizer: within a step of the input (a 5-bit step is range/31, 4-bit range/15)
             assertEquals(x[i], got[i], 0.35 * (1 + i / 32), type + " weight " + i + " vs input");
         }
