@@ -2,6 +2,12 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.kernel.Vectors;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -51,12 +57,31 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
      * widening (matmul) by the exact scalar dequantization.
      */
     abstract static class BlockKernel implements RowKernel {
+        /** L bytes (16 on AVX-512, 8 on AVX2): one float vector's worth of 8-bit quants. */
+        static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Vectors.L * 8));
+
+        /**
+         * Floats at the end of the lane scratch handed to {@link #lanes} that a kernel may use for itself
+         * ({@code t[t.length - EXTRA ..)}, past every accumulator slot): decoded block scales, partial accumulators.
+         */
+        static final int EXTRA = KScales.SIZE + 2 * Vectors.L;
+
         final BlockMatrix m;
         final long rowBytes;
 
         BlockKernel(BlockMatrix m) {
             this.m = m;
             this.rowBytes = m.rowBytes();
+        }
+
+        /**
+         * The L bytes at {@code o}, sign-extended to int lanes. Kernels load L bytes per float vector: converting a
+         * later part of a wider byte vector ({@code convertShape(B2F, F, 1)}) is not intrinsified, and C2 allocated a
+         * vector per call (K-quant decode ran at 1-3 G weights/s).
+         */
+        static IntVector ints(MemorySegment seg, long o) {
+            return (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2I, Vectors.I, 0);
         }
 
         /** The fused dot of {@code row} with {@code x[xOff ..)} before its lane sum: accumulator lanes to {@code t[tOff .. tOff+L)}. */
@@ -72,7 +97,7 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
         @Override
         public final float dot1(int row, float[] x, int xOff) {
-            float[] t = Scratch.get().t(Vectors.L);
+            float[] t = Scratch.get().t(Vectors.L + EXTRA);
             lanes(row, x, xOff, t, 0);
             Vectors.laneSums(t, 1);
             return t[0];
@@ -80,7 +105,7 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
         @Override
         public final void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            float[] t = Scratch.get().t(4 * Vectors.L);   // [4 rows, L lanes], then the 4 sums
+            float[] t = Scratch.get().t(4 * Vectors.L + EXTRA);   // [4 rows, L lanes], then the 4 sums; EXTRA
             lanes4(r0, r1, r2, r3, x, xOff, t, 0);
             Vectors.laneSums(t, 4);
             System.arraycopy(t, 0, res, 0, 4);
@@ -88,7 +113,7 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
         @Override
         public final void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
-            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * n) * Vectors.L);  // [n inputs, 4 rows, L lanes]
+            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * n) * Vectors.L + EXTRA);  // [n inputs, 4 rows, L lanes]; EXTRA
             for (int i = 0; i < n; i++) {
                 lanes4(r0, r1, r2, r3, x, base + i * stride, t, 4 * i * Vectors.L);
             }

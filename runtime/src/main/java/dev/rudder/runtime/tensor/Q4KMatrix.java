@@ -3,14 +3,13 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.io.DType;
 
 import dev.rudder.runtime.kernel.Vectors;
-import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * ggml's Q4_K: super-blocks of 256 weights, {@code {f16 d; f16 dmin; uint8 scales[12]; uint8 qs[128]}} (144 bytes,
@@ -39,17 +38,69 @@ public final class Q4KMatrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot: per sub-block of 32, {@code d*sc * sum(q*x) - dmin*m * sum(x)}, nibbles widened from one 32-byte
-     * load per pair of sub-blocks; widening (matmul) by the same dequantization in vectors.
+     * Fused dot: per sub-block of 32, {@code d*sc * sum(q*x) - dmin*m * sum(x)}, the nibbles of L bytes at a time
+     * turned into floats by a cross-lane table lookup (AVX-512) or an int conversion (8 lanes). The scale and min
+     * terms go to two accumulators (two dependency chains instead of one). Widening (matmul) by the same weights.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
         static final int PARTS = 32 / L;
+        /** Whether a vector holds the 16-entry table (AVX-512). */
+        static final boolean TABLE_FITS = L == 16;
+        /** Lane q holds the float bits of q (only used when {@link #TABLE_FITS}). */
+        static final IntVector TABLE = TABLE_FITS ? IntVector.fromArray(Vectors.I, nibbleBits(), 0) : null;
+
+        private static int[] nibbleBits() {
+            int[] t = new int[16];
+            for (int q = 0; q < 16; q++) {
+                t[q] = Float.floatToRawIntBits(q);
+            }
+            return t;
+        }
 
         Vec(Q4KMatrix m) {
             super(m);
+        }
+
+        /** The low nibbles of {@code i}'s (sign-extended) bytes as floats; the table's index wraps to 4 bits. */
+        private static FloatVector nibbles(IntVector i) {
+            return TABLE_FITS ? i.selectFrom(TABLE).reinterpretAsFloats()
+                    : (FloatVector) i.and(0xF).convert(VectorOperators.I2F, 0);
+        }
+
+        @Override
+        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
+            MemorySegment seg = m.data;
+            int sc = t.length - EXTRA;            // t[sc ..]: [8 scales * d, 8 mins * -dmin] of the super-block
+            FloatVector accQ = FloatVector.zero(F);
+            FloatVector accM = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = row * rowBytes + (long) b * BLOCK_BYTES;
+                KScales.decode(seg, o, t, sc);
+                int xb = xOff + b * BLOCK;
+                for (int j = 0; j < 4; j++) {
+                    FloatVector qxLo = FloatVector.zero(F);
+                    FloatVector qxHi = FloatVector.zero(F);
+                    FloatVector sLo = FloatVector.zero(F);
+                    FloatVector sHi = FloatVector.zero(F);
+                    int x0 = xb + 64 * j;
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector q = ints(seg, o + 16 + 32L * j + p * L);
+                        FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
+                        FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
+                        qxLo = nibbles(q).fma(xl, qxLo);
+                        qxHi = nibbles(q.lanewise(VectorOperators.ASHR, 4)).fma(xh, qxHi);
+                        sLo = sLo.add(xl);
+                        sHi = sHi.add(xh);
+                    }
+                    accQ = qxLo.fma(FloatVector.broadcast(F, t[sc + 2 * j]), accQ);
+                    accM = sLo.fma(FloatVector.broadcast(F, t[sc + 8 + 2 * j]), accM);
+                    accQ = qxHi.fma(FloatVector.broadcast(F, t[sc + 2 * j + 1]), accQ);
+                    accM = sHi.fma(FloatVector.broadcast(F, t[sc + 8 + 2 * j + 1]), accM);
+                }
+            }
+            accQ.add(accM).intoArray(t, tOff);
         }
 
         /**
@@ -59,66 +110,22 @@ public final class Q4KMatrix extends BlockMatrix {
         @Override
         public void widen(int row, float[] dst, int off) {
             MemorySegment seg = m.data;
+            float[] sc = Scratch.get().t(EXTRA);   // [8 scales * d, 8 mins * -dmin]
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                float d = f16(seg, o);
-                float min = f16(seg, o + 2);
+                KScales.decode(seg, o, sc, 0);
                 int y = off + b * BLOCK;
                 for (int j = 0; j < 4; j++) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 16 + 32L * j, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector lo = q.and((byte) 0xF);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF);
-                    int sm1 = scaleMin(seg, o + 4, 2 * j);
-                    int sm2 = scaleMin(seg, o + 4, 2 * j + 1);
-                    FloatVector d1 = FloatVector.broadcast(F, d * (sm1 & 0xFF));
-                    FloatVector m1 = FloatVector.broadcast(F, min * (sm1 >> 8));
-                    FloatVector d2 = FloatVector.broadcast(F, d * (sm2 & 0xFF));
-                    FloatVector m2 = FloatVector.broadcast(F, min * (sm2 >> 8));
+                    float d1 = sc[2 * j], m1 = -sc[8 + 2 * j];
+                    float d2 = sc[2 * j + 1], m2 = -sc[8 + 2 * j + 1];
                     int y0 = y + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
-                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
-                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d2).sub(m2)
-                                .intoArray(dst, y0 + 32 + p * L);
+                        IntVector q = ints(seg, o + 16 + 32L * j + p * L);
+                        nibbles(q).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
+                        nibbles(q.lanewise(VectorOperators.ASHR, 4)).mul(d2).sub(m2).intoArray(dst, y0 + 32 + p * L);
                     }
                 }
             }
-        }
-
-        @Override
-        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
-            MemorySegment seg = m.data;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < m.cols / BLOCK; b++) {
-                long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                float d = f16(seg, o);
-                float min = f16(seg, o + 2);
-                int xb = xOff + b * BLOCK;
-                for (int j = 0; j < 4; j++) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 16 + 32L * j, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector lo = q.and((byte) 0xF);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF);
-                    FloatVector qxLo = FloatVector.zero(F);
-                    FloatVector qxHi = FloatVector.zero(F);
-                    FloatVector sLo = FloatVector.zero(F);
-                    FloatVector sHi = FloatVector.zero(F);
-                    int x0 = xb + 64 * j;
-                    for (int p = 0; p < PARTS; p++) {
-                        FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
-                        FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
-                        qxLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(xl, qxLo);
-                        qxHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(xh, qxHi);
-                        sLo = sLo.add(xl);
-                        sHi = sHi.add(xh);
-                    }
-                    int sm1 = scaleMin(seg, o + 4, 2 * j);
-                    int sm2 = scaleMin(seg, o + 4, 2 * j + 1);
-                    acc = qxLo.fma(FloatVector.broadcast(F, d * (sm1 & 0xFF)), acc);
-                    acc = sLo.fma(FloatVector.broadcast(F, -(min * (sm1 >> 8))), acc);
-                    acc = qxHi.fma(FloatVector.broadcast(F, d * (sm2 & 0xFF)), acc);
-                    acc = sHi.fma(FloatVector.broadcast(F, -(min * (sm2 >> 8))), acc);
-                }
-            }
-            acc.intoArray(t, tOff);
         }
     }
 

@@ -3,16 +3,13 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.kernel.Vectors;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * ggml's Q4_0: blocks of 32 weights, {@code {f16 d; uint8 qs[16]}} (18 bytes, 4.5 bits per weight); weight j < 16 is
@@ -69,8 +66,6 @@ public final class Q4_0Matrix extends BlockMatrix {
         static final VectorSpecies<Float> F = Vectors.F;
         static final VectorSpecies<Integer> I = Vectors.I;
         static final int L = Vectors.L;
-        /** L packed bytes (the 16 of a block on AVX-512). */
-        static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
         /** Float vectors per 16 weights. */
         static final int PARTS = 16 / L;
         /** Whether a vector holds the 16-entry table (AVX-512). */
@@ -106,15 +101,6 @@ public final class Q4_0Matrix extends BlockMatrix {
         }
 
         /**
-         * Int lanes {@code [p*L, (p+1)*L)} of the block's 16 bytes at {@code o}: L bytes loaded and sign-extended
-         * (an L-byte load per part: converting part 1 of a wider load was not intrinsified on 8-lane machines).
-         */
-        private static IntVector bytes(MemorySegment seg, long o, int p) {
-            return (IntVector) ByteVector.fromMemorySegment(B, seg, o + (long) p * L, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2I, I, 0);
-        }
-
-        /**
          * Two pairs of rows, each pair as two memory streams sharing the activation loads; per row the same operations
          * in the same order as {@link #lanes}. (Four rows in one loop inline past C2's budget: the vectors get boxed
          * and the kernel ran 2-5x slower.)
@@ -141,7 +127,7 @@ public final class Q4_0Matrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector iA = bytes(seg, bA + o, p), iB = bytes(seg, bB + o, p);
+                    IntVector iA = ints(seg, bA + o + p * L), iB = ints(seg, bB + o + p * L);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
                     sA = low(iA).fma(xl, sA);
@@ -166,7 +152,7 @@ public final class Q4_0Matrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector s = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = bytes(seg, o, p);
+                    IntVector i = ints(seg, o + (long) p * L);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     s = low(i).fma(xl, s);
                     s = high(i).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
@@ -186,7 +172,7 @@ public final class Q4_0Matrix extends BlockMatrix {
                 FloatVector d = FloatVector.broadcast(F, f16(seg, o - 2));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = bytes(seg, o, p);
+                    IntVector i = ints(seg, o + (long) p * L);
                     low(i).mul(d).intoArray(dst, y + p * L);
                     high(i).mul(d).intoArray(dst, y + 16 + p * L);
                 }

@@ -3,14 +3,13 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.io.DType;
 
 import dev.rudder.runtime.kernel.Vectors;
-import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * ggml's Q6_K: super-blocks of 256 weights, {@code {uint8 ql[128]; uint8 qh[64]; int8 scales[16]; f16 d}} (210 bytes,
@@ -39,88 +38,108 @@ public final class Q6KMatrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot: the four 6-bit quants of each position rebuilt in byte lanes from 32-byte loads of ql and qh, widened
-     * to float and multiplied by {@code d * scale} of their 16-weight group; widening (matmul) by the same
+     * Fused dot: per half super-block, L positions at a time, the four 6-bit quants of each position rebuilt in int
+     * lanes from L-byte loads of ql and qh, made float and multiplied by {@code d * scale} of their 16-weight group
+     * (the 16 scales converted in vectors once per super-block); two accumulators. Widening (matmul) by the same
      * dequantization in vectors.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
         static final int PARTS = 32 / L;
+        /** Scales are 16 signed bytes: L of them per part. */
+        static final int SCALE_PARTS = 16 / L;
 
         Vec(Q6KMatrix m) {
             super(m);
+        }
+
+        /** {@code dst[off + i] = d * scales[i]} for the 16 scales of the super-block at {@code o}. */
+        private static void scales(MemorySegment seg, long o, float[] dst, int off) {
+            float d = f16(seg, o + 208);
+            for (int p = 0; p < SCALE_PARTS; p++) {
+                ((FloatVector) ints(seg, o + 192 + (long) p * L).convert(VectorOperators.I2F, 0)).mul(d)
+                        .intoArray(dst, off + p * L);
+            }
+        }
+
+        /** Weights {@code (low 4 bits of q >> qShift) | (2 bits of h >> hShift) << 4, minus 32} as floats. */
+        private static FloatVector weights(IntVector q, int qShift, IntVector h, int hShift) {
+            return (FloatVector) q.lanewise(VectorOperators.ASHR, qShift).and(0xF)
+                    .or(h.lanewise(VectorOperators.ASHR, hShift).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                    .convert(VectorOperators.I2F, 0);
+        }
+
+        @Override
+        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
+            MemorySegment seg = m.data;
+            int sc = t.length - EXTRA;           // t[sc ..]: the 16 scales times d, then the two accumulators [2, L]
+            int acc = sc + 16;
+            java.util.Arrays.fill(t, acc, acc + 2 * L, 0f);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = row * rowBytes + (long) b * BLOCK_BYTES;
+                scales(seg, o, t, sc);
+                for (int half = 0; half < 2; half++) {
+                    long ql = o + 64L * half;
+                    long qh = o + 128 + 32L * half;
+                    int x0 = xOff + b * BLOCK + 128 * half;
+                    quarters(seg, ql, qh, 0, sc + 8 * half, x, x0, t, acc);
+                    quarters(seg, ql, qh, 4, sc + 8 * half, x, x0, t, acc);
+                }
+            }
+            FloatVector.fromArray(F, t, acc).add(FloatVector.fromArray(F, t, acc + L)).intoArray(t, tOff);
+        }
+
+        /**
+         * Two quarters of a half super-block into the accumulators {@code t[acc ..)}: the low ({@code shift} 0: quarters
+         * 0 and 1) or high ({@code shift} 4: quarters 2 and 3) nibbles of ql, with their qh bits; scales from
+         * {@code t[s ..)}. A method of its own, with the accumulators in memory: a whole half in one loop body passed
+         * C2's inlining node budget and the vectors got boxed (1.1-1.4 G weights/s).
+         */
+        private static void quarters(MemorySegment seg, long ql, long qh, int shift, int s, float[] x, int x0, float[] t,
+                                     int acc) {
+            FloatVector acc0 = FloatVector.fromArray(F, t, acc);
+            FloatVector acc1 = FloatVector.fromArray(F, t, acc + L);
+            int xq = x0 + 16 * shift;           // quarter 0 or 2 starts at x0 or x0 + 64
+            int g0 = s + shift;                 // its scale group: s + 0 or s + 4
+            for (int p = 0; p < PARTS; p++) {
+                IntVector h = ints(seg, qh + p * L);
+                int g = g0 + (p * L) / 16;      // the scale of these positions' 16-weight group
+                int xp = xq + p * L;
+                acc0 = weights(ints(seg, ql + p * L), shift, h, shift).mul(FloatVector.fromArray(F, x, xp))
+                        .fma(FloatVector.broadcast(F, t[g]), acc0);
+                acc1 = weights(ints(seg, ql + 32 + p * L), shift, h, shift + 2).mul(FloatVector.fromArray(F, x, xp + 32))
+                        .fma(FloatVector.broadcast(F, t[g + 2]), acc1);
+            }
+            acc0.intoArray(t, acc);
+            acc1.intoArray(t, acc + L);
         }
 
         /** The exact dequantization in vectors: as {@link Q6KMatrix#dequantize}, {@code (d * scale) * (q - 32)}. */
         @Override
         public void widen(int row, float[] dst, int off) {
             MemorySegment seg = m.data;
+            float[] sc = Scratch.get().t(EXTRA);   // the 16 scales times d
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                float d = f16(seg, o + 208);
+                scales(seg, o, sc, 0);
                 for (int half = 0; half < 2; half++) {
                     long ql = o + 64L * half;
                     long qh = o + 128 + 32L * half;
-                    long sc = o + 192 + 8L * half;
                     int y = off + b * BLOCK + 128 * half;
-                    ByteVector a = ByteVector.fromMemorySegment(B, seg, ql, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector c = ByteVector.fromMemorySegment(B, seg, ql + 32, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector h = ByteVector.fromMemorySegment(B, seg, qh, ByteOrder.LITTLE_ENDIAN);
-                    for (int k = 0; k < 4; k++) {
-                        ByteVector low = (k & 1) == 0 ? a : c;
-                        ByteVector nib = k < 2 ? low.and((byte) 0xF) : low.lanewise(VectorOperators.LSHR, 4);
-                        ByteVector q = nib.or(h.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3)
-                                .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                        for (int p = 0; p < PARTS; p++) {
-                            float scale = d * seg.get(ValueLayout.JAVA_BYTE, sc + 2 * k + (p * L) / 16);
-                            ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(scale)
-                                    .intoArray(dst, y + 32 * k + p * L);
-                        }
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector a = ints(seg, ql + p * L);
+                        IntVector c = ints(seg, ql + 32 + p * L);
+                        IntVector h = ints(seg, qh + p * L);
+                        int g = 8 * half + (p * L) / 16;
+                        int yp = y + p * L;
+                        weights(a, 0, h, 0).mul(sc[g]).intoArray(dst, yp);
+                        weights(c, 0, h, 2).mul(sc[g + 2]).intoArray(dst, yp + 32);
+                        weights(a, 4, h, 4).mul(sc[g + 4]).intoArray(dst, yp + 64);
+                        weights(c, 4, h, 6).mul(sc[g + 6]).intoArray(dst, yp + 96);
                     }
                 }
             }
-        }
-
-        @Override
-        void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
-            MemorySegment seg = m.data;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < m.cols / BLOCK; b++) {
-                long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                float d = f16(seg, o + 208);
-                for (int half = 0; half < 2; half++) {
-                    long ql = o + 64L * half;
-                    long qh = o + 128 + 32L * half;
-                    long sc = o + 192 + 8L * half;
-                    int x0 = xOff + b * BLOCK + 128 * half;
-                    ByteVector a = ByteVector.fromMemorySegment(B, seg, ql, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector c = ByteVector.fromMemorySegment(B, seg, ql + 32, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector h = ByteVector.fromMemorySegment(B, seg, qh, ByteOrder.LITTLE_ENDIAN);
-                    acc = quarter(a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)),
-                            seg, sc, d, x, x0, acc);
-                    acc = quarter(c.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                            .lanewise(VectorOperators.LSHL, 4)), seg, sc + 2, d, x, x0 + 32, acc);
-                    acc = quarter(a.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 4)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)), seg, sc + 4, d, x, x0 + 64, acc);
-                    acc = quarter(c.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 6)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)), seg, sc + 6, d, x, x0 + 96, acc);
-                }
-            }
-            acc.intoArray(t, tOff);
-        }
-
-        /** 32 weights {@code q - 32} (two groups of 16 with scales at {@code sc}, {@code sc+1}) against x[x0 ..). */
-        private static FloatVector quarter(ByteVector q6, MemorySegment seg, long sc, float d, float[] x, int x0,
-                                           FloatVector acc) {
-            ByteVector q = q6.sub((byte) 32);
-            for (int p = 0; p < PARTS; p++) {
-                float scale = d * seg.get(ValueLayout.JAVA_BYTE, sc + (p * L) / 16);
-                FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                acc = w.mul(FloatVector.fromArray(F, x, x0 + p * L)).fma(FloatVector.broadcast(F, scale), acc);
-            }
-            return acc;
         }
     }
 
