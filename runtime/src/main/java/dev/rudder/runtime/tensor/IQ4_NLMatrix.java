@@ -12,7 +12,6 @@ import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
 import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
 import static dev.rudder.runtime.tensor.NibbleBlocks.high;
-import static dev.rudder.runtime.tensor.NibbleBlocks.ints;
 import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 
 /**
@@ -99,7 +98,8 @@ public final class IQ4_NLMatrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector iA = ints(seg, bA + o + 2, p), iB = ints(seg, bB + o + 2, p);
+                    long q = o + 2 + (long) p * L;
+                    IntVector iA = ints(seg, bA + q), iB = ints(seg, bB + q);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
                     sA = lookup(iA, KV).fma(xl, sA);
@@ -124,7 +124,7 @@ public final class IQ4_NLMatrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector s = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = ints(seg, o + 2, p);
+                    IntVector i = ints(seg, o + 2 + (long) p * L);
                     s = lookup(i, KV).fma(FloatVector.fromArray(F, x, xb + p * L), s);
                     s = lookup(high(i), KV).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
                 }
@@ -143,7 +143,7 @@ public final class IQ4_NLMatrix extends BlockMatrix {
                 FloatVector d = FloatVector.broadcast(F, f16(seg, o));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = ints(seg, o + 2, p);
+                    IntVector i = ints(seg, o + 2 + (long) p * L);
                     lookup(i, KV).mul(d).intoArray(dst, y + p * L);
                     lookup(high(i), KV).mul(d).intoArray(dst, y + 16 + p * L);
                 }

@@ -2,42 +2,29 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.kernel.Vectors;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
-
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 
 /**
  * What the ggml blocks of 32 weights with 16 nibble bytes ({@code qs[j]}: weight j in the low nibble, weight j + 16 in
  * the high one) share on the vector path: Q4_1, Q5_0, Q5_1 and IQ4_NL. As Q4_0's kernel: the bytes of a part (L
- * weights) are sign-extended to int lanes and each nibble becomes its float weight by one lookup across lanes in a
- * 16-entry table (AVX-512; on machines with fewer lanes the table is two or four vectors). Small static methods so that
- * C2 inlines them into each type's row loop (vectors passed to a method that is not inlined get boxed). Only loaded by
- * the vector kernels (the scalar path must run without the Vector API module).
+ * weights, {@code BlockKernel.ints}) are sign-extended to int lanes and each nibble becomes its float weight by one
+ * lookup across lanes in a 16-entry table (AVX-512; on machines with fewer lanes the table is two or four vectors).
+ * Small static methods so that C2 inlines them into each type's row loop (vectors passed to a method that is not
+ * inlined get boxed). Only loaded by the vector kernels (the scalar path must run without the Vector API module).
  */
 final class NibbleBlocks {
     static final int BLOCK = 32;
     static final VectorSpecies<Float> F = Vectors.F;
     static final VectorSpecies<Integer> I = Vectors.I;
     static final int L = Vectors.L;
-    /** L packed bytes: one part's load (converting part 1 of a wider load is not intrinsified on 8-lane machines). */
-    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     /** Float vectors per 16 weights. */
     static final int PARTS = 16 / L;
 
     private NibbleBlocks() {
-    }
-
-    /** Int lanes {@code [p*L, (p+1)*L)} of the 16 bytes at {@code o}, sign-extended. */
-    static IntVector ints(MemorySegment seg, long o, int p) {
-        return (IntVector) ByteVector.fromMemorySegment(B, seg, o + (long) p * L, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2I, I, 0);
     }
 
     /** The high nibbles of {@code i}'s bytes in the low 4 bits (the lookup ignores the bits above). */

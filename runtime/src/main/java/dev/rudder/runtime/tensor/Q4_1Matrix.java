@@ -12,7 +12,6 @@ import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
 import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
 import static dev.rudder.runtime.tensor.NibbleBlocks.high;
-import static dev.rudder.runtime.tensor.NibbleBlocks.ints;
 import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 
 /**
@@ -92,7 +91,8 @@ public final class Q4_1Matrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F), sx = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector iA = ints(seg, bA + o + 4, p), iB = ints(seg, bB + o + 4, p);
+                    long q = o + 4 + (long) p * L;
+                    IntVector iA = ints(seg, bA + q), iB = ints(seg, bB + q);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
                     sA = lookup(iA, Q).fma(xl, sA);
@@ -120,7 +120,7 @@ public final class Q4_1Matrix extends BlockMatrix {
                 int xb = xOff + b * BLOCK;
                 FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = ints(seg, o + 4, p);
+                    IntVector i = ints(seg, o + 4 + (long) p * L);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
                     s = lookup(i, Q).fma(xl, s);
@@ -144,7 +144,7 @@ public final class Q4_1Matrix extends BlockMatrix {
                 FloatVector mn = FloatVector.broadcast(F, f16(seg, o + 2));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = ints(seg, o + 4, p);
+                    IntVector i = ints(seg, o + 4 + (long) p * L);
                     lookup(i, Q).mul(d).add(mn).intoArray(dst, y + p * L);
                     lookup(high(i), Q).mul(d).add(mn).intoArray(dst, y + 16 + p * L);
                 }

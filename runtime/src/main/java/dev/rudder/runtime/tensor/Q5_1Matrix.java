@@ -13,7 +13,6 @@ import static dev.rudder.runtime.tensor.NibbleBlocks.L;
 import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
 import static dev.rudder.runtime.tensor.NibbleBlocks.fifth;
 import static dev.rudder.runtime.tensor.NibbleBlocks.high;
-import static dev.rudder.runtime.tensor.NibbleBlocks.ints;
 import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 
 /**
@@ -100,7 +99,7 @@ public final class Q5_1Matrix extends BlockMatrix {
                     int qh = seg.get(Q5_0Matrix.INT_LE, o + 4);
                     FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector i = ints(seg, o + 8, p);
+                        IntVector i = ints(seg, o + 8 + (long) p * L);
                         FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
                         s = lookup(i, Q).add(16f, fifth(qh, 0, p)).fma(xl, s);
@@ -126,7 +125,7 @@ public final class Q5_1Matrix extends BlockMatrix {
                 FloatVector mn = FloatVector.broadcast(F, f16(seg, o + 2));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector i = ints(seg, o + 8, p);
+                    IntVector i = ints(seg, o + 8 + (long) p * L);
                     lookup(i, Q).add(16f, fifth(qh, 0, p)).mul(d).add(mn).intoArray(dst, y + p * L);
                     lookup(high(i), Q).add(16f, fifth(qh, 1, p)).mul(d).add(mn).intoArray(dst, y + 16 + p * L);
                 }
