@@ -2,7 +2,6 @@ package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
 
-
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
