@@ -40,8 +40,9 @@ public final class Q6KMatrix extends BlockMatrix {
     /**
      * Fused dot: per half super-block, L positions at a time, the four 6-bit quants of each position rebuilt in int
      * lanes from L-byte loads of ql and qh, made float and multiplied by {@code d * scale} of their 16-weight group
-     * (the 16 scales converted in vectors once per super-block); two accumulators. Widening (matmul) by the same
-     * dequantization in vectors.
+     * (the 16 scales converted in vectors once per super-block); two accumulators. Widening (matmul) by the scalar
+     * dequantization: written with vectors it allocated a vector per call once compiled (C2 left part of it out of
+     * line; KernelAllocationTest), which the scalar loop never does.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -115,32 +116,6 @@ public final class Q6KMatrix extends BlockMatrix {
             acc1.intoArray(t, acc + L);
         }
 
-        /** The exact dequantization in vectors: as {@link Q6KMatrix#dequantize}, {@code (d * scale) * (q - 32)}. */
-        @Override
-        public void widen(int row, float[] dst, int off) {
-            MemorySegment seg = m.data;
-            float[] sc = Scratch.get().t(EXTRA);   // the 16 scales times d
-            for (int b = 0; b < m.cols / BLOCK; b++) {
-                long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                scales(seg, o, sc, 0);
-                for (int half = 0; half < 2; half++) {
-                    long ql = o + 64L * half;
-                    long qh = o + 128 + 32L * half;
-                    int y = off + b * BLOCK + 128 * half;
-                    for (int p = 0; p < PARTS; p++) {
-                        IntVector a = ints(seg, ql + p * L);
-                        IntVector c = ints(seg, ql + 32 + p * L);
-                        IntVector h = ints(seg, qh + p * L);
-                        int g = 8 * half + (p * L) / 16;
-                        int yp = y + p * L;
-                        weights(a, 0, h, 0).mul(sc[g]).intoArray(dst, yp);
-                        weights(c, 0, h, 2).mul(sc[g + 2]).intoArray(dst, yp + 32);
-                        weights(a, 4, h, 4).mul(sc[g + 4]).intoArray(dst, yp + 64);
-                        weights(c, 4, h, 6).mul(sc[g + 6]).intoArray(dst, yp + 96);
-                    }
-                }
-            }
-        }
     }
 
     @Override
