@@ -27,7 +27,16 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     BlockMatrix(MemorySegment data, int rows, int cols, int blockSize, int blockBytes, boolean vector) {
-        super(data, rows, cols, rowBytes(cols, blockSize, blockBytes), vector);
+        super(data, rows, cols, rowBytes(cols, blockSize, blockBytes), vector && vectorKernels());
+    }
+
+    /**
+     * Whether the block kernels run on this machine: they load L bytes per float vector, and with 4 float lanes (ARM
+     * NEON, or x86 limited to 128-bit vectors) there is no 32-bit byte vector; block types then take the scalar path.
+     * Only called when the Vector API is in use.
+     */
+    private static boolean vectorKernels() {
+        return Vectors.L >= 8;
     }
 
     private static long rowBytes(int cols, int blockSize, int blockBytes) {
