@@ -40,9 +40,9 @@ public final class Q6KMatrix extends BlockMatrix {
     /**
      * Fused dot: per half super-block, L positions at a time, the four 6-bit quants of each position rebuilt in int
      * lanes from L-byte loads of ql and qh, made float and multiplied by {@code d * scale} of their 16-weight group
-     * (the 16 scales converted in vectors once per super-block); two accumulators. Widening (matmul) by the scalar
-     * dequantization: written with vectors it allocated a vector per call once compiled (C2 left part of it out of
-     * line; KernelAllocationTest), which the scalar loop never does.
+     * (the 16 scales converted in vectors once per super-block); two accumulators. Widening (matmul) by the same
+     * dequantization in vectors, a quarter super-block per call (a whole half per method allocated its vectors once
+     * compiled; KernelAllocationTest).
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -116,6 +116,36 @@ public final class Q6KMatrix extends BlockMatrix {
             acc1.intoArray(t, acc + L);
         }
 
+        /** The exact dequantization in vectors: as {@link Q6KMatrix#dequantize}, {@code (d * scale) * (q - 32)}. */
+        @Override
+        public void widen(int row, float[] dst, int off) {
+            MemorySegment seg = m.data;
+            float[] sc = Scratch.get().t(EXTRA);   // the 16 scales times d
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                long o = row * rowBytes + (long) b * BLOCK_BYTES;
+                scales(seg, o, sc, 0);
+                for (int half = 0; half < 2; half++) {
+                    long ql = o + 64L * half;
+                    long qh = o + 128 + 32L * half;
+                    int y = off + b * BLOCK + 128 * half;
+                    for (int k = 0; k < 4; k++) {   // quarter k: ql column k & 1, nibble k >> 1, qh bits 2k
+                        widenQuarter(seg, ql + 32 * (k & 1), qh, 4 * (k >> 1), 2 * k, sc, 8 * half + 2 * k, dst, y + 32 * k);
+                    }
+                }
+            }
+        }
+
+        /**
+         * One quarter (32 weights) of a half super-block to {@code dst[y ..)}, scales from {@code sc[g ..)}. One
+         * quarter per call: a whole half in one method passed C2's inlining budget and allocated its vectors.
+         */
+        private static void widenQuarter(MemorySegment seg, long ql, long qh, int qShift, int hShift, float[] sc, int g,
+                                         float[] dst, int y) {
+            for (int p = 0; p < PARTS; p++) {
+                weights(ints(seg, ql + p * L), qShift, ints(seg, qh + p * L), hShift).mul(sc[g + (p * L) / 16])
+                        .intoArray(dst, y + p * L);
+            }
+        }
     }
 
     @Override
