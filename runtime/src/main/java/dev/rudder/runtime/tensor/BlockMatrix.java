@@ -62,8 +62,9 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
     /**
      * What every block type's vector kernel shares: the row stride, the lane sums (a type supplies its row's
      * accumulator lanes, {@link #lanes}; {@code dot1}, {@code dot4} and {@code dot4xN} sum 1, 4 or 4n of them at
-     * once with {@link Vectors#laneSums}, so a row's bits are the same whichever path the driver takes), and
-     * widening (matmul) by the exact scalar dequantization.
+     * once with {@link Vectors#laneSums}, so a row's bits are the same whichever path the driver takes), the
+     * L-byte load ({@link #ints}), a scratch area for decoded scales ({@link #EXTRA}), and a default widening
+     * (matmul) by the exact scalar dequantization, which the types override with the same bits in vectors.
      */
     abstract static class BlockKernel implements RowKernel {
         /** L bytes (16 on AVX-512, 8 on AVX2): one float vector's worth of 8-bit quants. */
