@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * What the ggml blocks of 32 weights with 16 nibble bytes ({@code qs[j]}: weight j in the low nibble, weight j + 16 in
  * the high one) share on the vector path: Q4_1, Q5_0, Q5_1 and IQ4_NL. As Q4_0's kernel: the bytes of a part (L
  * weights, {@code BlockKernel.ints}) are sign-extended to int lanes and each nibble becomes its float weight by one
- * lookup across lanes in a 16-entry table (AVX-512; on machines with fewer lanes the table is two or four vectors).
+ * lookup across lanes in a 16-entry table (AVX-512; with 8 lanes the table is two vectors). Q4_0 and Q4_K use the
+ * same lookup.
  * Small static methods so that C2 inlines them into each type's row loop (vectors passed to a method that is not
  * inlined get boxed). Only loaded by the vector kernels (the scalar path must run without the Vector API module).
  */
@@ -32,7 +33,7 @@ final class NibbleBlocks {
         return i.lanewise(VectorOperators.ASHR, 4);
     }
 
-    /** A 16-entry table of floats as 16 / L int vectors (the float bits). */
+    /** A 16-entry table of floats as 16 / L int vectors (the float bits; block kernels run with 8 or 16 lanes). */
     static Table table(float[] values) {
         int[] bits = new int[16];
         boolean linear = true;
@@ -40,24 +41,23 @@ final class NibbleBlocks {
             bits[k] = Float.floatToRawIntBits(values[k]);
             linear &= values[k] == values[0] + k;
         }
-        IntVector[] v = new IntVector[4];
+        IntVector[] v = new IntVector[2];
         for (int c = 0; c < PARTS; c++) {
             v[c] = IntVector.fromArray(I, bits, c * L);
         }
-        return new Table(linear, (int) values[0], v[0], v[1], v[2], v[3]);
+        return new Table(linear, (int) values[0], v[0], v[1]);
     }
 
     /**
-     * The table vectors: {@code a} holds entries 0..L-1, {@code b} the next L (8 lanes), ... (null past 16 entries);
+     * The table vectors: {@code a} holds entries 0..L-1, {@code b} the next L (8 lanes; null with 16);
      * {@code linear}: entry q is {@code offset + q}.
      */
-    record Table(boolean linear, int offset, IntVector a, IntVector b, IntVector c, IntVector d) {
+    record Table(boolean linear, int offset, IntVector a, IntVector b) {
     }
 
     /**
-     * {@code table[i & 15]} per lane: with 16 lanes one permute (its index wraps to the table). With fewer lanes a
-     * linear table is an addition and an int-to-float conversion; another one is looked up with two-vector permutes
-     * (8 lanes: one; 4 lanes: two blended by bit 3).
+     * {@code table[i & 15]} per lane: with 16 lanes one permute (its index wraps to the table). With 8 lanes a linear
+     * table is an addition and an int-to-float conversion, another one a two-vector permute.
      */
     static FloatVector lookup(IntVector i, Table t) {
         if (L == 16) {
@@ -66,11 +66,7 @@ final class NibbleBlocks {
         if (t.linear()) {
             return (FloatVector) i.and(0xF).add(t.offset()).convert(VectorOperators.I2F, 0);
         }
-        if (L == 8) {
-            return i.selectFrom(t.a(), t.b()).reinterpretAsFloats();
-        }
-        return i.selectFrom(t.a(), t.b()).blend(i.selectFrom(t.c(), t.d()), i.and(8).compare(VectorOperators.NE, 0))
-                .reinterpretAsFloats();
+        return i.selectFrom(t.a(), t.b()).reinterpretAsFloats();
     }
 
     /**

@@ -5,7 +5,6 @@ import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.kernel.Vectors;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -39,34 +38,19 @@ public final class Q4KMatrix extends BlockMatrix {
 
     /**
      * Fused dot: per sub-block of 32, {@code d*sc * sum(q*x) - dmin*m * sum(x)}, the nibbles of L bytes at a time
-     * turned into floats by a cross-lane table lookup (AVX-512) or an int conversion (8 lanes). The scale and min
-     * terms go to two accumulators (two dependency chains instead of one). Widening (matmul) by the same weights.
+     * turned into floats by {@link NibbleBlocks#lookup}. The scale and min terms go to two accumulators (two
+     * dependency chains instead of one). Widening (matmul) by the same weights.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
         static final int PARTS = 32 / L;
-        /** Whether a vector holds the 16-entry table (AVX-512). */
-        static final boolean TABLE_FITS = L == 16;
-        /** Lane q holds the float bits of q (only used when {@link #TABLE_FITS}). */
-        static final IntVector TABLE = TABLE_FITS ? IntVector.fromArray(Vectors.I, nibbleBits(), 0) : null;
-
-        private static int[] nibbleBits() {
-            int[] t = new int[16];
-            for (int q = 0; q < 16; q++) {
-                t[q] = Float.floatToRawIntBits(q);
-            }
-            return t;
-        }
+        /** Entry q: the float q. */
+        static final NibbleBlocks.Table Q =
+                NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
 
         Vec(Q4KMatrix m) {
             super(m);
-        }
-
-        /** The low nibbles of {@code i}'s (sign-extended) bytes as floats; the table's index wraps to 4 bits. */
-        private static FloatVector nibbles(IntVector i) {
-            return TABLE_FITS ? i.selectFrom(TABLE).reinterpretAsFloats()
-                    : (FloatVector) i.and(0xF).convert(VectorOperators.I2F, 0);
         }
 
         @Override
@@ -89,8 +73,8 @@ public final class Q4KMatrix extends BlockMatrix {
                         IntVector q = ints(seg, o + 16 + 32L * j + p * L);
                         FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
-                        qxLo = nibbles(q).fma(xl, qxLo);
-                        qxHi = nibbles(q.lanewise(VectorOperators.ASHR, 4)).fma(xh, qxHi);
+                        qxLo = NibbleBlocks.lookup(q, Q).fma(xl, qxLo);
+                        qxHi = NibbleBlocks.lookup(NibbleBlocks.high(q), Q).fma(xh, qxHi);
                         sLo = sLo.add(xl);
                         sHi = sHi.add(xh);
                     }
@@ -121,8 +105,8 @@ public final class Q4KMatrix extends BlockMatrix {
                     int y0 = y + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
                         IntVector q = ints(seg, o + 16 + 32L * j + p * L);
-                        nibbles(q).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
-                        nibbles(q.lanewise(VectorOperators.ASHR, 4)).mul(d2).sub(m2).intoArray(dst, y0 + 32 + p * L);
+                        NibbleBlocks.lookup(q, Q).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
+                        NibbleBlocks.lookup(NibbleBlocks.high(q), Q).mul(d2).sub(m2).intoArray(dst, y0 + 32 + p * L);
                     }
                 }
             }

@@ -1,15 +1,18 @@
 package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
-import dev.rudder.runtime.kernel.Vectors;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+
+import static dev.rudder.runtime.tensor.NibbleBlocks.F;
+import static dev.rudder.runtime.tensor.NibbleBlocks.L;
+import static dev.rudder.runtime.tensor.NibbleBlocks.PARTS;
+import static dev.rudder.runtime.tensor.NibbleBlocks.high;
+import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 
 /**
  * ggml's Q4_0: blocks of 32 weights, {@code {f16 d; uint8 qs[16]}} (18 bytes, 4.5 bits per weight); weight j < 16 is
@@ -58,28 +61,14 @@ public final class Q4_0Matrix extends BlockMatrix {
 
     /**
      * Fused dot over the blocks of a row: the 16 packed bytes of a block sign-extended to int lanes, each nibble
-     * turned into its float weight {@code q - 8} by a table lookup across lanes (one permute instead of a mask, a
-     * subtraction and an int-to-float conversion; on 8-lane machines the table does not fit a vector and the
-     * conversion is used), multiplied with the activations, scaled per block. Widening (matmul) by the same weights.
+     * turned into its float weight {@code q - 8} by {@link NibbleBlocks#lookup} (one permute on AVX-512 instead of a
+     * mask, a subtraction and an int-to-float conversion), multiplied with the activations, scaled per block.
+     * Widening (matmul) by the same weights.
      */
     private static final class Vec extends BlockKernel {
-        static final VectorSpecies<Float> F = Vectors.F;
-        static final VectorSpecies<Integer> I = Vectors.I;
-        static final int L = Vectors.L;
-        /** Float vectors per 16 weights. */
-        static final int PARTS = 16 / L;
-        /** Whether a vector holds the 16-entry table (AVX-512). */
-        static final boolean TABLE_FITS = L == 16;
-        /** Lane q holds the float bits of {@code q - 8} (only used when {@link #TABLE_FITS}). */
-        static final IntVector TABLE = TABLE_FITS ? IntVector.fromArray(I, weightBits(), 0) : null;
-
-        private static int[] weightBits() {
-            int[] t = new int[16];
-            for (int q = 0; q < 16; q++) {
-                t[q] = Float.floatToRawIntBits(q - 8);
-            }
-            return t;
-        }
+        /** Entry q: the float q - 8. */
+        static final NibbleBlocks.Table Q = NibbleBlocks.table(
+                new float[] {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7});
 
         /** Whether byte offsets fit an int (C2 hoists the bounds checks of int-indexed loops better: +5-10%). */
         private final boolean intOffsets;
@@ -87,17 +76,6 @@ public final class Q4_0Matrix extends BlockMatrix {
         Vec(Q4_0Matrix m) {
             super(m);
             intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
-        }
-
-        /** Weights of the low nibbles of {@code i}'s bytes (sign-extended): the table's index wraps to the low 4 bits. */
-        private static FloatVector low(IntVector i) {
-            return TABLE_FITS ? i.selectFrom(TABLE).reinterpretAsFloats()
-                    : (FloatVector) i.and(0xF).sub(8).convert(VectorOperators.I2F, 0);
-        }
-
-        /** Weights of the high nibbles (an arithmetic shift keeps the nibble in the low 4 bits). */
-        private static FloatVector high(IntVector i) {
-            return low(i.lanewise(VectorOperators.ASHR, 4));
         }
 
         /**
@@ -130,10 +108,10 @@ public final class Q4_0Matrix extends BlockMatrix {
                     IntVector iA = ints(seg, bA + o + p * L), iB = ints(seg, bB + o + p * L);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
-                    sA = low(iA).fma(xl, sA);
-                    sB = low(iB).fma(xl, sB);
-                    sA = high(iA).fma(xh, sA);
-                    sB = high(iB).fma(xh, sB);
+                    sA = lookup(iA, Q).fma(xl, sA);
+                    sB = lookup(iB, Q).fma(xl, sB);
+                    sA = lookup(high(iA), Q).fma(xh, sA);
+                    sB = lookup(high(iB), Q).fma(xh, sB);
                 }
                 aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o - 2)), aA);
                 aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o - 2)), aB);
@@ -154,8 +132,8 @@ public final class Q4_0Matrix extends BlockMatrix {
                 for (int p = 0; p < PARTS; p++) {
                     IntVector i = ints(seg, o + (long) p * L);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
-                    s = low(i).fma(xl, s);
-                    s = high(i).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
+                    s = lookup(i, Q).fma(xl, s);
+                    s = lookup(high(i), Q).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
                 }
                 acc = s.fma(FloatVector.broadcast(F, f16(seg, o - 2)), acc);
             }
@@ -173,8 +151,8 @@ public final class Q4_0Matrix extends BlockMatrix {
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {
                     IntVector i = ints(seg, o + (long) p * L);
-                    low(i).mul(d).intoArray(dst, y + p * L);
-                    high(i).mul(d).intoArray(dst, y + 16 + p * L);
+                    lookup(i, Q).mul(d).intoArray(dst, y + p * L);
+                    lookup(high(i), Q).mul(d).intoArray(dst, y + 16 + p * L);
                 }
             }
         }
