@@ -25,6 +25,7 @@ import java.nio.ByteOrder;
 abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix,
         Q5_1Matrix, IQ4_NLMatrix, Q4KMatrix, Q5KMatrix, Q6KMatrix {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     BlockMatrix(MemorySegment data, int rows, int cols, int blockSize, int blockBytes, boolean vector) {
         super(data, rows, cols, rowBytes(cols, blockSize, blockBytes), vector && vectorKernels());

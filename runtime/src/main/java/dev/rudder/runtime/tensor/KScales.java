@@ -9,8 +9,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * The eight 6-bit scales and mins of a Q4_K/Q5_K super-block (ggml's {@code get_scale_min_k4} on its 12 packed
@@ -27,7 +25,6 @@ final class KScales {
     private static final int L = Vectors.L;
     /** Vectors per {@link #SIZE} values (1 on AVX-512, 2 on AVX2). */
     private static final int PARTS = SIZE / L;
-    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // per part: value = ((A >>> SHIFT_A) & MASK_A) | (((B >>> SHIFT_B) & MASK_B) << 4), A and B chosen among the words
     private static final IntVector[] SHIFT_A = new IntVector[PARTS];
@@ -88,9 +85,9 @@ final class KScales {
      * {@code o} ({@code f16 d, f16 dmin, 12 bytes}), bit for bit what the scalar code computes.
      */
     static void decode(MemorySegment seg, long o, float[] dst, int off) {
-        IntVector w0 = IntVector.broadcast(I, seg.get(INT_LE, o + 4));
-        IntVector w1 = IntVector.broadcast(I, seg.get(INT_LE, o + 8));
-        IntVector w2 = IntVector.broadcast(I, seg.get(INT_LE, o + 12));
+        IntVector w0 = IntVector.broadcast(I, seg.get(BlockMatrix.INT_LE, o + 4));
+        IntVector w1 = IntVector.broadcast(I, seg.get(BlockMatrix.INT_LE, o + 8));
+        IntVector w2 = IntVector.broadcast(I, seg.get(BlockMatrix.INT_LE, o + 12));
         FloatVector d = FloatVector.broadcast(F, BlockMatrix.f16(seg, o));
         float negMin = -BlockMatrix.f16(seg, o + 2);
         for (int p = 0; p < PARTS; p++) {

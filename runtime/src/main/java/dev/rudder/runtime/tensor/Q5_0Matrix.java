@@ -6,8 +6,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
@@ -24,7 +22,6 @@ import static dev.rudder.runtime.tensor.NibbleBlocks.lookup;
 public final class Q5_0Matrix extends BlockMatrix {
     public static final int BLOCK = 32;
     public static final int BLOCK_BYTES = 22;
-    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public Q5_0Matrix(MemorySegment data, int rows, int cols) {
         this(data, rows, cols, VECTOR_DEFAULT);
@@ -105,7 +102,7 @@ public final class Q5_0Matrix extends BlockMatrix {
                 for (int b = 0; b < m.cols / BLOCK; b++) {
                     long o = base + (long) b * BLOCK_BYTES;
                     int xb = xOff + b * BLOCK;
-                    int qh = seg.get(Q5_0Matrix.INT_LE, o + 2);
+                    int qh = seg.get(INT_LE, o + 2);
                     FloatVector s = FloatVector.zero(F);
                     for (int p = 0; p < PARTS; p++) {
                         IntVector i = ints(seg, o + 6 + (long) p * L);
@@ -127,7 +124,7 @@ public final class Q5_0Matrix extends BlockMatrix {
             long base = row * rowBytes;
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = base + (long) b * BLOCK_BYTES;
-                int qh = seg.get(Q5_0Matrix.INT_LE, o + 2);
+                int qh = seg.get(INT_LE, o + 2);
                 FloatVector d = FloatVector.broadcast(F, f16(seg, o));
                 int y = off + b * BLOCK;
                 for (int p = 0; p < PARTS; p++) {

@@ -46,7 +46,7 @@ public final class Q5_1Matrix extends BlockMatrix {
             long o = offset + (long) b * BLOCK_BYTES;
             float d = f16(seg, o);
             float m = f16(seg, o + 2);
-            int qh = seg.get(Q5_0Matrix.INT_LE, o + 4);
+            int qh = seg.get(INT_LE, o + 4);
             int base = dOff + b * BLOCK;
             for (int j = 0; j < BLOCK / 2; j++) {
                 int q = Q4KMatrix.u8(seg, o + 8 + j);
@@ -95,7 +95,7 @@ public final class Q5_1Matrix extends BlockMatrix {
                 for (int b = 0; b < m.cols / BLOCK; b++) {
                     long o = base + (long) b * BLOCK_BYTES;
                     int xb = xOff + b * BLOCK;
-                    int qh = seg.get(Q5_0Matrix.INT_LE, o + 4);
+                    int qh = seg.get(INT_LE, o + 4);
                     FloatVector s = FloatVector.zero(F), sx = FloatVector.zero(F);
                     for (int p = 0; p < PARTS; p++) {
                         IntVector i = ints(seg, o + 8 + (long) p * L);
@@ -119,7 +119,7 @@ public final class Q5_1Matrix extends BlockMatrix {
             long base = row * rowBytes;
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = base + (long) b * BLOCK_BYTES;
-                int qh = seg.get(Q5_0Matrix.INT_LE, o + 4);
+                int qh = seg.get(INT_LE, o + 4);
                 FloatVector d = FloatVector.broadcast(F, f16(seg, o));
                 FloatVector mn = FloatVector.broadcast(F, f16(seg, o + 2));
                 int y = off + b * BLOCK;
