@@ -64,18 +64,12 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
      * What every block type's vector kernel shares: the row stride, the lane sums (a type supplies its row's
      * accumulator lanes, {@link #lanes}; {@code dot1}, {@code dot4} and {@code dot4xN} sum 1, 4 or 4n of them at
      * once with {@link Vectors#laneSums}, so a row's bits are the same whichever path the driver takes), the
-     * L-byte load ({@link #ints}), a scratch area for decoded scales ({@link #EXTRA}), and a default widening
+     * L-byte load ({@link #ints}), and a default widening
      * (matmul) by the exact scalar dequantization, which the types override with the same bits in vectors.
      */
     abstract static class BlockKernel implements RowKernel {
         /** L bytes (16 on AVX-512, 8 on AVX2): one float vector's worth of 8-bit quants. */
         static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Vectors.L * 8));
-
-        /**
-         * Floats at the end of the lane scratch handed to {@link #lanes} that a kernel may use for itself
-         * ({@code t[t.length - EXTRA ..)}, past every accumulator slot): decoded block scales, partial accumulators.
-         */
-        static final int EXTRA = KScales.SIZE + 2 * Vectors.L;
 
         final BlockMatrix m;
         final long rowBytes;
@@ -108,7 +102,7 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
         @Override
         public final float dot1(int row, float[] x, int xOff) {
-            float[] t = Scratch.get().t(Vectors.L + EXTRA);
+            float[] t = Scratch.get().t(Vectors.L);
             lanes(row, x, xOff, t, 0);
             Vectors.laneSums(t, 1);
             return t[0];
@@ -116,7 +110,7 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
         @Override
         public final void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
-            float[] t = Scratch.get().t(4 * Vectors.L + EXTRA);   // [4 rows, L lanes], then the 4 sums; EXTRA
+            float[] t = Scratch.get().t(4 * Vectors.L);   // [4 rows, L lanes], then the 4 sums
             lanes4(r0, r1, r2, r3, x, xOff, t, 0);
             Vectors.laneSums(t, 4);
             System.arraycopy(t, 0, res, 0, 4);
@@ -124,7 +118,7 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
 
         @Override
         public final void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
-            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * n) * Vectors.L + EXTRA);  // [n inputs, 4 rows, L lanes]; EXTRA
+            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * n) * Vectors.L);  // [n inputs, 4 rows, L lanes]
             for (int i = 0; i < n; i++) {
                 lanes4(r0, r1, r2, r3, x, base + i * stride, t, 4 * i * Vectors.L);
             }

@@ -45,8 +45,11 @@ public final class Q5KMatrix extends BlockMatrix {
         static final int L = Vectors.L;
         static final int PARTS = 32 / L;
 
+        private final boolean intOffsets;
+
         Vec(Q5KMatrix m) {
             super(m);
+            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
         /** The 5-bit weights {@code (q >> shift & 0xF) | (h >> bit & 1) << 4} as floats. */
@@ -58,13 +61,25 @@ public final class Q5KMatrix extends BlockMatrix {
 
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
-            MemorySegment seg = m.data;
-            int sc = t.length - EXTRA;            // t[sc ..]: [8 scales * d, 8 mins * -dmin] of the super-block
+            if (intOffsets) {
+                row(m.data, (int) (row * rowBytes), m.cols / BLOCK, x, xOff, t, tOff);
+            } else {
+                row(m.data.asSlice(row * rowBytes, rowBytes), 0, m.cols / BLOCK, x, xOff, t, tOff);
+            }
+        }
+
+        /**
+         * The row of {@code blocks} super-blocks at byte {@code base}: its accumulator lanes to {@code t[tOff ..)}.
+         * Scales and mins decoded in scalar code (see {@link KScales}).
+         */
+        private static void row(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff) {
             FloatVector accQ = FloatVector.zero(F);
             FloatVector accM = FloatVector.zero(F);
-            for (int b = 0; b < m.cols / BLOCK; b++) {
-                long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                KScales.decode(seg, o, t, sc);
+            for (int b = 0; b < blocks; b++) {
+                int o = base + b * BLOCK_BYTES;
+                float d = f16(seg, o);
+                float negMin = -f16(seg, o + 2);
+                int w0 = seg.get(INT_LE, o + 4), w1 = seg.get(INT_LE, o + 8), w2 = seg.get(INT_LE, o + 12);
                 int xb = xOff + b * BLOCK;
                 for (int j = 0; j < 4; j++) {
                     FloatVector qxLo = FloatVector.zero(F);
@@ -73,7 +88,7 @@ public final class Q5KMatrix extends BlockMatrix {
                     FloatVector sHi = FloatVector.zero(F);
                     int x0 = xb + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector q = ints(seg, o + 48 + 32L * j + p * L);
+                        IntVector q = ints(seg, o + 48 + 32 * j + p * L);
                         IntVector h = ints(seg, o + 16 + p * L);
                         FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
@@ -82,10 +97,10 @@ public final class Q5KMatrix extends BlockMatrix {
                         sLo = sLo.add(xl);
                         sHi = sHi.add(xh);
                     }
-                    accQ = qxLo.fma(FloatVector.broadcast(F, t[sc + 2 * j]), accQ);
-                    accM = sLo.fma(FloatVector.broadcast(F, t[sc + 8 + 2 * j]), accM);
-                    accQ = qxHi.fma(FloatVector.broadcast(F, t[sc + 2 * j + 1]), accQ);
-                    accM = sHi.fma(FloatVector.broadcast(F, t[sc + 8 + 2 * j + 1]), accM);
+                    accQ = qxLo.fma(FloatVector.broadcast(F, d * KScales.scale(w0, w2, 2 * j)), accQ);
+                    accM = sLo.fma(FloatVector.broadcast(F, negMin * KScales.min(w1, w2, 2 * j)), accM);
+                    accQ = qxHi.fma(FloatVector.broadcast(F, d * KScales.scale(w0, w2, 2 * j + 1)), accQ);
+                    accM = sHi.fma(FloatVector.broadcast(F, negMin * KScales.min(w1, w2, 2 * j + 1)), accM);
                 }
             }
             accQ.add(accM).intoArray(t, tOff);
@@ -98,14 +113,15 @@ public final class Q5KMatrix extends BlockMatrix {
         @Override
         public void widen(int row, float[] dst, int off) {
             MemorySegment seg = m.data;
-            float[] sc = Scratch.get().t(EXTRA);   // [8 scales * d, 8 mins * -dmin]
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                KScales.decode(seg, o, sc, 0);
+                float d = f16(seg, o);
+                float dmin = f16(seg, o + 2);
+                int w0 = seg.get(INT_LE, o + 4), w1 = seg.get(INT_LE, o + 8), w2 = seg.get(INT_LE, o + 12);
                 int y = off + b * BLOCK;
                 for (int j = 0; j < 4; j++) {
-                    float d1 = sc[2 * j], m1 = -sc[8 + 2 * j];
-                    float d2 = sc[2 * j + 1], m2 = -sc[8 + 2 * j + 1];
+                    float d1 = d * KScales.scale(w0, w2, 2 * j), m1 = dmin * KScales.min(w1, w2, 2 * j);
+                    float d2 = d * KScales.scale(w0, w2, 2 * j + 1), m2 = dmin * KScales.min(w1, w2, 2 * j + 1);
                     int y0 = y + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
                         IntVector q = ints(seg, o + 48 + 32L * j + p * L);

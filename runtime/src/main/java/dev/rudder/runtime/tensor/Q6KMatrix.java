@@ -38,30 +38,26 @@ public final class Q6KMatrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot: per half super-block, L positions at a time, the four 6-bit quants of each position rebuilt in int
-     * lanes from L-byte loads of ql and qh, made float and multiplied by {@code d * scale} of their 16-weight group
-     * (the 16 scales converted in vectors once per super-block); two accumulators. Widening (matmul) by the same
-     * dequantization in vectors, a quarter super-block per call (a whole half per method allocated its vectors once
-     * compiled; KernelAllocationTest).
+     * Fused dot: the whole row in one loop, L positions of a half super-block at a time; the four 6-bit quants of those
+     * positions (ql's low and high nibbles of two columns, each with its two qh bits) rebuilt in int lanes from three
+     * L-byte loads, made float, multiplied with the activations and by {@code d * scale} of their 16-weight group;
+     * one accumulator per quarter. Widening (matmul) by the same dequantization in vectors, a quarter super-block per
+     * call (a whole half per method allocated its vectors once compiled; KernelAllocationTest).
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
         static final int L = Vectors.L;
         static final int PARTS = 32 / L;
-        /** Scales are 16 signed bytes: L of them per part. */
-        static final int SCALE_PARTS = 16 / L;
+
+        /**
+         * Whether byte offsets fit an int: C2 keeps the segment's range checks out of an int-indexed loop (+15% from
+         * DRAM). Past 2 GiB a row is read through a slice of its own.
+         */
+        private final boolean intOffsets;
 
         Vec(Q6KMatrix m) {
             super(m);
-        }
-
-        /** {@code dst[off + i] = d * scales[i]} for the 16 scales of the super-block at {@code o}. */
-        private static void scales(MemorySegment seg, long o, float[] dst, int off) {
-            float d = f16(seg, o + 208);
-            for (int p = 0; p < SCALE_PARTS; p++) {
-                ((FloatVector) ints(seg, o + 192 + (long) p * L).convert(VectorOperators.I2F, 0)).mul(d)
-                        .intoArray(dst, off + p * L);
-            }
+            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
         /** Weights {@code (low 4 bits of q >> qShift) | (2 bits of h >> hShift) << 4, minus 32} as floats. */
@@ -73,76 +69,97 @@ public final class Q6KMatrix extends BlockMatrix {
 
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
-            MemorySegment seg = m.data;
-            int sc = t.length - EXTRA;           // t[sc ..]: the 16 scales times d, then the two accumulators [2, L]
-            int acc = sc + 16;
-            java.util.Arrays.fill(t, acc, acc + 2 * L, 0f);
-            for (int b = 0; b < m.cols / BLOCK; b++) {
-                long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                scales(seg, o, t, sc);
-                for (int half = 0; half < 2; half++) {
-                    long ql = o + 64L * half;
-                    long qh = o + 128 + 32L * half;
-                    int x0 = xOff + b * BLOCK + 128 * half;
-                    quarters(seg, ql, qh, 0, sc + 8 * half, x, x0, t, acc);
-                    quarters(seg, ql, qh, 4, sc + 8 * half, x, x0, t, acc);
-                }
-            }
-            FloatVector.fromArray(F, t, acc).add(FloatVector.fromArray(F, t, acc + L)).intoArray(t, tOff);
+            MemorySegment seg = intOffsets ? m.data : m.data.asSlice(row * rowBytes, rowBytes);
+            int base = intOffsets ? (int) (row * rowBytes) : 0;
+            low(seg, base, m.cols / BLOCK, x, xOff, t, tOff);
+            high(seg, base, m.cols / BLOCK, x, xOff, t, tOff);
         }
 
         /**
-         * Two quarters of a half super-block into the accumulators {@code t[acc ..)}: the low ({@code shift} 0: quarters
-         * 0 and 1) or high ({@code shift} 4: quarters 2 and 3) nibbles of ql, with their qh bits; scales from
-         * {@code t[s ..)}. A method of its own, with the accumulators in memory: a whole half in one loop body passed
-         * C2's inlining node budget and the vectors got boxed (1.1-1.4 G weights/s).
+         * Quarters 0 and 1 of every half super-block of the row at byte {@code base} (the low nibbles of ql's two
+         * columns, qh bits 0-1 and 2-3): their accumulator lanes to {@code t[tOff ..)}. Two quarters per method, with
+         * {@link #high} beside it: all four in one loop passed C2's inlining node budget on some compilations, and the
+         * vectors then got boxed (3-5x slower).
          */
-        private static void quarters(MemorySegment seg, long ql, long qh, int shift, int s, float[] x, int x0, float[] t,
-                                     int acc) {
-            FloatVector acc0 = FloatVector.fromArray(F, t, acc);
-            FloatVector acc1 = FloatVector.fromArray(F, t, acc + L);
-            int xq = x0 + 16 * shift;           // quarter 0 or 2 starts at x0 or x0 + 64
-            int g0 = s + shift;                 // its scale group: s + 0 or s + 4
-            for (int p = 0; p < PARTS; p++) {
-                IntVector h = ints(seg, qh + p * L);
-                int g = g0 + (p * L) / 16;      // the scale of these positions' 16-weight group
-                int xp = xq + p * L;
-                acc0 = weights(ints(seg, ql + p * L), shift, h, shift).mul(FloatVector.fromArray(F, x, xp))
-                        .fma(FloatVector.broadcast(F, t[g]), acc0);
-                acc1 = weights(ints(seg, ql + 32 + p * L), shift, h, shift + 2).mul(FloatVector.fromArray(F, x, xp + 32))
-                        .fma(FloatVector.broadcast(F, t[g + 2]), acc1);
+        private static void low(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                int o = base + b * BLOCK_BYTES;
+                float d = f16(seg, o + 208);
+                for (int half = 0; half < 2; half++) {
+                    int ql = o + 64 * half, qh = o + 128 + 32 * half, sc = o + 192 + 8 * half;
+                    int xq = xOff + b * BLOCK + 128 * half;
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector h = ints(seg, qh + p * L).lanewise(VectorOperators.LSHL, 4);   // bits 0-1 at 4-5
+                        int g = sc + (p * L) / 16;   // the scale byte of these positions' 16-weight group in quarter 0
+                        FloatVector w0 = (FloatVector) ints(seg, ql + p * L).and(0xF).or(h.and(0x30)).sub(32)
+                                .convert(VectorOperators.I2F, 0);
+                        FloatVector w1 = (FloatVector) ints(seg, ql + 32 + p * L).and(0xF)
+                                .or(h.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+                        acc0 = w0.mul(FloatVector.fromArray(F, x, xq + p * L))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g)), acc0);
+                        acc1 = w1.mul(FloatVector.fromArray(F, x, xq + 32 + p * L))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g + 2)), acc1);
+                    }
+                }
             }
-            acc0.intoArray(t, acc);
-            acc1.intoArray(t, acc + L);
+            acc0.add(acc1).intoArray(t, tOff);
+        }
+
+        /** Quarters 2 and 3 (the high nibbles, qh bits 4-5 and 6-7), added to the lanes {@link #low} left in {@code t}. */
+        private static void high(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff) {
+            FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                int o = base + b * BLOCK_BYTES;
+                float d = f16(seg, o + 208);
+                for (int half = 0; half < 2; half++) {
+                    int ql = o + 64 * half, qh = o + 128 + 32 * half, sc = o + 192 + 8 * half;
+                    int xq = xOff + b * BLOCK + 128 * half;
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector h = ints(seg, qh + p * L);
+                        int g = sc + 4 + (p * L) / 16;
+                        FloatVector w2 = (FloatVector) ints(seg, ql + p * L).lanewise(VectorOperators.ASHR, 4).and(0xF)
+                                .or(h.and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+                        FloatVector w3 = (FloatVector) ints(seg, ql + 32 + p * L).lanewise(VectorOperators.ASHR, 4)
+                                .and(0xF).or(h.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32)
+                                .convert(VectorOperators.I2F, 0);
+                        acc2 = w2.mul(FloatVector.fromArray(F, x, xq + 64 + p * L))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g)), acc2);
+                        acc3 = w3.mul(FloatVector.fromArray(F, x, xq + 96 + p * L))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g + 2)), acc3);
+                    }
+                }
+            }
+            acc2.add(acc3).add(FloatVector.fromArray(F, t, tOff)).intoArray(t, tOff);
         }
 
         /** The exact dequantization in vectors: as {@link Q6KMatrix#dequantize}, {@code (d * scale) * (q - 32)}. */
         @Override
         public void widen(int row, float[] dst, int off) {
             MemorySegment seg = m.data;
-            float[] sc = Scratch.get().t(EXTRA);   // the 16 scales times d
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                scales(seg, o, sc, 0);
+                float d = f16(seg, o + 208);
                 for (int half = 0; half < 2; half++) {
                     long ql = o + 64L * half;
                     long qh = o + 128 + 32L * half;
                     int y = off + b * BLOCK + 128 * half;
                     for (int k = 0; k < 4; k++) {   // quarter k: ql column k & 1, nibble k >> 1, qh bits 2k
-                        widenQuarter(seg, ql + 32 * (k & 1), qh, 4 * (k >> 1), 2 * k, sc, 8 * half + 2 * k, dst, y + 32 * k);
+                        widenQuarter(seg, ql + 32 * (k & 1), qh, 4 * (k >> 1), 2 * k, d, o + 192 + 8 * half + 2 * k, dst,
+                                y + 32 * k);
                     }
                 }
             }
         }
 
         /**
-         * One quarter (32 weights) of a half super-block to {@code dst[y ..)}, scales from {@code sc[g ..)}. One
+         * One quarter (32 weights) of a half super-block to {@code dst[y ..)}, its two scale bytes at {@code sc}. One
          * quarter per call: a whole half in one method passed C2's inlining budget and allocated its vectors.
          */
-        private static void widenQuarter(MemorySegment seg, long ql, long qh, int qShift, int hShift, float[] sc, int g,
+        private static void widenQuarter(MemorySegment seg, long ql, long qh, int qShift, int hShift, float d, long sc,
                                          float[] dst, int y) {
             for (int p = 0; p < PARTS; p++) {
-                weights(ints(seg, ql + p * L), qShift, ints(seg, qh + p * L), hShift).mul(sc[g + (p * L) / 16])
+                weights(ints(seg, ql + p * L), qShift, ints(seg, qh + p * L), hShift).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + (p * L) / 16))
                         .intoArray(dst, y + p * L);
             }
         }

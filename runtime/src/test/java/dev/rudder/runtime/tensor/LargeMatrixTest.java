@@ -17,8 +17,9 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * A BF16, F32 or Q4_0 matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so they take the
- * long-offset paths) gives the same bits as the same rows in a small matrix. The file is sparse: only the rows
+ * A BF16, F32, Q4_0 or K-quant matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so
+ * they take the long-offset paths, or read a row through a slice of its own) gives the same bits as the same rows in a
+ * small matrix. The file is sparse: only the rows
  * read are written.
  */
 class LargeMatrixTest {
@@ -26,11 +27,14 @@ class LargeMatrixTest {
     private static final int TAIL = 8;
 
     @ParameterizedTest
-    @ValueSource(strings = {"BF16", "F32", "Q4_0"})
+    @ValueSource(strings = {"BF16", "F32", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(String type, @TempDir Path dir) throws Exception {
         int rowBytes = switch (type) {
             case "BF16" -> 2 * COLS;
             case "F32" -> 4 * COLS;
+            case "Q4_K" -> COLS / Q4KMatrix.BLOCK * Q4KMatrix.BLOCK_BYTES;
+            case "Q5_K" -> COLS / Q5KMatrix.BLOCK * Q5KMatrix.BLOCK_BYTES;
+            case "Q6_K" -> COLS / Q6KMatrix.BLOCK * Q6KMatrix.BLOCK_BYTES;
             default -> COLS / Q4_0Matrix.BLOCK * Q4_0Matrix.BLOCK_BYTES;
         };
         final int ROWS = (int) ((1L << 31) / rowBytes) + TAIL;   // 2 GiB + 8 rows
@@ -41,6 +45,8 @@ class LargeMatrixTest {
             switch (type) {
                 case "BF16" -> tail.putShort((short) (Float.floatToRawIntBits(w) >>> 16));
                 case "F32" -> tail.putFloat(w);
+                case "Q4_K", "Q5_K" -> superBlock(tail, r, 0, type.equals("Q4_K") ? Q4KMatrix.BLOCK_BYTES : Q5KMatrix.BLOCK_BYTES);
+                case "Q6_K" -> superBlock(tail, r, Q6KMatrix.BLOCK_BYTES - 2, Q6KMatrix.BLOCK_BYTES);
                 default -> {   // a block: f16 scale, 16 bytes of nibbles
                     tail.putShort(Float.floatToFloat16(0.01f * w));
                     for (int i = 0; i < Q4_0Matrix.BLOCK / 2; i++) {
@@ -82,10 +88,28 @@ class LargeMatrixTest {
         }
     }
 
+    /**
+     * A K-quant super-block of random bytes whose f16 scales (at {@code scaleAt}, and {@code scaleAt + 2} for Q4_K and
+     * Q5_K's dmin) are small finite numbers.
+     */
+    private static void superBlock(ByteBuffer out, SplittableRandom r, int scaleAt, int bytes) {
+        int start = out.position();
+        for (int i = 0; i < bytes; i++) {
+            out.put((byte) r.nextInt());
+        }
+        out.putShort(start + scaleAt, Float.floatToFloat16(0.01f * (float) r.nextGaussian()));
+        if (scaleAt == 0) {
+            out.putShort(start + 2, Float.floatToFloat16(0.01f * (float) r.nextGaussian()));
+        }
+    }
+
     private static SegmentMatrix matrix(String type, MemorySegment data, int rows) {
         return switch (type) {
             case "BF16" -> new BF16Matrix(data, rows, COLS, true);
             case "F32" -> new F32Matrix(data, rows, COLS, true);
+            case "Q4_K" -> new Q4KMatrix(data, rows, COLS, true);
+            case "Q5_K" -> new Q5KMatrix(data, rows, COLS, true);
+            case "Q6_K" -> new Q6KMatrix(data, rows, COLS, true);
             default -> new Q4_0Matrix(data, rows, COLS, true);
         };
     }
