@@ -38,7 +38,7 @@ class KernelAllocationTest {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long self = Thread.currentThread().threadId();
         try (Arena arena = Arena.ofConfined()) {
-            WeightMatrix m = WeightMatrices.wrap(DType.valueOf(type), randomWeights(type, arena), ROWS, COLS);
+            WeightMatrix m = WeightMatrices.wrap(DType.valueOf(type), randomWeights(type, arena, ROWS, COLS), ROWS, COLS);
             Random rnd = new Random(3);
             float[] x = new float[8 * COLS];          // [8 inputs, COLS]
             for (int i = 0; i < x.length; i++) {
@@ -64,9 +64,9 @@ class KernelAllocationTest {
     }
 
     /** Random bytes; block types get small finite f16 scales where their layouts keep them. */
-    private static MemorySegment randomWeights(String type, Arena arena) {
+    static MemorySegment randomWeights(String type, Arena arena, int rows, int cols) {
         DType dtype = DType.valueOf(type);
-        long bytes = dtype.bytesFor((long) ROWS * COLS);
+        long bytes = dtype.bytesFor((long) rows * cols);
         MemorySegment seg = arena.allocate(bytes);
         Random rnd = new Random(7);
         byte[] b = new byte[(int) bytes];

@@ -1,0 +1,153 @@
+package dev.rudder.runtime.tensor;
+
+import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.VectorSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * No kernel compilation runs out of C2's inlining budget. Once a compilation has made 18000 nodes (the JVM's
+ * {@code NodeCountInliningCutoff}), C2 inlines none of the calls that follow except the Vector API's own
+ * (force-inlined) methods; a helper of ours that takes or returns vectors then stays a call and its vectors are
+ * boxed: the Q5_K kernel ran 5x slower on some runs that way, depending on whether a large helper happened to be
+ * compiled before the kernel. {@link KernelAllocationTest} sees that only on the runs where it happens; this test
+ * reads the compiler's own log instead: a child JVM runs every weight type's kernels until C2 has compiled them, with
+ * {@code -XX:+LogCompilation}, and no normal (non-OSR) compilation of a method of the tensor or kernel packages may
+ * leave a call to a method that takes or returns vectors because of the cutoff. (Calls that pass arrays may stay
+ * calls: they cost a call, not an allocation.)
+ */
+class KernelInliningTest {
+    private static final String[] TYPES =
+            {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"};
+    private static final Pattern TASK = Pattern.compile("<task compile_id='(\\d+)'( compile_kind='osr')? method='([^' ]+) ([^' ]+) ");
+    private static final Pattern METHOD =
+            Pattern.compile("<method id='(\\d+)' holder='(\\d+)' name='([^']+)' return='(\\d+)'(?: arguments='([^']*)')?");
+    private static final Pattern KLASS = Pattern.compile("<klass id='(\\d+)' name='([^']+)'");
+    private static final Pattern CUT = Pattern.compile("<call method='(\\d+)'[^>]*/>\\s*<inline_fail reason='NodeCountInliningCutoff'/>");
+
+    @Test
+    void noKernelCompilationRunsOutOfTheInliningBudget(@TempDir Path dir) throws Exception {
+        assumeTrue(VectorSupport.useVector(), "the Vector API path is off");
+        Path log = dir.resolve("compilation.log");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                "-XX:+UnlockDiagnosticVMOptions", "-XX:+LogCompilation", "-XX:LogFile=" + log,
+                "-cp", System.getProperty("java.class.path"), Exercise.class.getName()));
+        cmd.addAll(List.of(TYPES));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile())
+                .start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the child JVM did not finish");
+        assertEquals(0, p.exitValue(), () -> "child JVM failed: " + read(dir.resolve("out.txt")));
+        String text = Files.readString(log);
+        for (String type : TYPES) {   // the child ran long enough for C2 to compile each type's kernel
+            String kernel = "dev.rudder.runtime.tensor." + type.replace("_K", "K") + "Matrix";
+            assertTrue(c2Compiled(text, kernel), type + ": no C2 compilation of " + kernel);
+        }
+        TreeSet<String> cut = cutoffs(text);
+        assertTrue(cut.isEmpty(), "compilations out of C2's inlining budget (caller -> callee left a call): " + cut);
+    }
+
+    /** Whether C2 (its tasks carry no tier {@code level}) compiled a method of {@code holder} (or a nested class). */
+    private static boolean c2Compiled(String log, String holder) {
+        for (Matcher task = TASK.matcher(log); task.find(); ) {
+            if (task.group(2) == null && task.group(3).startsWith(holder)) {
+                int close = log.indexOf('>', task.end());
+                if (!log.substring(task.end(), close).contains(" level='")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** {@code caller -> callee} for each normal compilation of ours that reported the cutoff. */
+    static TreeSet<String> cutoffs(String log) {
+        TreeSet<String> found = new TreeSet<>();
+        Matcher task = TASK.matcher(log);
+        while (task.find()) {
+            String holder = task.group(3);
+            boolean ours = holder.startsWith("dev.rudder.runtime.tensor.") || holder.startsWith("dev.rudder.runtime.kernel.");
+            if (task.group(2) != null || !ours) {
+                continue;
+            }
+            int end = log.indexOf("</task>", task.end());
+            String body = log.substring(task.end(), end < 0 ? log.length() : end);
+            Map<String, String> klasses = new HashMap<>();
+            for (Matcher k = KLASS.matcher(body); k.find(); ) {
+                klasses.put(k.group(1), k.group(2));
+            }
+            Map<String, String> vectorMethods = new HashMap<>();   // id -> name, for methods that take or return vectors
+            for (Matcher m = METHOD.matcher(body); m.find(); ) {
+                String types = m.group(4) + " " + (m.group(5) == null ? "" : m.group(5));
+                boolean vectors = false;
+                for (String id : types.trim().split(" ")) {
+                    vectors |= klasses.getOrDefault(id, "").startsWith("jdk.incubator.vector.");
+                }
+                if (vectors) {
+                    vectorMethods.put(m.group(1), klasses.getOrDefault(m.group(2), "?") + "." + m.group(3));
+                }
+            }
+            for (Matcher c = CUT.matcher(body); c.find(); ) {
+                if (vectorMethods.containsKey(c.group(1))) {
+                    found.add(holder + "." + task.group(4) + " -> " + vectorMethods.get(c.group(1)));
+                }
+            }
+        }
+        return found;
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    /** The child JVM: each type's matvec, batched matvec and matmul, long enough for C2 to compile them. */
+    public static final class Exercise {
+        private static final int ROWS = 64;
+        private static final int COLS = 512;
+
+        public static void main(String[] types) {
+            Random rnd = new Random(3);
+            float[] x = new float[8 * COLS];          // [8 inputs, COLS]
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            float[] out = new float[8 * ROWS];        // [8 inputs, ROWS]
+            for (String type : types) {
+                try (Arena arena = Arena.ofConfined()) {
+                    WeightMatrix m = WeightMatrices.wrap(DType.valueOf(type),
+                            KernelAllocationTest.randomWeights(type, arena, ROWS, COLS), ROWS, COLS);
+                    long start = System.nanoTime();
+                    for (int i = 0; System.nanoTime() - start < 2_000_000_000L; i++) {
+                        m.matvec(x, 0, out, 0, 0, ROWS);
+                        m.matvecBatch(x, 3, COLS, out, ROWS, 0, ROWS);
+                        if (i % 25 == 0) {
+                            m.matmul(x, 8, out, ROWS, 0, ROWS);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
