@@ -4,12 +4,11 @@ import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.kernel.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-
-import dev.rudder.runtime.kernel.Vectors;
 
 import static dev.rudder.runtime.kernel.Vectors.F;
 import static dev.rudder.runtime.kernel.Vectors.I;
@@ -187,9 +186,13 @@ public final class BF16Matrix extends SegmentMatrix {
             }
             int i0 = (int) (r0 * rowBytes), i1 = (int) (r1 * rowBytes), i2 = (int) (r2 * rowBytes), i3 = (int) (r3 * rowBytes);
             long b0 = i0, b1 = i1, b2 = i2, b3 = i3;
-            int even = n + (n & 1);
-            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * even) * L);  // [inputs, 4 rows, L lanes]
-            for (int i = 0; i < n; i += 2) {
+            int group = L == 16 && n > 2 ? 4 : 2;           // inputs per pass
+            int padded = (n + group - 1) / group * group;
+            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * padded) * L);  // [inputs, 4 rows, L lanes]
+            for (int i = 0; i < n && group == 4; i += 4) {
+                quad(i0, i1, i2, i3, x, base + i * stride, stride, Math.min(4, n - i), t, 4 * i * L);
+            }
+            for (int i = 0; i < n && group == 2; i += 2) {
                 int oa = base + i * stride;
                 int ob = i + 1 < n ? oa + stride : oa;
                 int ta = 4 * i * L;
@@ -233,7 +236,7 @@ public final class BF16Matrix extends SegmentMatrix {
                 a2b.intoArray(t, ta + 6 * L);
                 a3b.intoArray(t, ta + 7 * L);
             }
-            laneSums(t, 4 * even);
+            laneSums(t, 4 * padded);
             System.arraycopy(t, 0, res, 0, 4 * n);
             for (int c = main; c < cols; c++) {
                 long o = 2L * c;
@@ -246,6 +249,73 @@ public final class BF16Matrix extends SegmentMatrix {
                     res[4 * i + 3] += w3 * xv;
                 }
             }
+        }
+
+        /**
+         * One pass of {@link #dot4xN} over four inputs (the first {@code m} of them at {@code o, o + stride, ..}; the
+         * others repeat the first and are discarded): sixteen FMA chains, each {@code dot1}'s, to
+         * {@code t[ta ..)} as [4 inputs, 4 rows, L lanes]. With 32 vector registers (AVX-512) four inputs per pass
+         * load and widen each weight block once per four inputs instead of two. Only Vector API calls in the loop:
+         * C2 inlines those whatever the size of the compilation, where a helper of ours past its inlining node cutoff
+         * would stay a call and box its vectors (see KernelInliningTest).
+         */
+        private void quad(int i0, int i1, int i2, int i3, float[] x, int o, int stride, int m, float[] t, int ta) {
+            int oa = o, ob = m > 1 ? o + stride : o, oc = m > 2 ? o + 2 * stride : o, od = m > 3 ? o + 3 * stride : o;
+            FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F), a0c = FloatVector.zero(F), a0d = FloatVector.zero(F);
+            FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F), a1c = FloatVector.zero(F), a1d = FloatVector.zero(F);
+            FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F), a2c = FloatVector.zero(F), a2d = FloatVector.zero(F);
+            FloatVector a3a = FloatVector.zero(F), a3b = FloatVector.zero(F), a3c = FloatVector.zero(F), a3d = FloatVector.zero(F);
+            for (int c = 0; c < main; c += BLOCK) {
+                FloatVector ea = FloatVector.fromArray(F, x, oa + c), da = FloatVector.fromArray(F, x, oa + c + L);
+                FloatVector eb = FloatVector.fromArray(F, x, ob + c), db = FloatVector.fromArray(F, x, ob + c + L);
+                FloatVector ec = FloatVector.fromArray(F, x, oc + c), dc = FloatVector.fromArray(F, x, oc + c + L);
+                FloatVector ed = FloatVector.fromArray(F, x, od + c), dd = FloatVector.fromArray(F, x, od + c + L);
+                int off = 2 * c;
+                IntVector w = IntVector.fromMemorySegment(I, seg, (long) (i0 + off), ByteOrder.LITTLE_ENDIAN);
+                FloatVector lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();      // as bf16Low
+                FloatVector hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats(); // as bf16High
+                a0a = hi.fma(da, lo.fma(ea, a0a));
+                a0b = hi.fma(db, lo.fma(eb, a0b));
+                a0c = hi.fma(dc, lo.fma(ec, a0c));
+                a0d = hi.fma(dd, lo.fma(ed, a0d));
+                w = IntVector.fromMemorySegment(I, seg, (long) (i1 + off), ByteOrder.LITTLE_ENDIAN);
+                lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+                a1a = hi.fma(da, lo.fma(ea, a1a));
+                a1b = hi.fma(db, lo.fma(eb, a1b));
+                a1c = hi.fma(dc, lo.fma(ec, a1c));
+                a1d = hi.fma(dd, lo.fma(ed, a1d));
+                w = IntVector.fromMemorySegment(I, seg, (long) (i2 + off), ByteOrder.LITTLE_ENDIAN);
+                lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+                a2a = hi.fma(da, lo.fma(ea, a2a));
+                a2b = hi.fma(db, lo.fma(eb, a2b));
+                a2c = hi.fma(dc, lo.fma(ec, a2c));
+                a2d = hi.fma(dd, lo.fma(ed, a2d));
+                w = IntVector.fromMemorySegment(I, seg, (long) (i3 + off), ByteOrder.LITTLE_ENDIAN);
+                lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+                a3a = hi.fma(da, lo.fma(ea, a3a));
+                a3b = hi.fma(db, lo.fma(eb, a3b));
+                a3c = hi.fma(dc, lo.fma(ec, a3c));
+                a3d = hi.fma(dd, lo.fma(ed, a3d));
+            }
+            a0a.intoArray(t, ta);
+            a1a.intoArray(t, ta + L);
+            a2a.intoArray(t, ta + 2 * L);
+            a3a.intoArray(t, ta + 3 * L);
+            a0b.intoArray(t, ta + 4 * L);
+            a1b.intoArray(t, ta + 5 * L);
+            a2b.intoArray(t, ta + 6 * L);
+            a3b.intoArray(t, ta + 7 * L);
+            a0c.intoArray(t, ta + 8 * L);
+            a1c.intoArray(t, ta + 9 * L);
+            a2c.intoArray(t, ta + 10 * L);
+            a3c.intoArray(t, ta + 11 * L);
+            a0d.intoArray(t, ta + 12 * L);
+            a1d.intoArray(t, ta + 13 * L);
+            a2d.intoArray(t, ta + 14 * L);
+            a3d.intoArray(t, ta + 15 * L);
         }
 
         @Override
