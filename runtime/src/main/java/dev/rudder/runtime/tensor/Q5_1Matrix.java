@@ -72,8 +72,12 @@ public final class Q5_1Matrix extends BlockMatrix {
         static final NibbleBlocks.Table Q =
                 NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
 
+        /** Whether byte offsets fit an int (C2 keeps the segment's range checks out of int-indexed loops). */
+        private final boolean intOffsets;
+
         Vec(Q5_1Matrix m) {
             super(m);
+            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
         @Override
@@ -83,10 +87,44 @@ public final class Q5_1Matrix extends BlockMatrix {
 
         @Override
         void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            rows(r0, r1, r2, r3, 4, x, xOff, t, tOff);
+            if (intOffsets) {
+                lanes2(r0, r1, x, xOff, t, tOff);
+                lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
+            } else {
+                rows(r0, r1, r2, r3, 4, x, xOff, t, tOff);
+            }
         }
 
-        /** {@link #lanes} of the first {@code n} of r0..r3, one row after the other (why: see Q5_0Matrix). */
+        /** {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)} (as Q5_0's). */
+        private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
+            MemorySegment seg = m.data;
+            int bA = (int) (rA * rowBytes), bB = (int) (rB * rowBytes);
+            FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                int oA = bA + b * BLOCK_BYTES, oB = bB + b * BLOCK_BYTES;
+                int xb = xOff + b * BLOCK;
+                int hA = seg.get(INT_LE, oA + 4), hB = seg.get(INT_LE, oB + 4);
+                FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F), sx = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector iA = ints(seg, oA + 8 + p * L), iB = ints(seg, oB + 8 + p * L);
+                    FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
+                    FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
+                    sA = lookup(iA, Q).add(16f, fifth(hA, 0, p)).fma(xl, sA);
+                    sB = lookup(iB, Q).add(16f, fifth(hB, 0, p)).fma(xl, sB);
+                    sA = lookup(high(iA), Q).add(16f, fifth(hA, 1, p)).fma(xh, sA);
+                    sB = lookup(high(iB), Q).add(16f, fifth(hB, 1, p)).fma(xh, sB);
+                    sx = sx.add(xl).add(xh);
+                }
+                aA = sA.fma(FloatVector.broadcast(F, f16(seg, oA)), aA);
+                aA = sx.fma(FloatVector.broadcast(F, f16(seg, oA + 2)), aA);
+                aB = sB.fma(FloatVector.broadcast(F, f16(seg, oB)), aB);
+                aB = sx.fma(FloatVector.broadcast(F, f16(seg, oB + 2)), aB);
+            }
+            aA.intoArray(t, tOff);
+            aB.intoArray(t, tOff + L);
+        }
+
+        /** {@link #lanes} of the first {@code n} of r0..r3, one row after the other: rows past 2 GiB, single rows. */
         private void rows(int r0, int r1, int r2, int r3, int n, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             for (int k = 0; k < n; k++) {

@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * A BF16, F32, Q8_0, Q4_0, Q5_0 or K-quant matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so
+ * A BF16, F32, Q8_0, Q4_0, Q5_0, Q5_1 or K-quant matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so
  * they take the long-offset paths, or read a row through a slice of its own) gives the same bits as the same rows in a
  * small matrix. The file is sparse: only the rows
  * read are written.
@@ -27,13 +27,14 @@ class LargeMatrixTest {
     private static final int TAIL = 8;
 
     @ParameterizedTest
-    @ValueSource(strings = {"BF16", "F32", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"BF16", "F32", "Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(String type, @TempDir Path dir) throws Exception {
         int rowBytes = switch (type) {
             case "BF16" -> 2 * COLS;
             case "F32" -> 4 * COLS;
             case "Q8_0" -> COLS / Q8_0Matrix.BLOCK * Q8_0Matrix.BLOCK_BYTES;
             case "Q5_0" -> COLS / Q5_0Matrix.BLOCK * Q5_0Matrix.BLOCK_BYTES;
+            case "Q5_1" -> COLS / Q5_1Matrix.BLOCK * Q5_1Matrix.BLOCK_BYTES;
             case "Q4_K" -> COLS / Q4KMatrix.BLOCK * Q4KMatrix.BLOCK_BYTES;
             case "Q5_K" -> COLS / Q5KMatrix.BLOCK * Q5KMatrix.BLOCK_BYTES;
             case "Q6_K" -> COLS / Q6KMatrix.BLOCK * Q6KMatrix.BLOCK_BYTES;
@@ -56,6 +57,13 @@ class LargeMatrixTest {
                 case "Q5_0" -> {   // a block: f16 scale, 4 bytes of fifth bits, 16 bytes of nibbles
                     tail.putShort(Float.floatToFloat16(0.01f * w));
                     for (int i = 0; i < 4 + Q5_0Matrix.BLOCK / 2; i++) {
+                        tail.put((byte) r.nextInt());
+                    }
+                }
+                case "Q5_1" -> {   // a block: f16 scale, f16 min, 4 bytes of fifth bits, 16 bytes of nibbles
+                    tail.putShort(Float.floatToFloat16(0.01f * w));
+                    tail.putShort(Float.floatToFloat16(0.01f * (float) r.nextGaussian()));
+                    for (int i = 0; i < 4 + Q5_1Matrix.BLOCK / 2; i++) {
                         tail.put((byte) r.nextInt());
                     }
                 }
@@ -123,6 +131,7 @@ class LargeMatrixTest {
             case "F32" -> new F32Matrix(data, rows, COLS, true);
             case "Q8_0" -> new Q8_0Matrix(data, rows, COLS, true);
             case "Q5_0" -> new Q5_0Matrix(data, rows, COLS, true);
+            case "Q5_1" -> new Q5_1Matrix(data, rows, COLS, true);
             case "Q4_K" -> new Q4KMatrix(data, rows, COLS, true);
             case "Q5_K" -> new Q5KMatrix(data, rows, COLS, true);
             case "Q6_K" -> new Q6KMatrix(data, rows, COLS, true);
