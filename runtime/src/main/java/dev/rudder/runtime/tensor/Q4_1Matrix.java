@@ -69,28 +69,36 @@ public final class Q4_1Matrix extends BlockMatrix {
         static final NibbleBlocks.Table Q =
                 NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
 
+        /** Whether byte offsets fit an int (C2 keeps the segment's range checks out of int-indexed loops). */
+        private final boolean intOffsets;
+
         Vec(Q4_1Matrix m) {
             super(m);
+            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
-        /** Two pairs of rows, as Q4_0's kernel (four rows in one method inline past C2's budget). */
+        /** Two pairs of rows, as Q4_0's kernel (four rows in one method inline past C2's budget); past 2 GiB, row by row. */
         @Override
         void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            lanes2(r0, r1, x, xOff, t, tOff);
-            lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
+            if (intOffsets) {
+                lanes2(r0, r1, x, xOff, t, tOff);
+                lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
+            } else {
+                super.lanes4(r0, r1, r2, r3, x, xOff, t, tOff);
+            }
         }
 
         /** {@link #lanes} of rows rA and rB (same operations per row) to {@code t[tOff ..)}, {@code t[tOff + L ..)}. */
         private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
-            long bA = rA * rowBytes, bB = rB * rowBytes;
+            int bA = (int) (rA * rowBytes), bB = (int) (rB * rowBytes);
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
-                long o = (long) b * BLOCK_BYTES;
+                int o = b * BLOCK_BYTES;
                 int xb = xOff + b * BLOCK;
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F), sx = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    long q = o + 4 + (long) p * L;
+                    int q = o + 4 + p * L;
                     IntVector iA = ints(seg, bA + q), iB = ints(seg, bB + q);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);

@@ -17,22 +17,23 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * A BF16, F32, Q8_0, Q4_0, Q5_0, Q5_1 or K-quant matrix of more than 2 GiB (the kernels' int byte offsets do not reach its far rows, so
- * they take the long-offset paths, or read a row through a slice of its own) gives the same bits as the same rows in a
- * small matrix. The file is sparse: only the rows
- * read are written.
+ * A matrix of more than 2 GiB, of each weight type with a vector kernel (F16's has no int-offset path), gives the same
+ * bits as the same rows in a small matrix: the kernels' int byte offsets do not reach its far rows, so those take the
+ * long-offset loops or read a row through a slice of its own. The file is sparse: only the rows read are written.
  */
 class LargeMatrixTest {
     private static final int COLS = 1024;
     private static final int TAIL = 8;
 
     @ParameterizedTest
-    @ValueSource(strings = {"BF16", "F32", "Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"BF16", "F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
     void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(String type, @TempDir Path dir) throws Exception {
         int rowBytes = switch (type) {
             case "BF16" -> 2 * COLS;
             case "F32" -> 4 * COLS;
             case "Q8_0" -> COLS / Q8_0Matrix.BLOCK * Q8_0Matrix.BLOCK_BYTES;
+            case "Q4_1" -> COLS / Q4_1Matrix.BLOCK * Q4_1Matrix.BLOCK_BYTES;
+            case "IQ4_NL" -> COLS / IQ4_NLMatrix.BLOCK * IQ4_NLMatrix.BLOCK_BYTES;
             case "Q5_0" -> COLS / Q5_0Matrix.BLOCK * Q5_0Matrix.BLOCK_BYTES;
             case "Q5_1" -> COLS / Q5_1Matrix.BLOCK * Q5_1Matrix.BLOCK_BYTES;
             case "Q4_K" -> COLS / Q4KMatrix.BLOCK * Q4KMatrix.BLOCK_BYTES;
@@ -57,6 +58,13 @@ class LargeMatrixTest {
                 case "Q5_0" -> {   // a block: f16 scale, 4 bytes of fifth bits, 16 bytes of nibbles
                     tail.putShort(Float.floatToFloat16(0.01f * w));
                     for (int i = 0; i < 4 + Q5_0Matrix.BLOCK / 2; i++) {
+                        tail.put((byte) r.nextInt());
+                    }
+                }
+                case "Q4_1" -> {   // a block: f16 scale, f16 min, 16 bytes of nibbles
+                    tail.putShort(Float.floatToFloat16(0.01f * w));
+                    tail.putShort(Float.floatToFloat16(0.01f * (float) r.nextGaussian()));
+                    for (int i = 0; i < Q4_1Matrix.BLOCK / 2; i++) {
                         tail.put((byte) r.nextInt());
                     }
                 }
@@ -130,6 +138,8 @@ class LargeMatrixTest {
             case "BF16" -> new BF16Matrix(data, rows, COLS, true);
             case "F32" -> new F32Matrix(data, rows, COLS, true);
             case "Q8_0" -> new Q8_0Matrix(data, rows, COLS, true);
+            case "Q4_1" -> new Q4_1Matrix(data, rows, COLS, true);
+            case "IQ4_NL" -> new IQ4_NLMatrix(data, rows, COLS, true);
             case "Q5_0" -> new Q5_0Matrix(data, rows, COLS, true);
             case "Q5_1" -> new Q5_1Matrix(data, rows, COLS, true);
             case "Q4_K" -> new Q4KMatrix(data, rows, COLS, true);
