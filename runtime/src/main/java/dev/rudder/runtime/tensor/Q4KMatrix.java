@@ -57,6 +57,67 @@ public final class Q4KMatrix extends BlockMatrix {
         }
 
         @Override
+        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
+            if (intOffsets) {
+                int blocks = m.cols / BLOCK;
+                row2(m.data, (int) (r0 * rowBytes), (int) (r1 * rowBytes), blocks, x, xOff, t, tOff);
+                row2(m.data, (int) (r2 * rowBytes), (int) (r3 * rowBytes), blocks, x, xOff, t, tOff + 2 * L);
+            } else {
+                super.lanes4(r0, r1, r2, r3, x, xOff, t, tOff);
+            }
+        }
+
+        /**
+         * {@link #row} of two rows at bytes {@code bA} and {@code bB} to {@code t[tOff ..)} and {@code t[tOff + L ..)}:
+         * two memory streams sharing the activation loads and sums; per row the operations of {@link #row} in its
+         * order. Scales decoded before the vector loop of each sub-block pair, while the compilation is small.
+         */
+        private static void row2(MemorySegment seg, int bA, int bB, int blocks, float[] x, int xOff, float[] t, int tOff) {
+            FloatVector qA = FloatVector.zero(F), mA = FloatVector.zero(F);
+            FloatVector qB = FloatVector.zero(F), mB = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                int oA = bA + b * BLOCK_BYTES, oB = bB + b * BLOCK_BYTES;
+                float dA = f16(seg, oA), negMinA = -f16(seg, oA + 2);
+                float dB = f16(seg, oB), negMinB = -f16(seg, oB + 2);
+                int a0 = seg.get(INT_LE, oA + 4), a1 = seg.get(INT_LE, oA + 8), a2 = seg.get(INT_LE, oA + 12);
+                int c0 = seg.get(INT_LE, oB + 4), c1 = seg.get(INT_LE, oB + 8), c2 = seg.get(INT_LE, oB + 12);
+                int xb = xOff + b * BLOCK;
+                for (int j = 0; j < 4; j++) {
+                    float scA0 = dA * KScales.scale(a0, a2, 2 * j), scA1 = dA * KScales.scale(a0, a2, 2 * j + 1);
+                    float mnA0 = negMinA * KScales.min(a1, a2, 2 * j), mnA1 = negMinA * KScales.min(a1, a2, 2 * j + 1);
+                    float scB0 = dB * KScales.scale(c0, c2, 2 * j), scB1 = dB * KScales.scale(c0, c2, 2 * j + 1);
+                    float mnB0 = negMinB * KScales.min(c1, c2, 2 * j), mnB1 = negMinB * KScales.min(c1, c2, 2 * j + 1);
+                    FloatVector loA = FloatVector.zero(F), hiA = FloatVector.zero(F);
+                    FloatVector loB = FloatVector.zero(F), hiB = FloatVector.zero(F);
+                    FloatVector sLo = FloatVector.zero(F), sHi = FloatVector.zero(F);
+                    int x0 = xb + 64 * j;
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector iA = ints(seg, oA + 16 + 32 * j + p * L);
+                        IntVector iB = ints(seg, oB + 16 + 32 * j + p * L);
+                        FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
+                        FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
+                        loA = NibbleBlocks.lookup(iA, Q).fma(xl, loA);
+                        hiA = NibbleBlocks.lookup(NibbleBlocks.high(iA), Q).fma(xh, hiA);
+                        loB = NibbleBlocks.lookup(iB, Q).fma(xl, loB);
+                        hiB = NibbleBlocks.lookup(NibbleBlocks.high(iB), Q).fma(xh, hiB);
+                        sLo = sLo.add(xl);
+                        sHi = sHi.add(xh);
+                    }
+                    qA = loA.fma(FloatVector.broadcast(F, scA0), qA);
+                    mA = sLo.fma(FloatVector.broadcast(F, mnA0), mA);
+                    qA = hiA.fma(FloatVector.broadcast(F, scA1), qA);
+                    mA = sHi.fma(FloatVector.broadcast(F, mnA1), mA);
+                    qB = loB.fma(FloatVector.broadcast(F, scB0), qB);
+                    mB = sLo.fma(FloatVector.broadcast(F, mnB0), mB);
+                    qB = hiB.fma(FloatVector.broadcast(F, scB1), qB);
+                    mB = sHi.fma(FloatVector.broadcast(F, mnB1), mB);
+                }
+            }
+            qA.add(mA).intoArray(t, tOff);
+            qB.add(mB).intoArray(t, tOff + L);
+        }
+
+        @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             if (intOffsets) {
                 row(m.data, (int) (row * rowBytes), m.cols / BLOCK, x, xOff, t, tOff);
