@@ -3,12 +3,15 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.io.DType;
 
 import dev.rudder.runtime.kernel.Vectors;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * ggml's Q4_K: super-blocks of 256 weights, {@code {f16 d; f16 dmin; uint8 scales[12]; uint8 qs[128]}} (144 bytes,
@@ -48,6 +51,8 @@ public final class Q4KMatrix extends BlockMatrix {
         /** Entry q: the float q. */
         static final NibbleBlocks.Table Q =
                 NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
+        /** {@link #Q}'s vector (16 lanes: the whole table; 8 lanes use the table's linear form instead). */
+        static final IntVector TABLE = Q.a();
 
         private final boolean intOffsets;
 
@@ -70,7 +75,9 @@ public final class Q4KMatrix extends BlockMatrix {
         /**
          * {@link #row} of two rows at bytes {@code bA} and {@code bB} to {@code t[tOff ..)} and {@code t[tOff + L ..)}:
          * two memory streams sharing the activation loads and sums; per row the operations of {@link #row} in its
-         * order. Scales decoded before the vector loop of each sub-block pair, while the compilation is small.
+         * order. Twice row's size, this compilation passes C2's 18000-node inlining cutoff (with 8 lanes before the
+         * last nibble lookup), after which only the Vector API's own methods are inlined: its loop calls nothing
+         * else, and the scales are decoded before it, while the compilation is still small.
          */
         private static void row2(MemorySegment seg, int bA, int bB, int blocks, float[] x, int xOff, float[] t, int tOff) {
             FloatVector qA = FloatVector.zero(F), mA = FloatVector.zero(F);
@@ -91,15 +98,25 @@ public final class Q4KMatrix extends BlockMatrix {
                     FloatVector loB = FloatVector.zero(F), hiB = FloatVector.zero(F);
                     FloatVector sLo = FloatVector.zero(F), sHi = FloatVector.zero(F);
                     int x0 = xb + 64 * j;
-                    for (int p = 0; p < PARTS; p++) {
-                        IntVector iA = ints(seg, oA + 16 + 32 * j + p * L);
-                        IntVector iB = ints(seg, oB + 16 + 32 * j + p * L);
+                    for (int p = 0; p < PARTS; p++) {   // as row's loop; Vector API calls only (see row2's comment)
+                        IntVector iA = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oA + 16 + 32 * j + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                        IntVector iB = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oB + 16 + 32 * j + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
                         FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
-                        loA = NibbleBlocks.lookup(iA, Q).fma(xl, loA);
-                        hiA = NibbleBlocks.lookup(NibbleBlocks.high(iA), Q).fma(xh, hiA);
-                        loB = NibbleBlocks.lookup(iB, Q).fma(xl, loB);
-                        hiB = NibbleBlocks.lookup(NibbleBlocks.high(iB), Q).fma(xh, hiB);
+                        IntVector hA = iA.lanewise(VectorOperators.ASHR, 4), hB = iB.lanewise(VectorOperators.ASHR, 4);
+                        if (L == 16) {   // NibbleBlocks.lookup: one permute of the 16-entry table
+                            loA = iA.selectFrom(TABLE).reinterpretAsFloats().fma(xl, loA);
+                            hiA = hA.selectFrom(TABLE).reinterpretAsFloats().fma(xh, hiA);
+                            loB = iB.selectFrom(TABLE).reinterpretAsFloats().fma(xl, loB);
+                            hiB = hB.selectFrom(TABLE).reinterpretAsFloats().fma(xh, hiB);
+                        } else {         // its linear-table form: the nibble itself, converted
+                            loA = ((FloatVector) iA.and(0xF).convert(VectorOperators.I2F, 0)).fma(xl, loA);
+                            hiA = ((FloatVector) hA.and(0xF).convert(VectorOperators.I2F, 0)).fma(xh, hiA);
+                            loB = ((FloatVector) iB.and(0xF).convert(VectorOperators.I2F, 0)).fma(xl, loB);
+                            hiB = ((FloatVector) hB.and(0xF).convert(VectorOperators.I2F, 0)).fma(xh, hiB);
+                        }
                         sLo = sLo.add(xl);
                         sHi = sHi.add(xh);
                     }

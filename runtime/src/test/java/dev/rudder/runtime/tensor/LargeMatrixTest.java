@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * A matrix of more than 2 GiB, of each weight type with a vector kernel (F16's has no int-offset path), gives the same
+ * A matrix of more than 2 GiB, of each weight type, gives the same
  * bits as the same rows in a small matrix: the kernels' int byte offsets do not reach its far rows, so those take the
  * long-offset loops or read a row through a slice of its own. The file is sparse: only the rows read are written.
  */
@@ -26,10 +26,10 @@ class LargeMatrixTest {
     private static final int TAIL = 8;
 
     @ParameterizedTest
-    @ValueSource(strings = {"BF16", "F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"BF16", "F16", "F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
     void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(String type, @TempDir Path dir) throws Exception {
         int rowBytes = switch (type) {
-            case "BF16" -> 2 * COLS;
+            case "BF16", "F16" -> 2 * COLS;
             case "F32" -> 4 * COLS;
             case "Q8_0" -> COLS / Q8_0Matrix.BLOCK * Q8_0Matrix.BLOCK_BYTES;
             case "Q4_1" -> COLS / Q4_1Matrix.BLOCK * Q4_1Matrix.BLOCK_BYTES;
@@ -49,6 +49,7 @@ class LargeMatrixTest {
             switch (type) {
                 case "BF16" -> tail.putShort((short) (Float.floatToRawIntBits(w) >>> 16));
                 case "F32" -> tail.putFloat(w);
+                case "F16" -> tail.putShort(Float.floatToFloat16(w));
                 case "Q8_0" -> {   // a block: f16 scale, 32 int8 weights
                     tail.putShort(Float.floatToFloat16(0.01f * w));
                     for (int i = 0; i < Q8_0Matrix.BLOCK; i++) {
@@ -137,6 +138,7 @@ class LargeMatrixTest {
         return switch (type) {
             case "BF16" -> new BF16Matrix(data, rows, COLS, true);
             case "F32" -> new F32Matrix(data, rows, COLS, true);
+            case "F16" -> new F16Matrix(data, rows, COLS, true);
             case "Q8_0" -> new Q8_0Matrix(data, rows, COLS, true);
             case "Q4_1" -> new Q4_1Matrix(data, rows, COLS, true);
             case "IQ4_NL" -> new IQ4_NLMatrix(data, rows, COLS, true);
