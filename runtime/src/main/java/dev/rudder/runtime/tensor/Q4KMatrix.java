@@ -54,22 +54,13 @@ public final class Q4KMatrix extends BlockMatrix {
         /** {@link #Q}'s vector (16 lanes: the whole table; 8 lanes use the table's linear form instead). */
         static final IntVector TABLE = Q.a();
 
-        private final boolean intOffsets;
-
         Vec(Q4KMatrix m) {
             super(m);
-            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
         @Override
-        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            if (intOffsets) {
-                int blocks = m.cols / BLOCK;
-                row2(m.data, (int) (r0 * rowBytes), (int) (r1 * rowBytes), blocks, x, xOff, t, tOff);
-                row2(m.data, (int) (r2 * rowBytes), (int) (r3 * rowBytes), blocks, x, xOff, t, tOff + 2 * L);
-            } else {
-                super.lanes4(r0, r1, r2, r3, x, xOff, t, tOff);
-            }
+        void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
+            row2(m.data, (int) (rA * rowBytes), (int) (rB * rowBytes), m.cols / BLOCK, x, xOff, t, tOff);
         }
 
         /**

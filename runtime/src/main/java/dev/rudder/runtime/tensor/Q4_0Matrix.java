@@ -70,33 +70,13 @@ public final class Q4_0Matrix extends BlockMatrix {
         static final NibbleBlocks.Table Q = NibbleBlocks.table(
                 new float[] {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7});
 
-        /** Whether byte offsets fit an int (C2 hoists the bounds checks of int-indexed loops better: +5-10%). */
-        private final boolean intOffsets;
-
         Vec(Q4_0Matrix m) {
             super(m);
-            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
-        /**
-         * Two pairs of rows, each pair as two memory streams sharing the activation loads; per row the same operations
-         * in the same order as {@link #lanes}. (Four rows in one loop inline past C2's budget: the vectors get boxed
-         * and the kernel ran 2-5x slower.)
-         */
+        /** {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}, in one loop. */
         @Override
-        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            if (intOffsets) {
-                lanes2(r0, r1, x, xOff, t, tOff);
-                lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
-            } else {
-                super.lanes4(r0, r1, r2, r3, x, xOff, t, tOff);
-            }
-        }
-
-        /**
-         * {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}.
-         */
-        private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
+        void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             int bA = (int) (rA * rowBytes) + 2, bB = (int) (rB * rowBytes) + 2;
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);

@@ -45,11 +45,8 @@ public final class Q5KMatrix extends BlockMatrix {
         static final int L = Vectors.L;
         static final int PARTS = 32 / L;
 
-        private final boolean intOffsets;
-
         Vec(Q5KMatrix m) {
             super(m);
-            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
         /** The 5-bit weights {@code (q >> shift & 0xF) | (h >> bit & 1) << 4} as floats. */

@@ -73,12 +73,8 @@ public final class Q5_0Matrix extends BlockMatrix {
         static final NibbleBlocks.Table Q = NibbleBlocks.table(
                 new float[] {-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1});
 
-        /** Whether byte offsets fit an int (C2 keeps the segment's range checks out of int-indexed loops). */
-        private final boolean intOffsets;
-
         Vec(Q5_0Matrix m) {
             super(m);
-            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
         @Override
@@ -86,22 +82,13 @@ public final class Q5_0Matrix extends BlockMatrix {
             rows(row, row, row, row, 1, x, xOff, t, tOff);
         }
 
-        @Override
-        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            if (intOffsets) {
-                lanes2(r0, r1, x, xOff, t, tOff);
-                lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
-            } else {
-                rows(r0, r1, r2, r3, 4, x, xOff, t, tOff);
-            }
-        }
-
         /**
          * {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}, two memory streams sharing
          * the activation loads, int offsets (matvec from DRAM +18% over {@link #rows}); 16k C2 nodes, inside the
          * inlining budget KernelInliningTest checks.
          */
-        private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
+        @Override
+        void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             int bA = (int) (rA * rowBytes), bB = (int) (rB * rowBytes);
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);

@@ -72,12 +72,8 @@ public final class Q5_1Matrix extends BlockMatrix {
         static final NibbleBlocks.Table Q =
                 NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
 
-        /** Whether byte offsets fit an int (C2 keeps the segment's range checks out of int-indexed loops). */
-        private final boolean intOffsets;
-
         Vec(Q5_1Matrix m) {
             super(m);
-            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
         @Override
@@ -85,18 +81,9 @@ public final class Q5_1Matrix extends BlockMatrix {
             rows(row, row, row, row, 1, x, xOff, t, tOff);
         }
 
-        @Override
-        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            if (intOffsets) {
-                lanes2(r0, r1, x, xOff, t, tOff);
-                lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
-            } else {
-                rows(r0, r1, r2, r3, 4, x, xOff, t, tOff);
-            }
-        }
-
         /** {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)} (as Q5_0's). */
-        private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
+        @Override
+        void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             int bA = (int) (rA * rowBytes), bB = (int) (rB * rowBytes);
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);

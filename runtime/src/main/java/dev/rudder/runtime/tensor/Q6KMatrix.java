@@ -49,15 +49,8 @@ public final class Q6KMatrix extends BlockMatrix {
         static final int L = Vectors.L;
         static final int PARTS = 32 / L;
 
-        /**
-         * Whether byte offsets fit an int: C2 keeps the segment's range checks out of an int-indexed loop (+15% from
-         * DRAM). Past 2 GiB a row is read through a slice of its own.
-         */
-        private final boolean intOffsets;
-
         Vec(Q6KMatrix m) {
             super(m);
-            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
         }
 
         /** Weights {@code (low 4 bits of q >> qShift) | (2 bits of h >> hShift) << 4, minus 32} as floats. */

@@ -64,30 +64,13 @@ public final class Q8_0Matrix extends BlockMatrix {
         static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
         static final int PARTS = BLOCK / L;
 
-        /** Whether byte offsets fit an int (C2 keeps the segment's range checks out of int-indexed loops). */
-        private final boolean intOffsets;
-
         Vec(Q8_0Matrix m) {
             super(m);
-            intOffsets = m.data.byteSize() < Integer.MAX_VALUE - 64;
-        }
-
-        /**
-         * Two pairs of rows, each pair as two memory streams sharing the activation loads; per row the same operations
-         * in the same order as {@link #lanes}.
-         */
-        @Override
-        void lanes4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] t, int tOff) {
-            if (intOffsets) {
-                lanes2(r0, r1, x, xOff, t, tOff);
-                lanes2(r2, r3, x, xOff, t, tOff + 2 * L);
-            } else {
-                super.lanes4(r0, r1, r2, r3, x, xOff, t, tOff);
-            }
         }
 
         /** {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}. */
-        private void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
+        @Override
+        void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             MemorySegment seg = m.data;
             int bA = (int) (rA * rowBytes) + 2, bB = (int) (rB * rowBytes) + 2;
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
