@@ -38,11 +38,12 @@ public final class Q6KMatrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot: the whole row in one loop, L positions of a half super-block at a time; the four 6-bit quants of those
-     * positions (ql's low and high nibbles of two columns, each with its two qh bits) rebuilt in int lanes from three
-     * L-byte loads, made float, multiplied with the activations and by {@code d * scale} of their 16-weight group;
-     * one accumulator per quarter. Widening (matmul) by the same dequantization in vectors, a quarter super-block per
-     * call (a whole half per method allocated its vectors once compiled; KernelAllocationTest).
+     * Fused dot in two passes over the row ({@link #low}: quarters 0 and 1 of each half super-block, {@link #high}:
+     * quarters 2 and 3, which finds the row in cache), L positions at a time: each 6-bit quant rebuilt in int lanes
+     * from L-byte loads of ql and qh, made float, multiplied with the activations and by {@code d * scale} of its
+     * 16-weight group; one accumulator per quarter, int byte offsets. Widening (matmul) by the same dequantization in
+     * vectors, a quarter super-block per call (a whole half per method allocated its vectors once compiled;
+     * KernelAllocationTest).
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
