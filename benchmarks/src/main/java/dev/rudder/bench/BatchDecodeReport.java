@@ -34,8 +34,14 @@ public final class BatchDecodeReport {
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int[] sizes = Arrays.stream((args.length > 3 ? args[3] : "1,2,4,8").split(",")).mapToInt(Integer::parseInt).toArray();
-        Path dir = Path.of(System.getProperty("rudder.bench.dir", "/tmp/rudder-bench")).resolve(shape + "-bf16");
-        RandomCheckpoint.ensure(dir, shape, DType.BF16, 1234L, System.err);
+        String given = System.getProperty("rudder.bench.model");   // a model folder or GGUF file instead of the shape
+        Path dir = given != null ? Path.of(given)
+                : Path.of(System.getProperty("rudder.bench.dir", "/tmp/rudder-bench")).resolve(shape + "-bf16");
+        if (given == null) {
+            RandomCheckpoint.ensure(dir, shape, DType.BF16, 1234L, System.err);
+        } else {
+            shape = dir.getFileName().toString();
+        }
         try (Model model = Model.load(dir, threads, null)) {
             System.out.printf(Locale.ROOT, "%s, %d threads, %d cpus, %d tokens per sequence, %d rounds (medians)%n",
                     shape, threads, Runtime.getRuntime().availableProcessors(), TOKENS, rounds);
