@@ -124,6 +124,17 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
             lanes(rB, x, xOff, t, tOff + Vectors.L);
         }
 
+        /**
+         * {@link #lanes2} of rows rA and rB with two inputs, at {@code xa} (to {@code t[ta ..)}, {@code t[ta + L ..)})
+         * and {@code xb} (to {@code t[tb ..)}, {@code t[tb + L ..)}), called only with int offsets; a type may
+         * dequantize each row once for both inputs (batched decode), with each row and input's operations in
+         * {@link #lanes}'s order (same bits).
+         */
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            lanes2(rA, rB, x, xa, t, ta);
+            lanes2(rA, rB, x, xb, t, tb);
+        }
+
         @Override
         public final float dot1(int row, float[] x, int xOff) {
             float[] t = Scratch.get().t(Vectors.L);
@@ -143,8 +154,15 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
         @Override
         public final void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
             float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * n) * Vectors.L);  // [n inputs, 4 rows, L lanes]
-            for (int i = 0; i < n; i++) {
-                lanes4(r0, r1, r2, r3, x, base + i * stride, t, 4 * i * Vectors.L);
+            int L = Vectors.L;
+            int i = 0;
+            for (; intOffsets && i + 1 < n; i += 2) {   // inputs two at a time: each row dequantized once for both
+                int xa = base + i * stride;
+                lanes2x2(r0, r1, x, xa, xa + stride, t, 4 * i * L, 4 * (i + 1) * L);
+                lanes2x2(r2, r3, x, xa, xa + stride, t, (4 * i + 2) * L, (4 * (i + 1) + 2) * L);
+            }
+            for (; i < n; i++) {
+                lanes4(r0, r1, r2, r3, x, base + i * stride, t, 4 * i * L);
             }
             Vectors.laneSums(t, 4 * n);
             System.arraycopy(t, 0, res, 0, 4 * n);

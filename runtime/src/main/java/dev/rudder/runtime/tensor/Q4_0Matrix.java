@@ -1,12 +1,16 @@
 package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
@@ -69,6 +73,8 @@ public final class Q4_0Matrix extends BlockMatrix {
         /** Entry q: the float q - 8. */
         static final NibbleBlocks.Table Q = NibbleBlocks.table(
                 new float[] {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7});
+        /** {@link #Q}'s vector (16 lanes: the whole table; 8 lanes use the table's linear form instead). */
+        static final IntVector TABLE = Q.a();
 
         Vec(Q4_0Matrix m) {
             super(m);
@@ -98,6 +104,62 @@ public final class Q4_0Matrix extends BlockMatrix {
             }
             aA.intoArray(t, tOff);
             aB.intoArray(t, tOff + L);
+        }
+
+        /**
+         * {@link #lanes2} with two inputs: each row's nibbles looked up once for both (batched decode); per row and
+         * input the operations of {@link #lanes} in its order. Vector API calls only in the loop (four chains pass C2's
+         * inlining node cutoff; see KernelInliningTest).
+         */
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            MemorySegment seg = m.data;
+            int bA = (int) (rA * rowBytes) + 2, bB = (int) (rB * rowBytes) + 2;
+            FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
+            FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                int o = b * BLOCK_BYTES;
+                int xo = b * BLOCK;
+                FloatVector sAa = FloatVector.zero(F), sBa = FloatVector.zero(F);
+                FloatVector sAb = FloatVector.zero(F), sBb = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector iA = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, bA + o + p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                    IntVector iB = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, bB + o + p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                    IntVector jA = iA.lanewise(VectorOperators.ASHR, 4), jB = iB.lanewise(VectorOperators.ASHR, 4);
+                    FloatVector lA, hA, lB, hB;   // NibbleBlocks.lookup of the low and high nibbles
+                    if (L == 16) {
+                        lA = iA.selectFrom(TABLE).reinterpretAsFloats();
+                        hA = jA.selectFrom(TABLE).reinterpretAsFloats();
+                        lB = iB.selectFrom(TABLE).reinterpretAsFloats();
+                        hB = jB.selectFrom(TABLE).reinterpretAsFloats();
+                    } else {                      // the table's linear form: q - 8
+                        lA = (FloatVector) iA.and(0xF).add(-8).convert(VectorOperators.I2F, 0);
+                        hA = (FloatVector) jA.and(0xF).add(-8).convert(VectorOperators.I2F, 0);
+                        lB = (FloatVector) iB.and(0xF).add(-8).convert(VectorOperators.I2F, 0);
+                        hB = (FloatVector) jB.and(0xF).add(-8).convert(VectorOperators.I2F, 0);
+                    }
+                    FloatVector xl = FloatVector.fromArray(F, x, xa + xo + p * L);
+                    FloatVector xh = FloatVector.fromArray(F, x, xa + xo + 16 + p * L);
+                    sAa = hA.fma(xh, lA.fma(xl, sAa));
+                    sBa = hB.fma(xh, lB.fma(xl, sBa));
+                    xl = FloatVector.fromArray(F, x, xb + xo + p * L);
+                    xh = FloatVector.fromArray(F, x, xb + xo + 16 + p * L);
+                    sAb = hA.fma(xh, lA.fma(xl, sAb));
+                    sBb = hB.fma(xh, lB.fma(xl, sBb));
+                }
+                FloatVector dA = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, bA + o - 2)));
+                FloatVector dB = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, bB + o - 2)));
+                aAa = sAa.fma(dA, aAa);
+                aBa = sBa.fma(dB, aBa);
+                aAb = sAb.fma(dA, aAb);
+                aBb = sBb.fma(dB, aBb);
+            }
+            aAa.intoArray(t, ta);
+            aBa.intoArray(t, ta + L);
+            aAb.intoArray(t, tb);
+            aBb.intoArray(t, tb + L);
         }
 
         @Override
