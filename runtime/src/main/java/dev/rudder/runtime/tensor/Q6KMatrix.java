@@ -3,13 +3,15 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.io.DType;
 
 import dev.rudder.runtime.kernel.Vectors;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * ggml's Q6_K: super-blocks of 256 weights, {@code {uint8 ql[128]; uint8 qh[64]; int8 scales[16]; f16 d}} (210 bytes,
@@ -125,6 +127,88 @@ public final class Q6KMatrix extends BlockMatrix {
                 }
             }
             acc2.add(acc3).add(FloatVector.fromArray(F, t, tOff)).intoArray(t, tOff);
+        }
+
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            int blocks = m.cols / BLOCK;
+            for (int k = 0; k < 2; k++) {
+                int base = (int) ((k == 0 ? rA : rB) * rowBytes);
+                lowTwoInputs(m.data, base, blocks, x, xa, xb, t, ta + k * L, tb + k * L);
+                highTwoInputs(m.data, base, blocks, x, xa, xb, t, ta + k * L, tb + k * L);
+            }
+        }
+
+        /**
+         * {@link #low} of a row with two inputs, at {@code xa} (to {@code t[ta ..)}) and {@code xb} (to
+         * {@code t[tb ..)}): each weight rebuilt once for both (batched decode), per input {@link #low}'s operations
+         * in its order. Vector API calls only in the loop.
+         */
+        private static void lowTwoInputs(MemorySegment seg, int base, int blocks, float[] x, int xa, int xb, float[] t,
+                                         int ta, int tb) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                int o = base + b * BLOCK_BYTES;
+                float d = Float.float16ToFloat(seg.get(SHORT_LE, o + 208));
+                for (int half = 0; half < 2; half++) {
+                    int ql = o + 64 * half, qh = o + 128 + 32 * half, sc = o + 192 + 8 * half;
+                    int xq = b * BLOCK + 128 * half;
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector h = ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, qh + p * L, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2I, Vectors.I, 0)).lanewise(VectorOperators.LSHL, 4);
+                        int g = sc + (p * L) / 16;
+                        FloatVector w0 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0)).and(0xF)
+                                .or(h.and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+                        FloatVector w1 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + 32 + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0)).and(0xF)
+                                .or(h.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+                        FloatVector s0 = FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g));
+                        FloatVector s1 = FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g + 2));
+                        a0 = w0.mul(FloatVector.fromArray(F, x, xa + xq + p * L)).fma(s0, a0);
+                        a1 = w1.mul(FloatVector.fromArray(F, x, xa + xq + 32 + p * L)).fma(s1, a1);
+                        c0 = w0.mul(FloatVector.fromArray(F, x, xb + xq + p * L)).fma(s0, c0);
+                        c1 = w1.mul(FloatVector.fromArray(F, x, xb + xq + 32 + p * L)).fma(s1, c1);
+                    }
+                }
+            }
+            a0.add(a1).intoArray(t, ta);
+            c0.add(c1).intoArray(t, tb);
+        }
+
+        /** {@link #high} of a row with two inputs, as {@link #lowTwoInputs}. */
+        private static void highTwoInputs(MemorySegment seg, int base, int blocks, float[] x, int xa, int xb, float[] t,
+                                          int ta, int tb) {
+            FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                int o = base + b * BLOCK_BYTES;
+                float d = Float.float16ToFloat(seg.get(SHORT_LE, o + 208));
+                for (int half = 0; half < 2; half++) {
+                    int ql = o + 64 * half, qh = o + 128 + 32 * half, sc = o + 192 + 8 * half;
+                    int xq = b * BLOCK + 128 * half;
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector h = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, qh + p * L, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2I, Vectors.I, 0);
+                        int g = sc + 4 + (p * L) / 16;
+                        FloatVector w2 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0))
+                                .lanewise(VectorOperators.ASHR, 4).and(0xF).or(h.and(0x30)).sub(32)
+                                .convert(VectorOperators.I2F, 0);
+                        FloatVector w3 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + 32 + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0))
+                                .lanewise(VectorOperators.ASHR, 4).and(0xF).or(h.lanewise(VectorOperators.ASHR, 2).and(0x30))
+                                .sub(32).convert(VectorOperators.I2F, 0);
+                        FloatVector s2 = FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g));
+                        FloatVector s3 = FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g + 2));
+                        a2 = w2.mul(FloatVector.fromArray(F, x, xa + xq + 64 + p * L)).fma(s2, a2);
+                        a3 = w3.mul(FloatVector.fromArray(F, x, xa + xq + 96 + p * L)).fma(s3, a3);
+                        c2 = w2.mul(FloatVector.fromArray(F, x, xb + xq + 64 + p * L)).fma(s2, c2);
+                        c3 = w3.mul(FloatVector.fromArray(F, x, xb + xq + 96 + p * L)).fma(s3, c3);
+                    }
+                }
+            }
+            a2.add(a3).add(FloatVector.fromArray(F, t, ta)).intoArray(t, ta);
+            c2.add(c3).add(FloatVector.fromArray(F, t, tb)).intoArray(t, tb);
         }
 
         /** The exact dequantization in vectors: as {@link Q6KMatrix#dequantize}, {@code (d * scale) * (q - 32)}. */
