@@ -1,11 +1,16 @@
 package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
@@ -72,6 +77,8 @@ public final class Q5_0Matrix extends BlockMatrix {
         /** Entry q: the float q - 16 (the fifth bit adds 16). */
         static final NibbleBlocks.Table Q = NibbleBlocks.table(
                 new float[] {-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1});
+        /** {@link #Q}'s vector (16 lanes: the whole table; 8 lanes use the table's linear form instead). */
+        static final IntVector TABLE = Q.a();
 
         Vec(Q5_0Matrix m) {
             super(m);
@@ -111,6 +118,67 @@ public final class Q5_0Matrix extends BlockMatrix {
             }
             aA.intoArray(t, tOff);
             aB.intoArray(t, tOff + L);
+        }
+
+        /**
+         * {@link #lanes2} with two inputs: each row's 5-bit values built once for both (batched decode); per row and
+         * input the operations of {@link #lanes} in its order. Vector API calls only in the loop.
+         */
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            MemorySegment seg = m.data;
+            int bA = (int) (rA * rowBytes), bB = (int) (rB * rowBytes);
+            FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
+            FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                int oA = bA + b * BLOCK_BYTES, oB = bB + b * BLOCK_BYTES;
+                int xo = b * BLOCK;
+                int hA = seg.get(INT_LE, oA + 2), hB = seg.get(INT_LE, oB + 2);
+                FloatVector sAa = FloatVector.zero(F), sBa = FloatVector.zero(F);
+                FloatVector sAb = FloatVector.zero(F), sBb = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector iA = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oA + 6 + p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                    IntVector iB = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oB + 6 + p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                    IntVector jA = iA.lanewise(VectorOperators.ASHR, 4), jB = iB.lanewise(VectorOperators.ASHR, 4);
+                    FloatVector lA, hiA, lB, hiB;   // NibbleBlocks.lookup: q - 16
+                    if (L == 16) {
+                        lA = iA.selectFrom(TABLE).reinterpretAsFloats();
+                        hiA = jA.selectFrom(TABLE).reinterpretAsFloats();
+                        lB = iB.selectFrom(TABLE).reinterpretAsFloats();
+                        hiB = jB.selectFrom(TABLE).reinterpretAsFloats();
+                    } else {                        // the table's linear form
+                        lA = (FloatVector) iA.and(0xF).add(-16).convert(VectorOperators.I2F, 0);
+                        hiA = (FloatVector) jA.and(0xF).add(-16).convert(VectorOperators.I2F, 0);
+                        lB = (FloatVector) iB.and(0xF).add(-16).convert(VectorOperators.I2F, 0);
+                        hiB = (FloatVector) jB.and(0xF).add(-16).convert(VectorOperators.I2F, 0);
+                    }
+                    // NibbleBlocks.fifth: 16 added where the weight's fifth bit is set
+                    lA = lA.add(16f, VectorMask.fromLong(F, (hA >>> (p * L)) & 0xFFFF));
+                    hiA = hiA.add(16f, VectorMask.fromLong(F, (hA >>> (16 + p * L)) & 0xFFFF));
+                    lB = lB.add(16f, VectorMask.fromLong(F, (hB >>> (p * L)) & 0xFFFF));
+                    hiB = hiB.add(16f, VectorMask.fromLong(F, (hB >>> (16 + p * L)) & 0xFFFF));
+                    FloatVector xl = FloatVector.fromArray(F, x, xa + xo + p * L);
+                    FloatVector xh = FloatVector.fromArray(F, x, xa + xo + 16 + p * L);
+                    sAa = hiA.fma(xh, lA.fma(xl, sAa));
+                    sBa = hiB.fma(xh, lB.fma(xl, sBa));
+                    xl = FloatVector.fromArray(F, x, xb + xo + p * L);
+                    xh = FloatVector.fromArray(F, x, xb + xo + 16 + p * L);
+                    sAb = hiA.fma(xh, lA.fma(xl, sAb));
+                    sBb = hiB.fma(xh, lB.fma(xl, sBb));
+                }
+                FloatVector dA = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, oA)));
+                FloatVector dB = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, oB)));
+                aAa = sAa.fma(dA, aAa);
+                aBa = sBa.fma(dB, aBa);
+                aAb = sAb.fma(dA, aAb);
+                aBb = sBb.fma(dB, aBb);
+            }
+            aAa.intoArray(t, ta);
+            aBa.intoArray(t, ta + L);
+            aAb.intoArray(t, tb);
+            aBb.intoArray(t, tb + L);
         }
 
         /**
