@@ -3,12 +3,14 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.io.DType;
 
 import dev.rudder.runtime.kernel.Vectors;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * ggml's Q5_K: super-blocks of 256 weights, {@code {f16 d; f16 dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]}}
@@ -63,6 +65,74 @@ public final class Q5KMatrix extends BlockMatrix {
             } else {
                 row(m.data.asSlice(row * rowBytes, rowBytes), 0, m.cols / BLOCK, x, xOff, t, tOff);
             }
+        }
+
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            int blocks = m.cols / BLOCK;
+            rowTwoInputs(m.data, (int) (rA * rowBytes), blocks, x, xa, xb, t, ta, tb);
+            rowTwoInputs(m.data, (int) (rB * rowBytes), blocks, x, xa, xb, t, ta + L, tb + L);
+        }
+
+        /**
+         * {@link #row} of the row at byte {@code b0} with two inputs, at {@code xa} (lanes to {@code t[ta ..)}) and
+         * {@code xb} (to {@code t[tb ..)}): its 5-bit weights built once for both (batched decode); per input the
+         * operations of {@link #row} in its order (the weights as the same integers, so the same floats). Vector API
+         * calls only in the loop, scales decoded before it.
+         */
+        private static void rowTwoInputs(MemorySegment seg, int b0, int blocks, float[] x, int xa, int xb, float[] t,
+                                         int ta, int tb) {
+            FloatVector qa = FloatVector.zero(F), ma = FloatVector.zero(F);
+            FloatVector qb = FloatVector.zero(F), mb = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                int o = b0 + b * BLOCK_BYTES;
+                float d = f16(seg, o), negMin = -f16(seg, o + 2);
+                int w0 = seg.get(INT_LE, o + 4), w1 = seg.get(INT_LE, o + 8), w2 = seg.get(INT_LE, o + 12);
+                int xo = b * BLOCK;
+                for (int j = 0; j < 4; j++) {
+                    float sc0 = d * KScales.scale(w0, w2, 2 * j), sc1 = d * KScales.scale(w0, w2, 2 * j + 1);
+                    float mn0 = negMin * KScales.min(w1, w2, 2 * j), mn1 = negMin * KScales.min(w1, w2, 2 * j + 1);
+                    FloatVector loA = FloatVector.zero(F), hiA = FloatVector.zero(F);
+                    FloatVector loB = FloatVector.zero(F), hiB = FloatVector.zero(F);
+                    FloatVector sLoA = FloatVector.zero(F), sHiA = FloatVector.zero(F);
+                    FloatVector sLoB = FloatVector.zero(F), sHiB = FloatVector.zero(F);
+                    int x0 = xo + 64 * j;
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 48 + 32 * j + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                        IntVector h = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                        FloatVector lo = (FloatVector) q.and(0xF)      // weights(q, 0, h, 2j)
+                                .or(h.lanewise(VectorOperators.ASHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4))
+                                .convert(VectorOperators.I2F, 0);
+                        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0xF)   // weights(q, 4, h, 2j + 1)
+                                .or(h.lanewise(VectorOperators.ASHR, 2 * j + 1).and(1).lanewise(VectorOperators.LSHL, 4))
+                                .convert(VectorOperators.I2F, 0);
+                        FloatVector xl = FloatVector.fromArray(F, x, xa + x0 + p * L);
+                        FloatVector xh = FloatVector.fromArray(F, x, xa + x0 + 32 + p * L);
+                        loA = lo.fma(xl, loA);
+                        hiA = hi.fma(xh, hiA);
+                        sLoA = sLoA.add(xl);
+                        sHiA = sHiA.add(xh);
+                        xl = FloatVector.fromArray(F, x, xb + x0 + p * L);
+                        xh = FloatVector.fromArray(F, x, xb + x0 + 32 + p * L);
+                        loB = lo.fma(xl, loB);
+                        hiB = hi.fma(xh, hiB);
+                        sLoB = sLoB.add(xl);
+                        sHiB = sHiB.add(xh);
+                    }
+                    qa = loA.fma(FloatVector.broadcast(F, sc0), qa);
+                    ma = sLoA.fma(FloatVector.broadcast(F, mn0), ma);
+                    qa = hiA.fma(FloatVector.broadcast(F, sc1), qa);
+                    ma = sHiA.fma(FloatVector.broadcast(F, mn1), ma);
+                    qb = loB.fma(FloatVector.broadcast(F, sc0), qb);
+                    mb = sLoB.fma(FloatVector.broadcast(F, mn0), mb);
+                    qb = hiB.fma(FloatVector.broadcast(F, sc1), qb);
+                    mb = sHiB.fma(FloatVector.broadcast(F, mn1), mb);
+                }
+            }
+            qa.add(ma).intoArray(t, ta);
+            qb.add(mb).intoArray(t, tb);
         }
 
         /**
