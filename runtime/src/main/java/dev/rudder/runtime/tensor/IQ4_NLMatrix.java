@@ -1,11 +1,15 @@
 package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
@@ -67,6 +71,10 @@ public final class IQ4_NLMatrix extends BlockMatrix {
     private static final class Vec extends BlockKernel {
         /** ggml's {@code kvalues_iq4nl} as floats. */
         static final NibbleBlocks.Table KV = NibbleBlocks.table(floats(VALUES));
+        /** {@link #KV}'s vector (16 lanes: the whole table; with 8 lanes its first half). */
+        static final IntVector TABLE = KV.a();
+        /** {@link #KV}'s second half with 8 lanes (null with 16). */
+        static final IntVector TABLE_HIGH = KV.b();
 
         Vec(IQ4_NLMatrix m) {
             super(m);
@@ -105,6 +113,61 @@ public final class IQ4_NLMatrix extends BlockMatrix {
             }
             aA.intoArray(t, tOff);
             aB.intoArray(t, tOff + L);
+        }
+
+        /**
+         * {@link #lanes2} with two inputs: each row's nibbles looked up once for both (batched decode); per row and
+         * input the operations of {@link #lanes} in its order. Vector API calls only in the loop.
+         */
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            MemorySegment seg = m.data;
+            int bA = (int) (rA * rowBytes), bB = (int) (rB * rowBytes);
+            FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
+            FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                int oA = bA + b * BLOCK_BYTES, oB = bB + b * BLOCK_BYTES;
+                int xo = b * BLOCK;
+                FloatVector sAa = FloatVector.zero(F), sBa = FloatVector.zero(F);
+                FloatVector sAb = FloatVector.zero(F), sBb = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector iA = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oA + 2 + p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                    IntVector iB = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oB + 2 + p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                    IntVector jA = iA.lanewise(VectorOperators.ASHR, 4), jB = iB.lanewise(VectorOperators.ASHR, 4);
+                    FloatVector lA, hiA, lB, hiB;   // NibbleBlocks.lookup of the low and high nibbles
+                    if (L == 16) {
+                        lA = iA.selectFrom(TABLE).reinterpretAsFloats();
+                        hiA = jA.selectFrom(TABLE).reinterpretAsFloats();
+                        lB = iB.selectFrom(TABLE).reinterpretAsFloats();
+                        hiB = jB.selectFrom(TABLE).reinterpretAsFloats();
+                    } else {
+                        lA = iA.selectFrom(TABLE, TABLE_HIGH).reinterpretAsFloats();
+                        hiA = jA.selectFrom(TABLE, TABLE_HIGH).reinterpretAsFloats();
+                        lB = iB.selectFrom(TABLE, TABLE_HIGH).reinterpretAsFloats();
+                        hiB = jB.selectFrom(TABLE, TABLE_HIGH).reinterpretAsFloats();
+                    }
+                    FloatVector xl = FloatVector.fromArray(F, x, xa + xo + p * L);
+                    FloatVector xh = FloatVector.fromArray(F, x, xa + xo + 16 + p * L);
+                    sAa = hiA.fma(xh, lA.fma(xl, sAa));
+                    sBa = hiB.fma(xh, lB.fma(xl, sBa));
+                    xl = FloatVector.fromArray(F, x, xb + xo + p * L);
+                    xh = FloatVector.fromArray(F, x, xb + xo + 16 + p * L);
+                    sAb = hiA.fma(xh, lA.fma(xl, sAb));
+                    sBb = hiB.fma(xh, lB.fma(xl, sBb));
+                }
+                FloatVector dA = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, oA)));
+                FloatVector dB = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, oB)));
+                aAa = sAa.fma(dA, aAa);
+                aBa = sBa.fma(dB, aBa);
+                aAb = sAb.fma(dA, aAb);
+                aBb = sBb.fma(dB, aBb);
+            }
+            aAa.intoArray(t, ta);
+            aBa.intoArray(t, ta + L);
+            aAb.intoArray(t, tb);
+            aBb.intoArray(t, tb + L);
         }
 
         @Override

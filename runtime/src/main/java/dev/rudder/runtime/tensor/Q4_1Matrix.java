@@ -1,11 +1,15 @@
 package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Vectors;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 import static dev.rudder.runtime.tensor.NibbleBlocks.F;
 import static dev.rudder.runtime.tensor.NibbleBlocks.L;
@@ -68,6 +72,8 @@ public final class Q4_1Matrix extends BlockMatrix {
         /** Entry q: the float q. */
         static final NibbleBlocks.Table Q =
                 NibbleBlocks.table(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15});
+        /** {@link #Q}'s vector (16 lanes: the whole table; 8 lanes use the table's linear form instead). */
+        static final IntVector TABLE = Q.a();
 
         Vec(Q4_1Matrix m) {
             super(m);
@@ -101,6 +107,66 @@ public final class Q4_1Matrix extends BlockMatrix {
             }
             aA.intoArray(t, tOff);
             aB.intoArray(t, tOff + L);
+        }
+
+        /**
+         * {@link #lanes2} with two inputs: each row's nibbles looked up once for both (batched decode); per row and
+         * input the operations of {@link #lanes} in its order. Vector API calls only in the loop.
+         */
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            MemorySegment seg = m.data;
+            int bA = (int) (rA * rowBytes), bB = (int) (rB * rowBytes);
+            FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
+            FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                int oA = bA + b * BLOCK_BYTES, oB = bB + b * BLOCK_BYTES;
+                int xo = b * BLOCK;
+                FloatVector sAa = FloatVector.zero(F), sBa = FloatVector.zero(F);
+                FloatVector sAb = FloatVector.zero(F), sBb = FloatVector.zero(F);
+                FloatVector sxa = FloatVector.zero(F), sxb = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector iA = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oA + 4 + p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                    IntVector iB = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oB + 4 + p * L,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                    IntVector jA = iA.lanewise(VectorOperators.ASHR, 4), jB = iB.lanewise(VectorOperators.ASHR, 4);
+                    FloatVector lA, hiA, lB, hiB;   // NibbleBlocks.lookup of the low and high nibbles
+                    if (L == 16) {
+                        lA = iA.selectFrom(TABLE).reinterpretAsFloats();
+                        hiA = jA.selectFrom(TABLE).reinterpretAsFloats();
+                        lB = iB.selectFrom(TABLE).reinterpretAsFloats();
+                        hiB = jB.selectFrom(TABLE).reinterpretAsFloats();
+                    } else {
+                        lA = (FloatVector) iA.and(0xF).convert(VectorOperators.I2F, 0);
+                        hiA = (FloatVector) jA.and(0xF).convert(VectorOperators.I2F, 0);
+                        lB = (FloatVector) iB.and(0xF).convert(VectorOperators.I2F, 0);
+                        hiB = (FloatVector) jB.and(0xF).convert(VectorOperators.I2F, 0);
+                    }
+                    FloatVector xl = FloatVector.fromArray(F, x, xa + xo + p * L);
+                    FloatVector xh = FloatVector.fromArray(F, x, xa + xo + 16 + p * L);
+                    sAa = hiA.fma(xh, lA.fma(xl, sAa));
+                    sBa = hiB.fma(xh, lB.fma(xl, sBa));
+                    sxa = sxa.add(xl).add(xh);
+                    xl = FloatVector.fromArray(F, x, xb + xo + p * L);
+                    xh = FloatVector.fromArray(F, x, xb + xo + 16 + p * L);
+                    sAb = hiA.fma(xh, lA.fma(xl, sAb));
+                    sBb = hiB.fma(xh, lB.fma(xl, sBb));
+                    sxb = sxb.add(xl).add(xh);
+                }
+                FloatVector dA = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, oA)));
+                FloatVector dB = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, oB)));
+                FloatVector mA = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, oA + 2)));
+                FloatVector mB = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, oB + 2)));
+                aAa = sxa.fma(mA, sAa.fma(dA, aAa));
+                aBa = sxa.fma(mB, sBa.fma(dB, aBa));
+                aAb = sxb.fma(mA, sAb.fma(dA, aAb));
+                aBb = sxb.fma(mB, sBb.fma(dB, aBb));
+            }
+            aAa.intoArray(t, ta);
+            aBa.intoArray(t, ta + L);
+            aAb.intoArray(t, tb);
+            aBb.intoArray(t, tb + L);
         }
 
         @Override
