@@ -106,17 +106,26 @@ public final class F16Matrix extends SegmentMatrix {
         @Override
         public void dot4xN(int r0, int r1, int r2, int r3, float[] x, int base, int stride, int n, float[] res) {
             float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * n) * L);  // [n inputs, 4 rows, L lanes]
-            for (int i = 0; i < n; i++) {
+            int i = 0;
+            for (; intOffsets && i + 1 < n; i += 2) {   // two inputs at a time: each half converted once for both
+                int xa = base + i * stride;
+                for (int k = 0; k < 4; k++) {
+                    int row = k == 0 ? r0 : k == 1 ? r1 : k == 2 ? r2 : r3;
+                    rowTwoInputs(seg, (int) (row * rowBytes), main, x, xa, xa + stride, t, (4 * i + k) * L,
+                            (4 * (i + 1) + k) * L);
+                }
+            }
+            for (; i < n; i++) {
                 pair(r0, r1, x, base + i * stride, t, 4 * i * L);
                 pair(r2, r3, x, base + i * stride, t, (4 * i + 2) * L);
             }
             Vectors.laneSums(t, 4 * n);
-            for (int i = 0; i < n; i++) {
-                int xi = base + i * stride;
-                res[4 * i] = tail(t[4 * i], r0, x, xi);
-                res[4 * i + 1] = tail(t[4 * i + 1], r1, x, xi);
-                res[4 * i + 2] = tail(t[4 * i + 2], r2, x, xi);
-                res[4 * i + 3] = tail(t[4 * i + 3], r3, x, xi);
+            for (int j = 0; j < n; j++) {
+                int xj = base + j * stride;
+                res[4 * j] = tail(t[4 * j], r0, x, xj);
+                res[4 * j + 1] = tail(t[4 * j + 1], r1, x, xj);
+                res[4 * j + 2] = tail(t[4 * j + 2], r2, x, xj);
+                res[4 * j + 3] = tail(t[4 * j + 3], r3, x, xj);
             }
         }
 
@@ -183,6 +192,43 @@ public final class F16Matrix extends SegmentMatrix {
             }
             a0.add(a1).intoArray(t, tOff);
             b0.add(b1).intoArray(t, tOff + L);
+        }
+
+        /**
+         * One row of {@link #lanes2} with two inputs, at {@code xa} (lanes to {@code t[ta ..)}) and {@code xb} (to
+         * {@code t[tb ..)}): each block of halves converted once for both (batched decode), per input the same
+         * operations in the same order.
+         */
+        private static void rowTwoInputs(MemorySegment s, int b, int main, float[] x, int xa, int xb, float[] t, int ta,
+                                         int tb) {
+            FloatVector a0 = FloatVector.zero(Vectors.F), a1 = FloatVector.zero(Vectors.F);
+            FloatVector c0 = FloatVector.zero(Vectors.F), c1 = FloatVector.zero(Vectors.F);
+            IntVector h;   // a block of halves as float bits, exponent not yet rebiased
+            int c = 0;
+            for (; c + 2 * L <= main; c += 2 * L) {
+                h = ((IntVector) ShortVector.fromMemorySegment(H, s, b + 2 * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, Vectors.I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
+                FloatVector w0 = h.reinterpretAsFloats().mul(REBIAS)
+                        .blend(h.or(0x70000000).reinterpretAsFloats(), h.and(0x0F800000).compare(VectorOperators.EQ, 0x0F800000).cast(Vectors.F));
+                h = ((IntVector) ShortVector.fromMemorySegment(H, s, b + 2 * (c + L), ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, Vectors.I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
+                FloatVector w1 = h.reinterpretAsFloats().mul(REBIAS)
+                        .blend(h.or(0x70000000).reinterpretAsFloats(), h.and(0x0F800000).compare(VectorOperators.EQ, 0x0F800000).cast(Vectors.F));
+                a0 = w0.fma(FloatVector.fromArray(Vectors.F, x, xa + c), a0);
+                a1 = w1.fma(FloatVector.fromArray(Vectors.F, x, xa + c + L), a1);
+                c0 = w0.fma(FloatVector.fromArray(Vectors.F, x, xb + c), c0);
+                c1 = w1.fma(FloatVector.fromArray(Vectors.F, x, xb + c + L), c1);
+            }
+            if (c < main) {   // one L-block left: into the first accumulators, as dotLanes
+                h = ((IntVector) ShortVector.fromMemorySegment(H, s, b + 2 * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, Vectors.I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
+                FloatVector w = h.reinterpretAsFloats().mul(REBIAS)
+                        .blend(h.or(0x70000000).reinterpretAsFloats(), h.and(0x0F800000).compare(VectorOperators.EQ, 0x0F800000).cast(Vectors.F));
+                a0 = w.fma(FloatVector.fromArray(Vectors.F, x, xa + c), a0);
+                c0 = w.fma(FloatVector.fromArray(Vectors.F, x, xb + c), c0);
+            }
+            a0.add(a1).intoArray(t, ta);
+            c0.add(c1).intoArray(t, tb);
         }
 
         /** The row's halves converted straight from the segment (a loop C2 vectorizes: vcvtph2ps). */
