@@ -189,52 +189,55 @@ public final class BF16Matrix extends SegmentMatrix {
             int group = L == 16 && n > 2 ? 4 : 2;           // inputs per pass
             int padded = (n + group - 1) / group * group;
             float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * padded) * L);  // [inputs, 4 rows, L lanes]
-            for (int i = 0; i < n && group == 4; i += 4) {
-                quad(i0, i1, i2, i3, x, base + i * stride, stride, Math.min(4, n - i), t, 4 * i * L);
-            }
-            for (int i = 0; i < n && group == 2; i += 2) {
-                int oa = base + i * stride;
-                int ob = i + 1 < n ? oa + stride : oa;
-                int ta = 4 * i * L;
-                FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F);
-                FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F);
-                FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F);
-                FloatVector a3a = FloatVector.zero(F), a3b = FloatVector.zero(F);
-                for (int c = 0; c < main; c += BLOCK) {
-                    FloatVector ea = FloatVector.fromArray(F, x, oa + c);
-                    FloatVector da = FloatVector.fromArray(F, x, oa + c + L);
-                    FloatVector eb = FloatVector.fromArray(F, x, ob + c);
-                    FloatVector db = FloatVector.fromArray(F, x, ob + c + L);
-                    int o = 2 * c;
-                    IntVector w = IntVector.fromMemorySegment(I, seg, (long) (i0 + o), ByteOrder.LITTLE_ENDIAN);
-                    FloatVector lo = bf16Low(w);
-                    FloatVector hi = bf16High(w);
-                    a0a = hi.fma(da, lo.fma(ea, a0a));
-                    a0b = hi.fma(db, lo.fma(eb, a0b));
-                    w = IntVector.fromMemorySegment(I, seg, (long) (i1 + o), ByteOrder.LITTLE_ENDIAN);
-                    lo = bf16Low(w);
-                    hi = bf16High(w);
-                    a1a = hi.fma(da, lo.fma(ea, a1a));
-                    a1b = hi.fma(db, lo.fma(eb, a1b));
-                    w = IntVector.fromMemorySegment(I, seg, (long) (i2 + o), ByteOrder.LITTLE_ENDIAN);
-                    lo = bf16Low(w);
-                    hi = bf16High(w);
-                    a2a = hi.fma(da, lo.fma(ea, a2a));
-                    a2b = hi.fma(db, lo.fma(eb, a2b));
-                    w = IntVector.fromMemorySegment(I, seg, (long) (i3 + o), ByteOrder.LITTLE_ENDIAN);
-                    lo = bf16Low(w);
-                    hi = bf16High(w);
-                    a3a = hi.fma(da, lo.fma(ea, a3a));
-                    a3b = hi.fma(db, lo.fma(eb, a3b));
+            if (group == 4) {
+                for (int i = 0; i < n; i += 4) {
+                    quad(i0, i1, i2, i3, x, base + i * stride, stride, Math.min(4, n - i), t, 4 * i * L);
                 }
-                a0a.intoArray(t, ta);
-                a1a.intoArray(t, ta + L);
-                a2a.intoArray(t, ta + 2 * L);
-                a3a.intoArray(t, ta + 3 * L);
-                a0b.intoArray(t, ta + 4 * L);
-                a1b.intoArray(t, ta + 5 * L);
-                a2b.intoArray(t, ta + 6 * L);
-                a3b.intoArray(t, ta + 7 * L);
+            } else {
+                for (int i = 0; i < n; i += 2) {
+                    int oa = base + i * stride;
+                    int ob = i + 1 < n ? oa + stride : oa;
+                    int ta = 4 * i * L;
+                    FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F);
+                    FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F);
+                    FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F);
+                    FloatVector a3a = FloatVector.zero(F), a3b = FloatVector.zero(F);
+                    for (int c = 0; c < main; c += BLOCK) {
+                        FloatVector ea = FloatVector.fromArray(F, x, oa + c);
+                        FloatVector da = FloatVector.fromArray(F, x, oa + c + L);
+                        FloatVector eb = FloatVector.fromArray(F, x, ob + c);
+                        FloatVector db = FloatVector.fromArray(F, x, ob + c + L);
+                        int o = 2 * c;
+                        IntVector w = IntVector.fromMemorySegment(I, seg, (long) (i0 + o), ByteOrder.LITTLE_ENDIAN);
+                        FloatVector lo = bf16Low(w);
+                        FloatVector hi = bf16High(w);
+                        a0a = hi.fma(da, lo.fma(ea, a0a));
+                        a0b = hi.fma(db, lo.fma(eb, a0b));
+                        w = IntVector.fromMemorySegment(I, seg, (long) (i1 + o), ByteOrder.LITTLE_ENDIAN);
+                        lo = bf16Low(w);
+                        hi = bf16High(w);
+                        a1a = hi.fma(da, lo.fma(ea, a1a));
+                        a1b = hi.fma(db, lo.fma(eb, a1b));
+                        w = IntVector.fromMemorySegment(I, seg, (long) (i2 + o), ByteOrder.LITTLE_ENDIAN);
+                        lo = bf16Low(w);
+                        hi = bf16High(w);
+                        a2a = hi.fma(da, lo.fma(ea, a2a));
+                        a2b = hi.fma(db, lo.fma(eb, a2b));
+                        w = IntVector.fromMemorySegment(I, seg, (long) (i3 + o), ByteOrder.LITTLE_ENDIAN);
+                        lo = bf16Low(w);
+                        hi = bf16High(w);
+                        a3a = hi.fma(da, lo.fma(ea, a3a));
+                        a3b = hi.fma(db, lo.fma(eb, a3b));
+                    }
+                    a0a.intoArray(t, ta);
+                    a1a.intoArray(t, ta + L);
+                    a2a.intoArray(t, ta + 2 * L);
+                    a3a.intoArray(t, ta + 3 * L);
+                    a0b.intoArray(t, ta + 4 * L);
+                    a1b.intoArray(t, ta + 5 * L);
+                    a2b.intoArray(t, ta + 6 * L);
+                    a3b.intoArray(t, ta + 7 * L);
+                }
             }
             laneSums(t, 4 * padded);
             System.arraycopy(t, 0, res, 0, 4 * n);
