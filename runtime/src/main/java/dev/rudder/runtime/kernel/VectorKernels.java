@@ -1,7 +1,6 @@
 package dev.rudder.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -185,7 +184,7 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Positions are the lanes: per block of L positions one FMA chain over the head dimensions (four blocks at a
-     * time so four chains are in flight), so no lane sums; the last partial block runs masked. Lane t computes
+     * time so four chains are in flight), so no lane sums; the last partial block runs in scalar FMAs. Lane t computes
      * exactly what every other block computes for its positions.
      */
     @Override
@@ -214,13 +213,14 @@ public final class VectorKernels implements Kernels {
             }
             a.mul(scale).intoArray(out, t);
         }
-        if (t < t1) {
-            VectorMask<Float> m = S.indexInRange(t, t1);
-            FloatVector a = FloatVector.zero(S);
+        // the last partial block one position at a time: Math.fma is the lanes' fused multiply-add, so the same bits
+        // (a masked vector here left C2 'virtual call's to VectorMask methods, boxed, in some compilations)
+        for (; t < t1; t++) {
+            float a = 0f;
             for (int d = 0, k = kOff + t; d < n; d++, k += stride) {
-                a = FloatVector.broadcast(S, q[qOff + d]).fma(FloatVector.fromArray(S, kT, k, m), a);
+                a = Math.fma(q[qOff + d], kT[k], a);
             }
-            a.mul(scale).intoArray(out, t, m);
+            out[t] = a * scale;
         }
     }
 
