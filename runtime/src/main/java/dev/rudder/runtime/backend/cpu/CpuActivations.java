@@ -72,8 +72,9 @@ final class CpuActivations implements Activations {
     /**
      * Attention of one layer for every row of a batch, split over the pool by (row, key/value head): the query heads
      * that share a key/value head run together ({@link Kernels#attentionScores(float[], int, int, float[], int, int,
-     * int, int, int, float, float[][])}), reading that head's cache once for all of them. Each thread keeps its own
-     * score rows.
+     * int, int, int, float, float[][])}), reading that head's cache once for all of them. Where those units would split
+     * unevenly over the threads (few rows, an odd number of key/value heads) the units are (row, query head) instead.
+     * Each thread keeps its own score rows.
      */
     static final class AttentionTask implements WorkerPool.RangeTask {
         private final Kernels kern;
@@ -88,6 +89,7 @@ final class CpuActivations implements Activations {
         Batch batch;
         int layer;
         boolean storeOwn;   // each unit stores its row's keys and values of its group first (decode rows: distinct sequences)
+        boolean perHead;    // units are (row, query head), one head at a time, instead of (row, key/value head)
 
         AttentionTask(Kernels kern, ModelConfig cfg, CpuActivations a) {
             this.kern = kern;
@@ -113,15 +115,37 @@ final class CpuActivations implements Activations {
             System.arraycopy(a.v, i * kvDim + j0, s.valueCache[layer], slot * kvDim + j0, j1 - j0);
         }
 
-        /** Units of work: one per row and key/value head. */
+        /** Units [u0, u1) as (row u / heads, query head u % heads), each with the one-head kernels. */
+        private void runHeads(int u0, int u1, float[] sc) {
+            int heads = nKv * group;
+            for (int u = u0; u < u1; u++) {
+                int i = u / heads;
+                int h = u % heads;
+                CpuSequence s = (CpuSequence) batch.sequence(i);
+                int kvOff = (h / group) * headDim;
+                int qOff = i * qDim + h * headDim;
+                int last = batch.slot(i);
+                int first = batch.attendFrom(i);
+                kern.attentionScores(a.q, qOff, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
+                        first, last + 1, invSqrt, sc);
+                kern.softmax(sc, first, last - first + 1);
+                kern.attentionValues(sc, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff, headDim);
+            }
+        }
+
+        /** Units of work: one per row and key/value head (or query head, {@link #perHead}). */
         int units() {
-            return batch.size() * nKv;
+            return batch.size() * (perHead ? nKv * group : nKv);
         }
 
         /** Causal attention for units [u0, u1): row u / nKv over its own sequence's cache [attendFrom, slot], heads of group u % nKv. */
         @Override
         public void run(int u0, int u1) {
             float[][] sc = scores.get();
+            if (perHead) {
+                runHeads(u0, u1, sc[0]);
+                return;
+            }
             for (int u = u0; u < u1; u++) {
                 int i = u / nKv;
                 int g = u % nKv;
