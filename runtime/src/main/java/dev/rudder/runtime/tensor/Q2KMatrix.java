@@ -3,6 +3,7 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.io.DType;
 
 import dev.rudder.runtime.kernel.Vectors;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -10,6 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * ggml's Q2_K: super-blocks of 256 weights, {@code {uint8 scales[16]; uint8 qs[64]; f16 d; f16 dmin}} (84 bytes,
@@ -46,7 +48,8 @@ public final class Q2KMatrix extends BlockMatrix {
      * Fused dot: L quant bytes loaded once per part (int lanes), their four 2-bit fields shifted out in turn, made
      * float and turned into weights {@code q * (d*sc) - dmin*m} by one FMA with the group's scale and min broadcast
      * (decoded in scalar code), then one FMA with the activations; two accumulators (fields 0, 2 and 1, 3) for two
-     * dependency chains. Widening (matmul) by the exact dequantization in vectors.
+     * dependency chains. Batched decode makes each weight vector once for two inputs. Widening (matmul) by the exact
+     * dequantization in vectors.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -65,6 +68,53 @@ public final class Q2KMatrix extends BlockMatrix {
             } else {
                 row(m.data.asSlice(row * rowBytes, rowBytes), 0, m.cols / BLOCK, x, xOff, t, tOff);
             }
+        }
+
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            int blocks = m.cols / BLOCK;
+            rowTwoInputs(m.data, (int) (rA * rowBytes), blocks, x, xa, xb, t, ta, tb);
+            rowTwoInputs(m.data, (int) (rB * rowBytes), blocks, x, xa, xb, t, ta + L, tb + L);
+        }
+
+        /**
+         * {@link #row} of the row at byte {@code base} with two inputs, at {@code xa} (lanes to {@code t[ta ..)}) and
+         * {@code xb} (to {@code t[tb ..)}): each weight vector made once for both (batched decode); per input the
+         * operations of {@link #row} in its order. Vector API calls only in the loop (a larger compilation: see
+         * KernelInliningTest).
+         */
+        private static void rowTwoInputs(MemorySegment seg, int base, int blocks, float[] x, int xa, int xb, float[] t,
+                                         int ta, int tb) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+            FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                int o = base + b * BLOCK_BYTES;
+                float d = f16(seg, o + D), negMin = -f16(seg, o + DMIN);
+                for (int h = 0; h < 2; h++) {
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + QS + 32 * h + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                        int g = o + 8 * h + (p * L) / 16;
+                        int xq = b * BLOCK + 128 * h + p * L;
+                        for (int j = 0; j < 4; j += 2) {
+                            int s0 = seg.get(ValueLayout.JAVA_BYTE, g + 2 * j) & 0xFF;
+                            int s1 = seg.get(ValueLayout.JAVA_BYTE, g + 2 * j + 2) & 0xFF;
+                            FloatVector w0 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 2 * j).and(3)
+                                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * (s0 & 0xF)),
+                                    FloatVector.broadcast(F, negMin * (s0 >> 4)));
+                            FloatVector w1 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 2 * j + 2).and(3)
+                                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * (s1 & 0xF)),
+                                    FloatVector.broadcast(F, negMin * (s1 >> 4)));
+                            a0 = w0.fma(FloatVector.fromArray(F, x, xa + xq + 32 * j), a0);
+                            a1 = w1.fma(FloatVector.fromArray(F, x, xa + xq + 32 * j + 32), a1);
+                            c0 = w0.fma(FloatVector.fromArray(F, x, xb + xq + 32 * j), c0);
+                            c1 = w1.fma(FloatVector.fromArray(F, x, xb + xq + 32 * j + 32), c1);
+                        }
+                    }
+                }
+            }
+            a0.add(a1).intoArray(t, ta);
+            c0.add(c1).intoArray(t, tb);
         }
 
         /** The row of {@code blocks} super-blocks at byte {@code base}: its accumulator lanes to {@code t[tOff ..)}. */

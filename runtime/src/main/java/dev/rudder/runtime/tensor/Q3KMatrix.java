@@ -3,12 +3,14 @@ package dev.rudder.runtime.tensor;
 import dev.rudder.runtime.io.DType;
 
 import dev.rudder.runtime.kernel.Vectors;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * ggml's Q3_K: super-blocks of 256 weights, {@code {uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; f16 d}} (110
@@ -56,8 +58,8 @@ public final class Q3KMatrix extends BlockMatrix {
      * Fused dot: per part (L positions of the 32 hmask bytes) the hmask bytes are loaded once and, for each half
      * super-block, the quant bytes once; each of the four 2-bit fields is shifted out, joined with its hmask bit,
      * made float, scaled by {@code d * (sc - 32)} of its group (decoded in scalar code, {@link #scale}) and multiplied
-     * with the activations by FMA; two accumulators (fields 0, 2 and 1, 3). Widening (matmul) by the exact
-     * dequantization in vectors.
+     * with the activations by FMA; two accumulators (fields 0, 2 and 1, 3). Batched decode makes each weight vector
+     * once for two inputs. Widening (matmul) by the exact dequantization in vectors.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -76,6 +78,56 @@ public final class Q3KMatrix extends BlockMatrix {
             } else {
                 row(m.data.asSlice(row * rowBytes, rowBytes), 0, m.cols / BLOCK, x, xOff, t, tOff);
             }
+        }
+
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            int blocks = m.cols / BLOCK;
+            rowTwoInputs(m.data, (int) (rA * rowBytes), blocks, x, xa, xb, t, ta, tb);
+            rowTwoInputs(m.data, (int) (rB * rowBytes), blocks, x, xa, xb, t, ta + L, tb + L);
+        }
+
+        /**
+         * {@link #row} of the row at byte {@code base} with two inputs, at {@code xa} (lanes to {@code t[ta ..)}) and
+         * {@code xb} (to {@code t[tb ..)}): each weight vector made once for both (batched decode); per input the
+         * operations of {@link #row} in its order. Vector API calls only in the loop (a larger compilation: see
+         * KernelInliningTest), scales decoded in scalar code.
+         */
+        private static void rowTwoInputs(MemorySegment seg, int base, int blocks, float[] x, int xa, int xb, float[] t,
+                                         int ta, int tb) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+            FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                int o = base + b * BLOCK_BYTES;
+                float d = f16(seg, o + D);
+                int w0 = seg.get(INT_LE, o + SCALES), w1 = seg.get(INT_LE, o + SCALES + 4), w2 = seg.get(INT_LE, o + SCALES + 8);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector hm = ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + p * L, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2I, Vectors.I, 0)).lanewise(VectorOperators.LSHL, 2);
+                    int sub = (p * L) / 16;
+                    for (int h = 0; h < 2; h++) {
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + QS + 32 * h + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                        int xq = b * BLOCK + 128 * h + p * L;
+                        for (int j = 0; j < 4; j += 2) {
+                            float s0 = d * scale(w0, w1, w2, 8 * h + 2 * j + sub);
+                            float s1 = d * scale(w0, w1, w2, 8 * h + 2 * j + 2 + sub);
+                            FloatVector v0 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 2 * j).and(3)
+                                    .or(hm.lanewise(VectorOperators.ASHR, 4 * h + j).and(4)).sub(4)
+                                    .convert(VectorOperators.I2F, 0)).mul(s0);
+                            FloatVector v1 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 2 * j + 2).and(3)
+                                    .or(hm.lanewise(VectorOperators.ASHR, 4 * h + j + 1).and(4)).sub(4)
+                                    .convert(VectorOperators.I2F, 0)).mul(s1);
+                            a0 = v0.fma(FloatVector.fromArray(F, x, xa + xq + 32 * j), a0);
+                            a1 = v1.fma(FloatVector.fromArray(F, x, xa + xq + 32 * j + 32), a1);
+                            c0 = v0.fma(FloatVector.fromArray(F, x, xb + xq + 32 * j), c0);
+                            c1 = v1.fma(FloatVector.fromArray(F, x, xb + xq + 32 * j + 32), c1);
+                        }
+                    }
+                }
+            }
+            a0.add(a1).intoArray(t, ta);
+            c0.add(c1).intoArray(t, tb);
         }
 
         /** The row of {@code blocks} super-blocks at byte {@code base}: its accumulator lanes to {@code t[tOff ..)}. */
