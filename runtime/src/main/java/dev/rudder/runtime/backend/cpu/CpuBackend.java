@@ -169,7 +169,7 @@ public final class CpuBackend implements Backend {
         }
         c.attention.batch = b;
         c.attention.layer = layer;
-        pool.parallelFor(c.attention.heads(), c.attention);
+        pool.parallelFor(c.attention.units(), c.attention);
         c.attention.batch = null;
     }
 
