@@ -87,6 +87,7 @@ final class CpuActivations implements Activations {
         private final ThreadLocal<float[][]> scores;   // per thread [group][contextLength]: one row's weights per head
         Batch batch;
         int layer;
+        boolean storeOwn;   // each unit stores its row's keys and values of its group first (decode rows: distinct sequences)
 
         AttentionTask(Kernels kern, ModelConfig cfg, CpuActivations a) {
             this.kern = kern;
@@ -99,6 +100,17 @@ final class CpuActivations implements Activations {
             invSqrt = (float) (1.0 / Math.sqrt(headDim));
             int context = a.contextLength;
             scores = ThreadLocal.withInitial(() -> new float[group][context]);
+        }
+
+        /** Row i's keys and values of dimensions [j0, j1) into its sequence's cache at its slot (keys transposed). */
+        void store(int i, int j0, int j1) {
+            CpuSequence s = (CpuSequence) batch.sequence(i);
+            float[] kT = s.keyCache[layer];
+            int slot = batch.slot(i);
+            for (int j = j0, src = i * kvDim + j0, dst = slot + j0 * s.keyStride; j < j1; j++, src++, dst += s.keyStride) {
+                kT[dst] = a.k[src];
+            }
+            System.arraycopy(a.v, i * kvDim + j0, s.valueCache[layer], slot * kvDim + j0, j1 - j0);
         }
 
         /** Units of work: one per row and key/value head. */
@@ -115,6 +127,9 @@ final class CpuActivations implements Activations {
                 int g = u % nKv;
                 CpuSequence s = (CpuSequence) batch.sequence(i);
                 int kvOff = g * headDim;
+                if (storeOwn) {
+                    store(i, kvOff, kvOff + headDim);
+                }
                 int qOff = i * qDim + g * group * headDim;
                 int last = batch.slot(i);
                 int first = batch.attendFrom(i);
