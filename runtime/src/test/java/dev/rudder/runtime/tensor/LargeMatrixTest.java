@@ -26,7 +26,7 @@ class LargeMatrixTest {
     private static final int TAIL = 8;
 
     @ParameterizedTest
-    @ValueSource(strings = {"BF16", "F16", "F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"BF16", "F16", "F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(String type, @TempDir Path dir) throws Exception {
         int rowBytes = switch (type) {
             case "BF16", "F16" -> 2 * COLS;
@@ -36,6 +36,8 @@ class LargeMatrixTest {
             case "IQ4_NL" -> COLS / IQ4_NLMatrix.BLOCK * IQ4_NLMatrix.BLOCK_BYTES;
             case "Q5_0" -> COLS / Q5_0Matrix.BLOCK * Q5_0Matrix.BLOCK_BYTES;
             case "Q5_1" -> COLS / Q5_1Matrix.BLOCK * Q5_1Matrix.BLOCK_BYTES;
+            case "Q2_K" -> COLS / Q2KMatrix.BLOCK * Q2KMatrix.BLOCK_BYTES;
+            case "Q3_K" -> COLS / Q3KMatrix.BLOCK * Q3KMatrix.BLOCK_BYTES;
             case "Q4_K" -> COLS / Q4KMatrix.BLOCK * Q4KMatrix.BLOCK_BYTES;
             case "Q5_K" -> COLS / Q5KMatrix.BLOCK * Q5KMatrix.BLOCK_BYTES;
             case "Q6_K" -> COLS / Q6KMatrix.BLOCK * Q6KMatrix.BLOCK_BYTES;
@@ -78,6 +80,11 @@ class LargeMatrixTest {
                 }
                 case "Q4_K", "Q5_K" -> superBlock(tail, r, 0, type.equals("Q4_K") ? Q4KMatrix.BLOCK_BYTES : Q5KMatrix.BLOCK_BYTES);
                 case "Q6_K" -> superBlock(tail, r, Q6KMatrix.BLOCK_BYTES - 2, Q6KMatrix.BLOCK_BYTES);
+                case "Q3_K" -> superBlock(tail, r, Q3KMatrix.D, Q3KMatrix.BLOCK_BYTES);
+                case "Q2_K" -> {   // d and dmin at the end
+                    superBlock(tail, r, Q2KMatrix.D, Q2KMatrix.BLOCK_BYTES);
+                    tail.putShort(tail.position() - 2, Float.floatToFloat16(0.01f * (float) r.nextGaussian()));
+                }
                 default -> {   // a block: f16 scale, 16 bytes of nibbles
                     tail.putShort(Float.floatToFloat16(0.01f * w));
                     for (int i = 0; i < Q4_0Matrix.BLOCK / 2; i++) {
@@ -144,6 +151,8 @@ class LargeMatrixTest {
             case "IQ4_NL" -> new IQ4_NLMatrix(data, rows, COLS, true);
             case "Q5_0" -> new Q5_0Matrix(data, rows, COLS, true);
             case "Q5_1" -> new Q5_1Matrix(data, rows, COLS, true);
+            case "Q2_K" -> new Q2KMatrix(data, rows, COLS, true);
+            case "Q3_K" -> new Q3KMatrix(data, rows, COLS, true);
             case "Q4_K" -> new Q4KMatrix(data, rows, COLS, true);
             case "Q5_K" -> new Q5KMatrix(data, rows, COLS, true);
             case "Q6_K" -> new Q6KMatrix(data, rows, COLS, true);
