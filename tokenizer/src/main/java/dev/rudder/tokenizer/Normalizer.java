@@ -17,10 +17,11 @@ interface Normalizer {
         }
     }
 
+    /** NFC, NFD, NFKC, NFKD with the Unicode 9.0 tables of the tokenizers library ({@link Unicode9Normalizer}). */
     record Unicode(java.text.Normalizer.Form form) implements Normalizer {
         @Override
         public String normalize(String s) {
-            return java.text.Normalizer.normalize(s, form);
+            return Unicode9Normalizer.normalize(s, form);
         }
     }
 
