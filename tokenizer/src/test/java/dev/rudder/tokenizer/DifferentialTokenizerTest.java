@@ -1,0 +1,100 @@
+package dev.rudder.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+import static dev.rudder.tokenizer.GoldenTokenizerTest.check;
+import static dev.rudder.tokenizer.GoldenTokenizerTest.ints;
+import static dev.rudder.tokenizer.GoldenTokenizerTest.strings;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Strings from the differential harness against the Hugging Face {@code tokenizers} library (resources
+ * {@code differential/}, see its README): the minimised cases of every mismatch it found, and seeded random strings.
+ * Every field of a line is compared except the character offsets, which Rudder does not compute.
+ */
+class DifferentialTokenizerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @ParameterizedTest(name = "{0}: minimised mismatches now match the tokenizers library")
+    @ValueSource(strings = {"llama3", "mistral", "phi3", "qwen3", "smollm2", "rudder-chat"})
+    void minimisedMismatchesMatchTheReferenceLibrary(String family) throws IOException {
+        assertAllLinesMatch(family, "differential/" + family + ".jsonl");
+    }
+
+    @ParameterizedTest(name = "{0}: seeded random strings match the tokenizers library")
+    @ValueSource(strings = {"llama3", "mistral", "phi3", "qwen3", "smollm2", "rudder-chat"})
+    void randomStringsMatchTheReferenceLibrary(String family) throws IOException {
+        assertAllLinesMatch(family, "differential/" + family + "-random.jsonl.gz");
+    }
+
+    private static void assertAllLinesMatch(String family, String resource) throws IOException {
+        Tokenizer tok = Shared.family(family);
+        List<String> failures = new ArrayList<>();
+        int lines = 0;
+        for (String line : read(resource)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            lines++;
+            JsonNode g = JSON.readTree(line);
+            String text = g.get("text").asText();
+            List<String> diffs = new ArrayList<>();
+            try {
+                Encoding with = tok.encodeDetailed(text, true);
+                Encoding without = tok.encodeDetailed(text, false);
+                check(diffs, "ids", ints(g.get("ids")), with.ids());
+                check(diffs, "tokens", strings(g.get("tokens")), with.tokens());
+                check(diffs, "special_tokens_mask", ints(g.get("special_tokens_mask")), with.specialTokensMask());
+                check(diffs, "ids_no_special", ints(g.get("ids_no_special")), without.ids());
+                check(diffs, "tokens_no_special", strings(g.get("tokens_no_special")), without.tokens());
+                check(diffs, "encode()", ints(g.get("ids")), tok.encode(text, true));
+                check(diffs, "decoded", g.get("decoded").asText(), tok.decode(ints(g.get("ids")), false));
+                check(diffs, "decoded_skip_special", g.get("decoded_skip_special").asText(),
+                        tok.decode(ints(g.get("ids")), true));
+                check(diffs, "decoded_no_special", g.get("decoded_no_special").asText(),
+                        tok.decode(ints(g.get("ids_no_special")), false));
+                int[] randomIds = ints(g.get("random_ids"));
+                check(diffs, "random_decoded", g.get("random_decoded").asText(), tok.decode(randomIds, false));
+                check(diffs, "random_decoded_skip_special", g.get("random_decoded_skip_special").asText(),
+                        tok.decode(randomIds, true));
+            } catch (RuntimeException e) {
+                diffs.add("exception " + e);
+            }
+            if (!diffs.isEmpty()) {
+                failures.add(g.get("id").asText() + " [" + g.get("category").asText() + "] "
+                        + JSON.valueToTree(text) + ": " + String.join("; ", diffs));
+            }
+        }
+        if (!failures.isEmpty()) {
+            fail(resource + ": " + failures.size() + " of " + lines + " lines differ:\n"
+                    + String.join("\n", failures.subList(0, Math.min(20, failures.size()))));
+        }
+        assertTrue(lines > 0, resource + " has no lines");
+    }
+
+    private static List<String> read(String resource) throws IOException {
+        InputStream in = DifferentialTokenizerTest.class.getClassLoader().getResourceAsStream(resource);
+        if (in == null) {
+            throw new IOException("test resource " + resource + " is missing");
+        }
+        if (resource.endsWith(".gz")) {
+            in = new GZIPInputStream(in);
+        }
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            return r.lines().toList();
+        }
+    }
+}
