@@ -36,14 +36,27 @@ final class Unicode9Normalizer {
             0x32FF, 0x32FF, 0xA7F2, 0xA7F4, 0xAB69, 0xAB69, 0x10781, 0x10785, 0x10787, 0x107B0, 0x107B2, 0x107BA,
             0x1CCD6, 0x1CCF9, 0x1E030, 0x1E06D, 0x1F16C, 0x1F16C, 0x1FBF0, 0x1FBF9});
 
-    /** Lowest code point of either table: text below it takes the fast path. */
+    /**
+     * One bit per UTF-16 char: the BMP chars of each table and the high surrogates of its other code points, so that
+     * the scan costs a load per char; [65536 / 64].
+     */
+    private static final long[] CANONICAL_CHARS = charBits(CANONICAL);
+    private static final long[] COMPATIBILITY_CHARS = charBits(COMPATIBILITY);
+
+    /** Lowest char of either table: most text (ASCII, Latin, Greek, Cyrillic) is below it. */
     private static final char FIRST = 0x07FD;
 
     static String normalize(String s, Form form) {
-        int[] kept = form == Form.NFC || form == Form.NFD ? CANONICAL : COMPATIBILITY;
+        boolean canonical = form == Form.NFC || form == Form.NFD;
+        int[] kept = canonical ? CANONICAL : COMPATIBILITY;
+        long[] bits = canonical ? CANONICAL_CHARS : COMPATIBILITY_CHARS;
         int n = s.length();
         int i = 0;
-        while (i < n && (s.charAt(i) < FIRST || !isKept(s.codePointAt(i), kept))) {
+        while (i < n) {
+            char c = s.charAt(i);
+            if (c >= FIRST && (bits[c >>> 6] & (1L << c)) != 0 && isKept(s.codePointAt(i), kept)) {
+                break;
+            }
             i++;
         }
         if (i == n) {
@@ -54,7 +67,7 @@ final class Unicode9Normalizer {
         while (i < n) {
             int cp = s.codePointAt(i);
             int len = Character.charCount(cp);
-            if (cp >= FIRST && isKept(cp, kept)) {
+            if (isKept(cp, kept)) {
                 out.append(java.text.Normalizer.normalize(s.substring(start, i), form));
                 out.appendCodePoint(cp);
                 start = i + len;
@@ -62,6 +75,17 @@ final class Unicode9Normalizer {
             i += len;
         }
         return out.append(java.text.Normalizer.normalize(s.substring(start), form)).toString();
+    }
+
+    private static long[] charBits(int[] ranges) {
+        long[] bits = new long[1024];
+        for (int k = 0; k < ranges.length; k += 2) {
+            for (int cp = ranges[k]; cp <= ranges[k + 1]; cp++) {
+                char c = cp <= 0xFFFF ? (char) cp : Character.highSurrogate(cp);
+                bits[c >>> 6] |= 1L << c;
+            }
+        }
+        return bits;
     }
 
     private static boolean isKept(int cp, int[] ranges) {
