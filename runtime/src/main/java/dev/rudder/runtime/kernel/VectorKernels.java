@@ -18,6 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> S = Vectors.F;
     private static final int L = S.length();
+    /**
+     * Per-thread lanes for the fixed-order sums: an accumulator is stored here and summed by
+     * {@link Vectors#sumLanes}, so no vector is passed to a method of ours, which C2 might leave out of
+     * line (a call it profiles as cold, such as the probe sum run for one row in a batch) and box.
+     */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
     public VectorKernels() {
     }
@@ -43,7 +49,9 @@ public final class VectorKernels implements Kernels {
             FloatVector v0 = FloatVector.fromArray(S, x, xOff + i);
             a0 = v0.fma(v0, a0);
         }
-        float ss = Vectors.sum(a0.add(a1));
+        float[] t = LANES.get();
+        a0.add(a1).intoArray(t, 0);
+        float ss = Vectors.sumLanes(t, 0);
         for (; i < n; i++) {
             float v = x[xOff + i];
             ss += v * v;
@@ -99,7 +107,9 @@ public final class VectorKernels implements Kernels {
                 v.intoArray(x, xOff + i);
                 acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
             }
-            float sum = Vectors.sum(acc.add(acc2));
+            float[] t = LANES.get();
+            acc.add(acc2).intoArray(t, 0);
+            float sum = Vectors.sumLanes(t, 0);
             for (; i < n; i++) {
                 float v = x[xOff + i] + delta[dOff + i];
                 x[xOff + i] = v;
@@ -123,7 +133,9 @@ public final class VectorKernels implements Kernels {
             v.intoArray(x, xOff + i);
             acc = v.fma(FloatVector.fromArray(S, probe, i), acc);
         }
-        float sum = Vectors.sum(acc.add(acc2));
+        float[] t = LANES.get();
+        acc.add(acc2).intoArray(t, 0);
+        float sum = Vectors.sumLanes(t, 0);
         for (; i < n; i++) {
             float v = x[xOff + i] + delta[dOff + i] + scale * steer[i];
             x[xOff + i] = v;
@@ -149,7 +161,9 @@ public final class VectorKernels implements Kernels {
         for (; i < upper; i += L) {
             a0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), a0);
         }
-        float sum = Vectors.sum(a0.add(a1).add(a2.add(a3)));
+        float[] t = LANES.get();
+        a0.add(a1).add(a2.add(a3)).intoArray(t, 0);
+        float sum = Vectors.sumLanes(t, 0);
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }
@@ -260,14 +274,14 @@ public final class VectorKernels implements Kernels {
         for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
+        VectorExp.expOfDifference(x, off, upper, max);
         FloatVector acc = FloatVector.zero(S);
-        i = 0;
-        for (; i < upper; i += L) {
-            FloatVector e = VectorExp.exp(FloatVector.fromArray(S, x, off + i).sub(max));
-            e.intoArray(x, off + i);
-            acc = acc.add(e);
+        for (i = 0; i < upper; i += L) {
+            acc = acc.add(FloatVector.fromArray(S, x, off + i));
         }
-        float sum = Vectors.sum(acc);
+        float[] t = LANES.get();
+        acc.intoArray(t, 0);
+        float sum = Vectors.sumLanes(t, 0);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
@@ -286,13 +300,8 @@ public final class VectorKernels implements Kernels {
     @Override
     public void swiglu(float[] gate, int gOff, float[] up, int uOff, int n) {
         int upper = S.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += L) {
-            FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
-            FloatVector den = VectorExp.exp(g.neg()).add(1f);
-            g.div(den).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(gate, gOff + i);
-        }
-        for (; i < n; i++) {
+        VectorExp.swiglu(gate, gOff, up, uOff, upper);
+        for (int i = upper; i < n; i++) {
             float g = gate[gOff + i];
             gate[gOff + i] = g / (1f + (float) Math.exp(-g)) * up[uOff + i];
         }

@@ -59,28 +59,6 @@ public final class Vectors {
         return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
     }
 
-    /**
-     * Sum of the lanes of {@code v} in a fixed order (the same tree). For small kernels that C2
-     * inlines whole; the big weight loops store their accumulators and use {@link #laneSums}.
-     */
-    public static float sum(FloatVector v) {
-        int n = v.length();
-        if (n == 8) {
-            // AVX2: a fixed pairwise tree over extracted lanes (measured ~15% faster than halving)
-            float s0 = v.lane(0) + v.lane(4);
-            float s1 = v.lane(1) + v.lane(5);
-            float s2 = v.lane(2) + v.lane(6);
-            float s3 = v.lane(3) + v.lane(7);
-            return (s0 + s2) + (s1 + s3);
-        }
-        while (n > 1) {
-            n >>= 1;
-            // lanes [0, n) += lanes [n, 2n); upper lanes are ignored from here on
-            v = v.add(v.slice(n));
-        }
-        return v.lane(0);
-    }
-
     /** Largest lane; max does not depend on the order, so the hardware reduction is fine. */
     public static float max(FloatVector v) {
         return v.reduceLanes(VectorOperators.MAX);

@@ -1,6 +1,8 @@
 package dev.rudder.runtime.tensor;
 
 import dev.rudder.runtime.io.DType;
+import dev.rudder.runtime.kernel.Kernels;
+import dev.rudder.runtime.kernel.VectorKernels;
 import dev.rudder.runtime.kernel.VectorSupport;
 import dev.rudder.runtime.kernel.Vectors;
 import org.junit.jupiter.api.Test;
@@ -34,8 +36,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code -XX:+LogCompilation}, and no normal (non-OSR) compilation of a method of the tensor or kernel packages may
  * leave a call to a method that takes or returns vectors because of the cutoff, or as a virtual call (C2 did not
  * know the vector's class: what thin profiles did to the JDK's memory-segment loads under an early-JIT setting,
- * caught by this test when the child runs with that setting). Calls that pass arrays may stay calls: they cost a
- * call, not an allocation.
+ * caught by this test when the child runs with that setting), or for its size where the profile called the site
+ * cold. The child also runs the element-wise kernels (norm, residual add with probes, softmax, SwiGLU, attention),
+ * first on rows shorter than one vector, as a server's first short contexts do. Calls that pass arrays may stay
+ * calls: they cost a call, not an allocation.
  */
 class KernelInliningTest {
     private static final String[] TYPES =
@@ -43,10 +47,16 @@ class KernelInliningTest {
     private static final Pattern TASK = Pattern.compile("<task compile_id='(\\d+)'( compile_kind='osr')? method='([^' ]+) ([^' ]+) ");
     private static final Pattern METHOD =
             Pattern.compile("<method id='(\\d+)' holder='(\\d+)' name='([^']+)' return='(\\d+)'(?: arguments='([^']*)')?");
+    private static final Pattern VECTOR_CLASS = Pattern.compile("jdk\\.incubator\\.vector\\.[\\w$]*(Vector|Mask|Shuffle)");
     private static final Pattern KLASS = Pattern.compile("<klass id='(\\d+)' name='([^']+)'");
-    /** A call C2 left out of line for running out of nodes, or for not knowing the receiver's class. */
+    /**
+     * A call C2 left out of line for running out of nodes, for not knowing the receiver's class, or for its size
+     * (a method over 35 bytes of bytecode is inlined only where the profile calls the call site hot: a loop that
+     * had not run yet when the caller was compiled, such as softmax's over contexts shorter than one vector).
+     */
     private static final Pattern CUT =
-            Pattern.compile("<call method='(\\d+)'[^>]*/>\\s*<inline_fail reason='(NodeCountInliningCutoff|virtual call)'/>");
+            Pattern.compile("<call method='(\\d+)'[^>]*/>\\s*<inline_fail reason='(NodeCountInliningCutoff|virtual call"
+                    + "|too big|hot method too big|already compiled into a (?:big|medium) method|call site not reached)'/>");
 
     /**
      * Runs with the machine's vectors, and on an AVX-512 machine also limited to AVX2 (8 lanes: other code paths,
@@ -107,8 +117,11 @@ class KernelInliningTest {
         Matcher task = TASK.matcher(log);
         while (task.find()) {
             String holder = task.group(3);
-            boolean ours = holder.startsWith("dev.rudder.runtime.tensor.") || holder.startsWith("dev.rudder.runtime.kernel.");
-            if (task.group(2) != null || !ours) {
+            boolean ours = (holder.startsWith("dev.rudder.runtime.tensor.") || holder.startsWith("dev.rudder.runtime.kernel."))
+                    && !holder.contains("Test");
+            int close = log.indexOf('>', task.end());
+            boolean c1 = log.substring(task.end(), close).contains(" level='");   // C1's own inlining is not the point
+            if (task.group(2) != null || !ours || c1) {
                 continue;
             }
             int end = log.indexOf("</task>", task.end());
@@ -122,7 +135,8 @@ class KernelInliningTest {
                 String types = m.group(4) + " " + (m.group(5) == null ? "" : m.group(5));
                 boolean vectors = false;
                 for (String id : types.trim().split(" ")) {
-                    vectors |= klasses.getOrDefault(id, "").startsWith("jdk.incubator.vector.");
+                    // vectors, masks and shuffles (boxed when passed out of line); not species or operators (constants)
+                    vectors |= VECTOR_CLASS.matcher(klasses.getOrDefault(id, "")).matches();
                 }
                 if (vectors) {
                     vectorMethods.put(m.group(1), klasses.getOrDefault(m.group(2), "?") + "." + m.group(3));
@@ -181,6 +195,50 @@ class KernelInliningTest {
                     }
                 }
             }
+            elementWise(threads, self);
+        }
+
+        /**
+         * The element-wise kernels, first only on rows shorter than one vector (so their vector loops have never
+         * run when C2 first compiles them), then on long rows until a round allocates nothing.
+         */
+        private static void elementWise(com.sun.management.ThreadMXBean threads, long self) {
+            Kernels k = new VectorKernels();
+            int n = 1000;
+            float[] a = new float[n];
+            float[] b = new float[n];
+            float[] c = new float[n];
+            float[] kT = new float[64 * n];        // [64 dims, n positions]
+            Random rnd = new Random(5);
+            for (int i = 0; i < n; i++) {
+                a[i] = (float) rnd.nextGaussian();
+                b[i] = (float) rnd.nextGaussian();
+                c[i] = (float) rnd.nextGaussian();
+            }
+            for (int i = 0; i < 200_000; i++) {
+                run(k, a, b, c, kT, 1 + i % 5);
+            }
+            long start = System.nanoTime();
+            long allocated = Long.MAX_VALUE;
+            while ((allocated > 0 || System.nanoTime() - start < 1_000_000_000L) && System.nanoTime() - start < 20_000_000_000L) {
+                long before = threads.getThreadAllocatedBytes(self);
+                for (int i = 0; i < 200; i++) {
+                    run(k, a, b, c, kT, 40 + i % 300);
+                }
+                allocated = threads.getThreadAllocatedBytes(self) - before;
+            }
+        }
+
+        private static void run(Kernels k, float[] a, float[] b, float[] c, float[] kT, int m) {
+            k.rmsnorm(c, 0, a, 0, b, m, 1e-5f);
+            k.residualAdd(c, 0, a, 0, null, 0f, b, m);
+            k.residualAdd(c, 0, a, 0, b, 0.5f, b, m);
+            k.dot(a, 0, b, 0, m);
+            k.attentionScores(a, 0, kT, 0, c.length, 64, 0, m, 0.125f, c);
+            k.softmax(c, 0, m);
+            k.attentionValues(c, 0, m, kT, 0, 64, b, 0, 64);
+            System.arraycopy(a, 0, c, 0, m);
+            k.swiglu(c, 0, b, 0, m);
         }
     }
 }
