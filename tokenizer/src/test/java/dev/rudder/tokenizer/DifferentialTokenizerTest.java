@@ -2,7 +2,9 @@ package dev.rudder.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.BufferedReader;
@@ -10,8 +12,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.zip.GZIPInputStream;
 
 import static dev.rudder.tokenizer.GoldenTokenizerTest.check;
@@ -22,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Strings from the differential harness against the Hugging Face {@code tokenizers} library (resources
- * {@code differential/}, see its README): the minimised cases of every mismatch it found, and seeded random strings.
+ * {@code differential/}, see its README): the minimised cases of every mismatch it found, seeded random strings, and
+ * tokenizer.json variants with the normalizers and pre-tokenizers of other model families.
  * Every field of a line is compared except the character offsets, which Rudder does not compute.
  */
 class DifferentialTokenizerTest {
@@ -40,19 +48,59 @@ class DifferentialTokenizerTest {
         assertAllLinesMatch(family, "differential/" + family + "-random.jsonl.gz");
     }
 
+    /**
+     * tokenizer.json files of the shared families with the normalizer and pre-tokenizer of other model families
+     * ({@code differential/variants-spec.json}): Lowercase, Whitespace, and Split / Replace regexes that run on
+     * java.util.regex in their Oniguruma reading. The lines also hold the library's normalized text and pre-tokens.
+     */
+    @ParameterizedTest(name = "tokenizer.json variant {0} matches the tokenizers library")
+    @MethodSource("variants")
+    void tokenizerJsonVariantsMatchTheReferenceLibrary(String variant) throws IOException {
+        JsonNode spec = JSON.readTree(String.join("\n", read("differential/variants-spec.json"))).get(variant);
+        String base = spec.get("base").asText();
+        ObjectNode root = BASES.computeIfAbsent(base, b -> TokenizerJson.readJson(tokenizerJson(b))).deepCopy();
+        root.set("normalizer", spec.get("normalizer"));
+        root.set("pre_tokenizer", spec.get("pre_tokenizer"));
+        Tokenizer tok = TokenizerJson.parse(root, tokenizerJson(base), new LinkedHashMap<>(), null);
+        assertAllLinesMatch(tok, "differential/variants.jsonl", g -> g.get("variant").asText().equals(variant));
+    }
+
+    static List<String> variants() throws IOException {
+        List<String> names = new ArrayList<>();
+        JSON.readTree(String.join("\n", read("differential/variants-spec.json"))).fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static final Map<String, JsonNode> BASES = new ConcurrentHashMap<>();
+
+    private static Path tokenizerJson(String family) {
+        return Shared.tokenizers().resolve(family).resolve("tokenizer.json");
+    }
+
     private static void assertAllLinesMatch(String family, String resource) throws IOException {
-        Tokenizer tok = Shared.family(family);
+        assertAllLinesMatch(Shared.family(family), resource, g -> true);
+    }
+
+    private static void assertAllLinesMatch(Tokenizer tok, String resource, Predicate<JsonNode> selected)
+            throws IOException {
         List<String> failures = new ArrayList<>();
         int lines = 0;
         for (String line : read(resource)) {
             if (line.isBlank()) {
                 continue;
             }
-            lines++;
             JsonNode g = JSON.readTree(line);
+            if (!selected.test(g)) {
+                continue;
+            }
+            lines++;
             String text = g.get("text").asText();
             List<String> diffs = new ArrayList<>();
             try {
+                if (g.has("normalized")) {
+                    check(diffs, "normalized", g.get("normalized").asText(), tok.normalize(text));
+                    check(diffs, "pre_tokens", strings(g.get("pre_tokens")), tok.preTokenize(g.get("normalized").asText()));
+                }
                 Encoding with = tok.encodeDetailed(text, true);
                 Encoding without = tok.encodeDetailed(text, false);
                 check(diffs, "ids", ints(g.get("ids")), with.ids());
