@@ -46,6 +46,29 @@ public interface Kernels {
      */
     void attentionValues(float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff, int n);
 
+    /**
+     * {@link #attentionScores} for {@code heads} query heads that share these keys (grouped-query attention): head
+     * j's query at {@code q[qOff + j*n ..)}, its scores to {@code out[j]}, each exactly what the one-head call gives.
+     * An implementation may read each key once for all of them.
+     */
+    default void attentionScores(float[] q, int qOff, int heads, float[] kT, int kOff, int stride, int n, int t0, int t1,
+                                 float scale, float[][] out) {
+        for (int j = 0; j < heads; j++) {
+            attentionScores(q, qOff + j * n, kT, kOff, stride, n, t0, t1, scale, out[j]);
+        }
+    }
+
+    /**
+     * {@link #attentionValues} for {@code heads} query heads that share these values: head j's weights {@code p[j]},
+     * its output at {@code out[oOff + j*n ..)}, each exactly what the one-head call gives.
+     */
+    default void attentionValues(float[][] p, int heads, int t0, int t1, float[] v, int vOff, int vStride, float[] out,
+                                 int oOff, int n) {
+        for (int j = 0; j < heads; j++) {
+            attentionValues(p[j], t0, t1, v, vOff, vStride, out, oOff + j * n, n);
+        }
+    }
+
     /** In-place softmax over {@code x[off .. off+n)}, max-subtracted. */
     void softmax(float[] x, int off, int n);
 

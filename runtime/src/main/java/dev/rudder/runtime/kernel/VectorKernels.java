@@ -227,7 +227,49 @@ public final class VectorKernels implements Kernels {
     /** Head dimensions are the lanes, kept in registers across the positions (four vectors at a time). */
     @Override
     public void attentionValues(float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff, int n) {
-        int d = 0;
+        valuesFrom(0, p, t0, t1, v, vOff, vStride, out, oOff, n);
+    }
+
+    /**
+     * Up to four heads per pass over the keys ({@link GroupedAttention}) for the positions in whole blocks of two
+     * vectors, the rest and a lone last head one head at a time: every score is the same chain over d wherever
+     * it is computed.
+     */
+    @Override
+    public void attentionScores(float[] q, int qOff, int heads, float[] kT, int kOff, int stride, int n, int t0, int t1,
+                                float scale, float[][] out) {
+        int blocked = heads > 1 ? t0 + (t1 - t0) / (2 * L) * (2 * L) : t0;
+        int j = 0;
+        for (; heads - j >= 2; j += 4) {
+            int last = Math.min(heads, j + 4) - 1;   // a missing fourth (third) head repeats the last: same bits, same place
+            GroupedAttention.scores(q, qOff + j * n, qOff + (j + 1) * n, qOff + Math.min(j + 2, last) * n,
+                    qOff + last * n, kT, kOff, stride, n, t0, blocked, scale,
+                    out[j], out[j + 1], out[Math.min(j + 2, last)], out[last]);
+        }
+        for (int h = 0; h < heads; h++) {
+            attentionScores(q, qOff + h * n, kT, kOff, stride, n, h < j ? blocked : t0, t1, scale, out[h]);
+        }
+    }
+
+    /** Up to four heads per pass over the values for the dimensions in whole blocks of two vectors; the rest as one head. */
+    @Override
+    public void attentionValues(float[][] p, int heads, int t0, int t1, float[] v, int vOff, int vStride, float[] out,
+                                int oOff, int n) {
+        int blocked = heads > 1 ? n / (2 * L) * (2 * L) : 0;
+        int j = 0;
+        for (; heads - j >= 2; j += 4) {
+            int last = Math.min(heads, j + 4) - 1;
+            GroupedAttention.values(p[j], p[j + 1], p[Math.min(j + 2, last)], p[last], t0, t1, v, vOff, vStride,
+                    out, oOff + j * n, oOff + (j + 1) * n, oOff + Math.min(j + 2, last) * n, oOff + last * n, blocked);
+        }
+        for (int h = 0; h < heads; h++) {
+            valuesFrom(h < j ? blocked : 0, p[h], t0, t1, v, vOff, vStride, out, oOff + h * n, n);
+        }
+    }
+
+    /** {@link #attentionValues} for the dimensions from {@code d} on (each dimension is computed alone). */
+    private static void valuesFrom(int d, float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff,
+                                   int n) {
         for (; d + 4 * L <= n; d += 4 * L) {
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
             FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);

@@ -123,6 +123,39 @@ class KernelsTest {
     }
 
     @Test
+    void headsSharingKeysAndValuesGetEachHeadsOwnBits() {
+        for (int n : new int[] {1, 7, 16, 40, 64, 80, 128}) {
+            for (int heads : new int[] {1, 2, 3, 4, 5, 7, 8}) {
+                int stride = 170;
+                float[] kT = rand(2 * n * stride);           // [2 kv heads * n dims, stride]: keys transposed
+                int kvDim = 2 * n + 3;
+                float[] v = rand(stride * kvDim);            // [positions, kvDim]
+                float[] q = rand(5 + heads * n);
+                for (int[] r : new int[][] {{0, 1}, {0, 32}, {3, 70}, {0, 161}, {17, 150}}) {
+                    float[][] got = new float[heads][stride];
+                    vector.attentionScores(q, 5, heads, kT, n * stride, stride, n, r[0], r[1], 0.3f, got);
+                    float[] outGot = rand(heads * n + 2);
+                    float[] outWant = outGot.clone();
+                    vector.attentionValues(got, heads, r[0], r[1], v, n + 1, kvDim, outGot, 1, n);
+                    for (int h = 0; h < heads; h++) {
+                        float[] want = new float[stride];
+                        vector.attentionScores(q, 5 + h * n, kT, n * stride, stride, n, r[0], r[1], 0.3f, want);
+                        for (int t = r[0]; t < r[1]; t++) {
+                            assertEquals(Float.floatToIntBits(want[t]), Float.floatToIntBits(got[h][t]),
+                                    "score n=" + n + " heads=" + heads + " head " + h + " t=" + t);
+                        }
+                        vector.attentionValues(want, r[0], r[1], v, n + 1, kvDim, outWant, 1 + h * n, n);
+                    }
+                    for (int i = 0; i < outWant.length; i++) {
+                        assertEquals(Float.floatToIntBits(outWant[i]), Float.floatToIntBits(outGot[i]),
+                                "value n=" + n + " heads=" + heads + " range " + r[0] + ".." + r[1] + " i=" + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void rmsnorm() {
         for (int n : SIZES) {
             float[] x = rand(n + 2);

@@ -229,6 +229,8 @@ class KernelInliningTest {
             }
         }
 
+        private static final float[][] GROUP = new float[3][1000];   // [3 heads sharing keys, positions]
+
         private static void run(Kernels k, float[] a, float[] b, float[] c, float[] kT, int m) {
             k.rmsnorm(c, 0, a, 0, b, m, 1e-5f);
             k.residualAdd(c, 0, a, 0, null, 0f, b, m);
@@ -237,6 +239,8 @@ class KernelInliningTest {
             k.attentionScores(a, 0, kT, 0, c.length, 64, 0, m, 0.125f, c);
             k.softmax(c, 0, m);
             k.attentionValues(c, 0, m, kT, 0, 64, b, 0, 64);
+            k.attentionScores(a, 0, 3, kT, 0, c.length, 64, 0, m, 0.125f, GROUP);
+            k.attentionValues(GROUP, 3, 0, m, kT, 0, 64, b, 0, 64);
             System.arraycopy(a, 0, c, 0, m);
             k.swiglu(c, 0, b, 0, m);
         }

@@ -24,7 +24,6 @@ final class CpuActivations implements Activations {
     final float[] proj;       // [rows, hidden] output of o_proj / down_proj
     final float[] mlpGate;    // [rows, inter] gate_proj output, then silu(mlpGate) * mlpUp (not the InferAligner Gate)
     final float[] mlpUp;      // [rows, inter] up_proj output
-    final float[][] scores;   // [head][contextLength] attention weights of the row being computed
     float[] saved;            // [rows, hidden] copy of x for a gated recompute, made on first use
     private float[] logits;   // [rows, vocab] logits of a multi-row call, made on first use
 
@@ -48,7 +47,6 @@ final class CpuActivations implements Activations {
         proj = new float[rows * hidden];
         mlpGate = new float[rows * inter];
         mlpUp = new float[rows * inter];
-        scores = new float[cfg.numHeads()][contextLength];
         matmul = new MatmulTask(backend.pool());
         attention = new AttentionTask(backend.kernels(), cfg, this);
         rowSteps = new CpuBackend.RowsTask(backend, this);
@@ -71,50 +69,76 @@ final class CpuActivations implements Activations {
         return contextLength;
     }
 
-    /** Attention of one layer for every row of a batch, split by heads over the pool. */
+    /**
+     * Attention of one layer for every row of a batch, split over the pool by (row, key/value head): the query heads
+     * that share a key/value head run together ({@link Kernels#attentionScores(float[], int, int, float[], int, int,
+     * int, int, int, float, float[][])}), reading that head's cache once for all of them. Each thread keeps its own
+     * score rows.
+     */
     static final class AttentionTask implements WorkerPool.RangeTask {
         private final Kernels kern;
         private final CpuActivations a;
-        private final int nHeads;
+        private final int nKv;
         private final int headDim;
         private final int group;
         private final int qDim;
         private final int kvDim;
         private final float invSqrt;
+        private final ThreadLocal<float[][]> scores;   // per thread [group][contextLength]: one row's weights per head
         Batch batch;
         int layer;
+        boolean storeOwn;   // each unit stores its row's keys and values of its group first (decode rows: distinct sequences)
 
         AttentionTask(Kernels kern, ModelConfig cfg, CpuActivations a) {
             this.kern = kern;
             this.a = a;
-            nHeads = cfg.numHeads();
+            nKv = cfg.numKvHeads();
             headDim = cfg.headDim();
-            group = nHeads / cfg.numKvHeads();
-            qDim = nHeads * headDim;
-            kvDim = cfg.numKvHeads() * headDim;
+            group = cfg.numHeads() / nKv;
+            qDim = cfg.numHeads() * headDim;
+            kvDim = nKv * headDim;
             invSqrt = (float) (1.0 / Math.sqrt(headDim));
+            int context = a.contextLength;
+            scores = ThreadLocal.withInitial(() -> new float[group][context]);
         }
 
-        int heads() {
-            return nHeads;
+        /** Row i's keys and values of dimensions [j0, j1) into its sequence's cache at its slot (keys transposed). */
+        void store(int i, int j0, int j1) {
+            CpuSequence s = (CpuSequence) batch.sequence(i);
+            float[] kT = s.keyCache[layer];
+            int slot = batch.slot(i);
+            for (int j = j0, src = i * kvDim + j0, dst = slot + j0 * s.keyStride; j < j1; j++, src++, dst += s.keyStride) {
+                kT[dst] = a.k[src];
+            }
+            System.arraycopy(a.v, i * kvDim + j0, s.valueCache[layer], slot * kvDim + j0, j1 - j0);
         }
 
-        /** Causal attention for heads [h0, h1): each row over its own sequence's cache [attendFrom, slot]. */
+        /** Units of work: one per row and key/value head. */
+        int units() {
+            return batch.size() * nKv;
+        }
+
+        /** Causal attention for units [u0, u1): row u / nKv over its own sequence's cache [attendFrom, slot], heads of group u % nKv. */
         @Override
-        public void run(int h0, int h1) {
-            for (int h = h0; h < h1; h++) {
-                float[] sc = a.scores[h];
-                int kvOff = (h / group) * headDim;
-                for (int i = 0; i < batch.size(); i++) {
-                    CpuSequence s = (CpuSequence) batch.sequence(i);
-                    int qOff = i * qDim + h * headDim;
-                    int last = batch.slot(i);
-                    int first = batch.attendFrom(i);
-                    kern.attentionScores(a.q, qOff, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
-                            first, last + 1, invSqrt, sc);
-                    kern.softmax(sc, first, last - first + 1);
-                    kern.attentionValues(sc, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff, headDim);
+        public void run(int u0, int u1) {
+            float[][] sc = scores.get();
+            for (int u = u0; u < u1; u++) {
+                int i = u / nKv;
+                int g = u % nKv;
+                CpuSequence s = (CpuSequence) batch.sequence(i);
+                int kvOff = g * headDim;
+                if (storeOwn) {
+                    store(i, kvOff, kvOff + headDim);
                 }
+                int qOff = i * qDim + g * group * headDim;
+                int last = batch.slot(i);
+                int first = batch.attendFrom(i);
+                kern.attentionScores(a.q, qOff, group, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
+                        first, last + 1, invSqrt, sc);
+                for (int j = 0; j < group; j++) {
+                    kern.softmax(sc[j], first, last - first + 1);
+                }
+                kern.attentionValues(sc, group, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff, headDim);
             }
         }
     }

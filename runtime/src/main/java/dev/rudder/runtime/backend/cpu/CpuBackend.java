@@ -159,17 +159,17 @@ public final class CpuBackend implements Backend {
     @Override
     public void attention(Activations a, Batch b, int layer) {
         CpuActivations c = cpu(a);
-        for (int i = 0; i < b.size(); i++) {
-            CpuSequence s = (CpuSequence) b.sequence(i);
-            float[] kT = s.keyCache[layer];
-            for (int j = 0, src = i * kvDim, dst = b.slot(i); j < kvDim; j++, dst += s.keyStride) {
-                kT[dst] = c.k[src + j];
-            }
-            System.arraycopy(c.v, i * kvDim, s.valueCache[layer], b.slot(i) * kvDim, kvDim);
-        }
         c.attention.batch = b;
         c.attention.layer = layer;
-        pool.parallelFor(c.attention.heads(), c.attention);
+        // decode rows are distinct sequences: each unit stores its own row's keys and values, on the pool; a prompt's
+        // rows read each other's, so they are all stored first
+        c.attention.storeOwn = b.kind() == Batch.Kind.DECODE;
+        if (!c.attention.storeOwn) {
+            for (int i = 0; i < b.size(); i++) {
+                c.attention.store(i, 0, kvDim);
+            }
+        }
+        pool.parallelFor(c.attention.units(), c.attention);
         c.attention.batch = null;
     }
 
