@@ -204,7 +204,7 @@ public final class Tokenizer {
             if (skipSpecialTokens && added.specialIds.contains(id)) {
                 continue;
             }
-            tokens.add(idToToken[id]);
+            tokens.add(added.decodeForm(id, idToToken[id]));
         }
         if (llamaC != null) {
             return llamaC.decode(ids, skipSpecialTokens);
