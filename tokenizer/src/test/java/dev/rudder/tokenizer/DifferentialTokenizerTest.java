@@ -50,9 +50,10 @@ class DifferentialTokenizerTest {
     }
 
     /**
-     * tokenizer.json files of the shared families with the normalizer and pre-tokenizer of other model families
-     * ({@code differential/variants-spec.json}): Lowercase, Whitespace, and Split / Replace regexes that run on
-     * java.util.regex in their Oniguruma reading. The lines also hold the library's normalized text and pre-tokens.
+     * tokenizer.json files of the shared families with the normalizer, pre-tokenizer and extra added tokens of other
+     * model families ({@code differential/variants-spec.json}): Lowercase, Whitespace, Split / Replace regexes that
+     * run on java.util.regex in their Oniguruma reading, single_word / lstrip / rstrip / normalized added tokens.
+     * The lines also hold the library's normalized text and pre-tokens.
      */
     @ParameterizedTest(name = "tokenizer.json variant {0} matches the tokenizers library")
     @MethodSource("variants")
@@ -62,6 +63,7 @@ class DifferentialTokenizerTest {
         ObjectNode root = BASES.computeIfAbsent(base, b -> TokenizerJson.readJson(tokenizerJson(b))).deepCopy();
         root.set("normalizer", spec.get("normalizer"));
         root.set("pre_tokenizer", spec.get("pre_tokenizer"));
+        root.withArray("added_tokens").addAll((com.fasterxml.jackson.databind.node.ArrayNode) spec.get("added_tokens"));
         Tokenizer tok = TokenizerJson.parse(root, tokenizerJson(base), new LinkedHashMap<>(), null);
         assertAllLinesMatch(tok, "differential/variants.jsonl", g -> g.get("variant").asText().equals(variant));
     }
