@@ -21,6 +21,8 @@ final class AddedVocabulary {
     final Map<Integer, AddedToken> byId = new HashMap<>();
     final Map<String, AddedToken> byContent = new HashMap<>();
     final Set<Integer> specialIds = new HashSet<>();
+    /** What a normalized token decodes to: the library keeps it as its normalized content (e.g. lowercased). */
+    private final Map<Integer, String> decodeForm = new HashMap<>();
     private final Matcher raw;
     private final Matcher normalizedMatcher;
 
@@ -51,11 +53,19 @@ final class AddedVocabulary {
                 String c = normalizer.normalize(t.content());
                 if (!c.isEmpty()) {
                     n.add(new AddedToken(t.id(), c, t.special(), t.lstrip(), t.rstrip(), t.singleWord(), true));
+                    if (!c.equals(t.content())) {
+                        decodeForm.put(t.id(), c);
+                    }
                 }
             }
             normList = n;
         }
         normalizedMatcher = normList.isEmpty() ? null : new Matcher(normList);
+    }
+
+    /** The token string {@code decode} uses for {@code id}: a normalized token's normalized content, else {@code token}. */
+    String decodeForm(int id, String token) {
+        return decodeForm.isEmpty() ? token : decodeForm.getOrDefault(id, token);
     }
 
     boolean hasNormalized() {
@@ -123,14 +133,18 @@ final class AddedVocabulary {
         return out;
     }
 
+    /**
+     * {@code \w} of Rust's regex crate, which the library's {@code single_word} check uses: Alphabetic, marks,
+     * decimal digits, connector punctuation and the joiners U+200C/U+200D (so ⓪ and ² are not word chars, Ⓐ is).
+     */
     private static boolean isWordChar(int cp) {
-        if (cp == '_' || Character.isLetterOrDigit(cp)) {
+        if (cp == 0x200C || cp == 0x200D || Character.isAlphabetic(cp)) {
             return true;
         }
         int t = Character.getType(cp);
         return t == Character.NON_SPACING_MARK || t == Character.COMBINING_SPACING_MARK
                 || t == Character.ENCLOSING_MARK || t == Character.CONNECTOR_PUNCTUATION
-                || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
+                || t == Character.DECIMAL_DIGIT_NUMBER;
     }
 
     /** Candidates by first char, longest first. */

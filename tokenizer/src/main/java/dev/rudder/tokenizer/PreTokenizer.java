@@ -138,7 +138,7 @@ interface PreTokenizer {
         }
     }
 
-    /** Digits: every {@code \p{N}} char alone, or runs of them. */
+    /** Digits: every numeric char (Rust's {@code char::is_numeric}: {@link Text#isNumeric}) alone, or runs of them. */
     record Digits(boolean individual) implements PreTokenizer {
         @Override
         public List<Piece> apply(List<Piece> in) {
@@ -150,11 +150,11 @@ interface PreTokenizer {
                     while (i < n) {
                         int cp = s.codePointAt(i);
                         int len = Character.charCount(cp);
-                        if (Text.isNumber(cp)) {
+                        if (Text.isNumeric(cp)) {
                             int st = i;
                             i += len;
                             if (!individual) {
-                                while (i < n && Text.isNumber(s.codePointAt(i))) {
+                                while (i < n && Text.isNumeric(s.codePointAt(i))) {
                                     i += Character.charCount(s.codePointAt(i));
                                 }
                             }

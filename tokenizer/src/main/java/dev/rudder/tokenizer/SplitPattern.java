@@ -33,24 +33,28 @@ abstract class SplitPattern {
         if (regex.equals(QWEN2)) {
             return new Llama3(1);
         }
-        return new JavaRegex(regex, what);
+        return new JavaRegex(Oniguruma.compile(regex), what);
     }
 
     static SplitPattern literal(String literal) {
         return new Literal(literal);
     }
 
-    /** Java regex in Unicode mode: {@code \s} is White_Space as in Oniguruma. */
+    /**
+     * A {@code java.util.regex} pattern: a tokenizer.json regex in its Oniguruma reading ({@link Oniguruma}), or a
+     * Java regex in Unicode mode for the built-in pre-tokenizers ({@code \s} is White_Space in both).
+     */
     static final class JavaRegex extends SplitPattern {
         final Pattern pattern;
         final String what;   // the pattern and where it was configured, for errors
 
         JavaRegex(String regex) {
-            this(regex, "pre-tokenizer pattern '" + regex + "'");
+            this(Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE),
+                    "pre-tokenizer pattern '" + regex + "'");
         }
 
-        JavaRegex(String regex, String what) {
-            this.pattern = Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE);
+        JavaRegex(Pattern pattern, String what) {
+            this.pattern = pattern;
             this.what = what;
         }
 
@@ -60,12 +64,19 @@ abstract class SplitPattern {
             IntList found = DeepRegex.run(() -> {
                 out.size = before;   // a retry starts from what the caller had
                 Matcher m = pattern.matcher(DeepRegex.bounded(s, what));
+                int lastEnd = -1;
                 while (m.find()) {
-                    if (m.end() == m.start()) {
+                    int st = m.start();
+                    int en = m.end();
+                    // an empty match splits the text there, as in the library, unless it sits where the previous
+                    // match ended (Oniguruma's iterator skips those) or inside a surrogate pair (Java steps by char)
+                    if (st == en && (st == lastEnd || (st > 0 && st < s.length()
+                            && Character.isLowSurrogate(s.charAt(st)) && Character.isHighSurrogate(s.charAt(st - 1))))) {
                         continue;
                     }
-                    out.add(m.start());
-                    out.add(m.end());
+                    out.add(st);
+                    out.add(en);
+                    lastEnd = en;
                 }
                 return out;
             }, s.length(), what);

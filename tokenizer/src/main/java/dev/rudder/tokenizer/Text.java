@@ -36,6 +36,15 @@ final class Text {
         return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
     }
 
+    /**
+     * Rust's {@code char::is_numeric} (the Digits pre-tokenizer) as the tokenizers library 0.23.2 was built: Unicode
+     * 17, whose new numbers (Tolong Siki digits U+11DE0-U+11DE9, U+16FF4-U+16FF6) Java 25 (Unicode 16) does not know.
+     * The regex {@code \p{N}} of the library (Oniguruma) is still {@link #isNumber}.
+     */
+    static boolean isNumeric(int cp) {
+        return isNumber(cp) || (cp >= 0x11DE0 && cp <= 0x11DE9) || (cp >= 0x16FF4 && cp <= 0x16FF6);
+    }
+
     /** Replaces unpaired surrogates by U+FFFD, as converting to a Rust string does. */
     static String sanitize(String s) {
         int n = s.length();

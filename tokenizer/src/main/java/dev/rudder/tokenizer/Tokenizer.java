@@ -161,6 +161,23 @@ public final class Tokenizer {
         }
     }
 
+    /** The normalizer's output for {@code text} (the text between added tokens), for comparisons with the library. */
+    String normalize(String text) {
+        return normalizer == null ? text : normalizer.normalize(text);
+    }
+
+    /** The pre-tokenizer's pieces of normalized text at the start of the input, for comparisons with the library. */
+    List<String> preTokenize(String normalized) {
+        if (preTokenizer == null) {
+            return List.of(normalized);
+        }
+        List<String> pieces = new ArrayList<>();
+        for (PreTokenizer.Piece p : preTokenizer.apply(List.of(new PreTokenizer.Piece(normalized, true)))) {
+            pieces.add(p.text());
+        }
+        return pieces;
+    }
+
     private void tokenizePiece(String s, boolean atStart, IntList out) {
         if (s.isEmpty()) {
             return;
@@ -187,7 +204,7 @@ public final class Tokenizer {
             if (skipSpecialTokens && added.specialIds.contains(id)) {
                 continue;
             }
-            tokens.add(idToToken[id]);
+            tokens.add(added.decodeForm(id, idToToken[id]));
         }
         if (llamaC != null) {
             return llamaC.decode(ids, skipSpecialTokens);

@@ -339,7 +339,7 @@ final class TokenizerJson {
 
     private static Pattern compile(String regex, Path file, String field) {
         try {
-            return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE);
+            return Oniguruma.compile(regex);
         } catch (java.util.regex.PatternSyntaxException e) {
             throw bad(file, field, "regex not supported: " + e.getDescription());
         }

@@ -121,7 +121,8 @@ class BadInputTest {
         assertEquals(5, t.vocabSize());
         assertTrue(t.isSpecial(4));
         assertFalse(t.isSpecial(3));
-        assertEquals("a BB a", t.decode(new int[]{0, 3, 4, 0}, true));
-        assertEquals("a BB <X> a", t.decode(new int[]{0, 3, 4, 0}, false));
+        // a normalized added token decodes to its normalized content (tokenizers 0.23.2 gives these two strings)
+        assertEquals("a bb a", t.decode(new int[]{0, 3, 4, 0}, true));
+        assertEquals("a bb <X> a", t.decode(new int[]{0, 3, 4, 0}, false));
     }
 }
