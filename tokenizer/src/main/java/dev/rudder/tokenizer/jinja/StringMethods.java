@@ -27,24 +27,16 @@ final class StringMethods {
         return sb.toString();
     }
 
-    private static String charsArg(List<Object> args) {
-        if (args.isEmpty() || args.get(0) == null || args.get(0) == UNDEFINED) {
-            return null;
-        }
-        if (!(args.get(0) instanceof String s)) {
-            throw new JinjaException("strip arg must be a string");
-        }
-        return s;
-    }
-
     /** The method {@code name} bound to {@code s} (or its value, for {@code length}); UNDEFINED when there is none. */
     static Object method(String s, String name, Budget budget) {
         return switch (name) {
             case "upper" -> (Fn) (a, e) -> s.toUpperCase(Locale.ROOT);
             case "lower" -> (Fn) (a, e) -> s.toLowerCase(Locale.ROOT);
-            case "strip" -> (Fn) (a, e) -> charsArg(a) == null ? Values.jsTrim(s, true, true) : Values.stripChars(s, charsArg(a), true, true);
-            case "lstrip" -> (Fn) (a, e) -> charsArg(a) == null ? Values.jsTrim(s, true, false) : Values.stripChars(s, charsArg(a), true, false);
-            case "rstrip" -> (Fn) (a, e) -> charsArg(a) == null ? Values.jsTrim(s, false, true) : Values.stripChars(s, charsArg(a), false, true);
+            // The reference (@huggingface/jinja 0.5.11) ignores the chars argument: x.lstrip('\n') trims all
+            // leading whitespace, not only newlines (Qwen3's template relies on this for assistant content).
+            case "strip" -> (Fn) (a, e) -> Values.jsTrim(s, true, true);
+            case "lstrip" -> (Fn) (a, e) -> Values.jsTrim(s, true, false);
+            case "rstrip" -> (Fn) (a, e) -> Values.jsTrim(s, false, true);
             case "title" -> (Fn) (a, e) -> titleCase(s);
             case "capitalize" -> (Fn) (a, e) -> s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1);
             case "length" -> (long) s.length();

@@ -400,21 +400,4 @@ final class Values {
         }
         return s.substring(b, e);
     }
-
-    /** Python {@code str.strip(chars)}. */
-    static String stripChars(String s, String chars, boolean start, boolean end) {
-        int b = 0;
-        int e = s.length();
-        if (start) {
-            while (b < e && chars.indexOf(s.charAt(b)) >= 0) {
-                b++;
-            }
-        }
-        if (end) {
-            while (e > b && chars.indexOf(s.charAt(e - 1)) >= 0) {
-                e--;
-            }
-        }
-        return s.substring(b, e);
-    }
 }
