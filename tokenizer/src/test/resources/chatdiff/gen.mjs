@@ -1,4 +1,5 @@
 // Usage: node gen.mjs N SEED > cases.jsonl   (renders with @huggingface/jinja)
+// EXTRA=1: also tool_calls/tools/null or non-string content; MIN=1: only the minimised mismatches.
 import { Template } from "@huggingface/jinja";
 import fs from "fs";
 const T = "/work/shared/models/tokenizers/";
@@ -44,7 +45,17 @@ function conversation() {
     let role;
     if (mode < 0.5) role = (i === 0 && rnd() < 0.5) ? "system" : ((msgs.length - (msgs[0]?.role === "system" ? 1 : 0)) % 2 === 0 ? "user" : "assistant");
     else role = pick(["system", "user", "assistant", "user", "assistant", rnd() < 0.3 ? "tool" : "user"]);
-    msgs.push({ role, content: content() });
+    const m = { role, content: content() };
+    if (process.env.EXTRA) {
+      // EXTRA=1: the structured fields tool-aware templates read (tool_calls, tool_call_id, null/absent/non-string content).
+      const x = rnd();
+      if (x < 0.05) m.content = null;
+      else if (x < 0.08) delete m.content;
+      else if (x < 0.10) m.content = pick([0, 1.5, true, [], { a: "b" }]);
+      if (role === "assistant" && rnd() < 0.3) m.tool_calls = [{ id: pick(["abc123XYZ", "call_1", "x"]), type: "function", function: { name: pick(["get_weather", "f"]), arguments: pick([{ city: content() }, "{\"a\": 1}", {}]) } }];
+      if (role === "tool" && rnd() < 0.7) { m.tool_call_id = pick(["abc123XYZ", "call_1"]); m.name = "get_weather"; }
+    }
+    msgs.push(m);
   }
   return msgs;
 }
@@ -54,6 +65,9 @@ const compiled = Object.fromEntries(names.map(n => [n, new Template(load(tmpl[n]
 const minimal = [
   ["strip_args_ignored__assistant_leading_space", [{ role: "user", content: "hi" }, { role: "assistant", content: " x" }], false],
   ["strip_args_ignored__assistant_whitespace_only", [{ role: "user", content: "hi" }, { role: "assistant", content: " \n\t " }], true],
+  ["string_filter_on_mapping_fails", [{ role: "tool", content: { a: "b" }, tool_call_id: "abc123XYZ" }], false],
+  ["string_filter_on_none_fails", [{ role: "tool", content: null, tool_call_id: "abc123XYZ" }], false],
+  ["string_filter_on_list_is_json", [{ role: "tool", content: [1, "x", { a: null }], tool_call_id: "abc123XYZ" }], false],
 ];
 if (process.env.MIN) {
   for (const name of names) for (const [id, messages, agp] of minimal) emit(name, `${name}#${id}`, { messages, add_generation_prompt: agp, date_string: "26 Jul 2024", ...tmpl[name][1] });
@@ -68,6 +82,7 @@ function emit(name, id, ctx) {
 for (const name of names) {
   for (let i = 0; i < N; i++) {
     const ctx = { messages: conversation(), add_generation_prompt: rnd() < 0.5, date_string: "26 Jul 2024", ...tmpl[name][1] };
-    emit(name, `${name}#${SEED}.${i}`, ctx);
+    if (process.env.EXTRA && rnd() < 0.4) ctx.tools = [{ type: "function", function: { name: "get_weather", description: content(), parameters: { type: "object", properties: { city: { type: "string", description: "The \"city\"" } }, required: ["city"] } } }];
+    emit(name, `${name}#${process.env.EXTRA ? "extra" : ""}${SEED}.${i}`, ctx);
   }
 }

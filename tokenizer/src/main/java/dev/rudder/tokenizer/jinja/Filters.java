@@ -159,10 +159,11 @@ final class Filters {
         if (v instanceof String) {
             return v;
         }
-        if (v instanceof List || v instanceof Map) {
+        if (v instanceof List) {
             return Values.toJson(v, null, 0);
         }
-        return v == UNDEFINED ? "" : v == null ? "None" : jsString(v);
+        // As the reference (@huggingface/jinja 0.5.11): a mapping, none or undefined has no string filter (an error).
+        return v instanceof Map || v == UNDEFINED || v == null ? NO_MATCH : jsString(v);
     }
 
     private static Object length(Object v, Call c) {

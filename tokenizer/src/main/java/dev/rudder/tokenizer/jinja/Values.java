@@ -219,7 +219,7 @@ final class Values {
                 if (i > 0) {
                     sb.append(',');
                 }
-                sb.append("[object Object]");
+                sb.append(elementString(l.get(i)));
             }
             return sb.toString();
         }
@@ -227,6 +227,20 @@ final class Values {
             return "[object Map]";
         }
         return String.valueOf(v);
+    }
+
+    /**
+     * A list element inside a JavaScript array's {@code toString()} in the reference: each element is a runtime value
+     * whose {@code toString()} gives floats as {@code 1.0} and lists/mappings as JSON.
+     */
+    private static String elementString(Object v) {
+        if (v instanceof Double d && d == 0 && 1 / d < 0) {
+            return "-0.0";
+        }
+        if (v instanceof Double || v instanceof List<?> || v instanceof Map<?, ?>) {
+            return render(v);
+        }
+        return jsString(v);
     }
 
     /** How a value prints in template output ({@code {{ v }}}). */
