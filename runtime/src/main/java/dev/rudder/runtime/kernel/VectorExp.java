@@ -32,17 +32,21 @@ public final class VectorExp {
     private VectorExp() {
     }
 
-    /** {@code x[i] = exp(x[i] - shift)} for i in [0, n), n a multiple of the vector length. */
-    public static void expOfDifference(float[] x, int off, int n, float shift) {
-        apply(false, x, off, null, 0, n, shift);
+    /**
+     * {@code x[i] = exp(x[i] - shift)} for i in [0, n), n a multiple of the vector length; {@code lanes[0 .. L)} gets
+     * the lane-wise sums of the results (one accumulator, added in order), for a fixed-order lane sum after.
+     */
+    public static void expOfDifference(float[] x, int off, int n, float shift, float[] lanes) {
+        apply(false, x, off, null, 0, n, shift, lanes);
     }
 
     /** {@code gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]} (SiLU times up) for i in [0, n), n a multiple of the vector length. */
     public static void swiglu(float[] gate, int gOff, float[] up, int uOff, int n) {
-        apply(true, gate, gOff, up, uOff, n, 0f);
+        apply(true, gate, gOff, up, uOff, n, 0f, null);
     }
 
-    private static void apply(boolean silu, float[] a, int aOff, float[] b, int bOff, int n, float shift) {
+    private static void apply(boolean silu, float[] a, int aOff, float[] b, int bOff, int n, float shift, float[] lanes) {
+        FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < n; i += L) {
             FloatVector v = FloatVector.fromArray(S, a, aOff + i);
             FloatVector x = (silu ? v.neg() : v.sub(shift)).max(MIN).min(MAX);
@@ -58,7 +62,15 @@ public final class VectorExp {
             p = p.fma(r, x.broadcast(1f));
             IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
             FloatVector e = p.mul(bits.reinterpretAsFloats());
-            (silu ? v.div(e.add(1f)).mul(FloatVector.fromArray(S, b, bOff + i)) : e).intoArray(a, aOff + i);
+            if (silu) {
+                v.div(e.add(1f)).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
+            } else {
+                e.intoArray(a, aOff + i);
+                acc = acc.add(e);
+            }
+        }
+        if (lanes != null) {
+            acc.intoArray(lanes, 0);
         }
     }
 }

@@ -316,15 +316,10 @@ public final class VectorKernels implements Kernels {
         for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        VectorExp.expOfDifference(x, off, upper, max);
-        FloatVector acc = FloatVector.zero(S);
-        for (i = 0; i < upper; i += L) {
-            acc = acc.add(FloatVector.fromArray(S, x, off + i));
-        }
         float[] t = LANES.get();
-        acc.intoArray(t, 0);
+        VectorExp.expOfDifference(x, off, upper, max, t);
         float sum = Vectors.sumLanes(t, 0);
-        for (; i < n; i++) {
+        for (i = upper; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;

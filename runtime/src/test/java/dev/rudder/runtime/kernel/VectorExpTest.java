@@ -21,7 +21,7 @@ class VectorExpTest {
                 x[i] = (float) (r.nextDouble() * 170 - 86);   // [-86, 84]: no clamping
             }
             System.arraycopy(x, 0, y, 0, L);
-            VectorExp.expOfDifference(y, 0, L, 0f);
+            VectorExp.expOfDifference(y, 0, L, 0f, new float[L]);
             for (int i = 0; i < L; i++) {
                 float want = (float) Math.exp(x[i]);
                 assertTrue(Math.abs(y[i] - want) <= 2 * Math.ulp(want), "exp(" + x[i] + ") = " + y[i] + ", want " + want);
@@ -35,7 +35,7 @@ class VectorExpTest {
         float[] pad = java.util.Arrays.copyOf(x, ((x.length + L - 1) / L) * L);
         float[] y = new float[pad.length];
         System.arraycopy(pad, 0, y, 0, pad.length);
-        VectorExp.expOfDifference(y, 0, pad.length, 0f);
+        VectorExp.expOfDifference(y, 0, pad.length, 0f, new float[L]);
         assertEquals(1f, y[3]);
         assertEquals((float) Math.E, y[4], Math.ulp((float) Math.E));
         for (int i = 0; i < x.length; i++) {
@@ -52,11 +52,11 @@ class VectorExpTest {
         }
         float[] first = new float[L];
         System.arraycopy(x, 0, first, 0, L);
-        VectorExp.expOfDifference(first, 0, L, 0f);
+        VectorExp.expOfDifference(first, 0, L, 0f, new float[L]);
         float[] later = new float[L];
         for (int it = 0; it < 300_000; it++) {   // C2 compiles the loop in here
             System.arraycopy(x, 0, later, 0, L);
-            VectorExp.expOfDifference(later, 0, L, 0f);
+            VectorExp.expOfDifference(later, 0, L, 0f, new float[L]);
         }
         assertEquals(java.util.Arrays.toString(first), java.util.Arrays.toString(later));
     }
