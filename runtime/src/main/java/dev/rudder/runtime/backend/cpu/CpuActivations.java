@@ -115,54 +115,37 @@ final class CpuActivations implements Activations {
             System.arraycopy(a.v, i * kvDim + j0, s.valueCache[layer], slot * kvDim + j0, j1 - j0);
         }
 
-        /** Units [u0, u1) as (row u / heads, query head u % heads), each with the one-head kernels. */
-        private void runHeads(int u0, int u1, float[] sc) {
-            int heads = nKv * group;
-            for (int u = u0; u < u1; u++) {
-                int i = u / heads;
-                int h = u % heads;
-                CpuSequence s = (CpuSequence) batch.sequence(i);
-                int kvOff = (h / group) * headDim;
-                int qOff = i * qDim + h * headDim;
-                int last = batch.slot(i);
-                int first = batch.attendFrom(i);
-                kern.attentionScores(a.q, qOff, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
-                        first, last + 1, invSqrt, sc);
-                kern.softmax(sc, first, last - first + 1);
-                kern.attentionValues(sc, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff, headDim);
-            }
-        }
-
         /** Units of work: one per row and key/value head (or query head, {@link #perHead}). */
         int units() {
             return batch.size() * (perHead ? nKv * group : nKv);
         }
 
-        /** Causal attention for units [u0, u1): row u / nKv over its own sequence's cache [attendFrom, slot], heads of group u % nKv. */
+        /**
+         * Causal attention for units [u0, u1), each a row over its own sequence's cache [attendFrom, slot] and the
+         * query heads of one key/value head (or one query head: the grouped kernels then run the one-head ones).
+         */
         @Override
         public void run(int u0, int u1) {
             float[][] sc = scores.get();
-            if (perHead) {
-                runHeads(u0, u1, sc[0]);
-                return;
-            }
+            int heads = perHead ? 1 : group;               // query heads per unit
+            int perRow = nKv * group / heads;              // units per row
             for (int u = u0; u < u1; u++) {
-                int i = u / nKv;
-                int g = u % nKv;
+                int i = u / perRow;
+                int h0 = u % perRow * heads;               // first query head of the unit
                 CpuSequence s = (CpuSequence) batch.sequence(i);
-                int kvOff = g * headDim;
+                int kvOff = h0 / group * headDim;
                 if (storeOwn) {
                     store(i, kvOff, kvOff + headDim);
                 }
-                int qOff = i * qDim + g * group * headDim;
+                int qOff = i * qDim + h0 * headDim;
                 int last = batch.slot(i);
                 int first = batch.attendFrom(i);
-                kern.attentionScores(a.q, qOff, group, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
+                kern.attentionScores(a.q, qOff, heads, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
                         first, last + 1, invSqrt, sc);
-                for (int j = 0; j < group; j++) {
+                for (int j = 0; j < heads; j++) {
                     kern.softmax(sc[j], first, last - first + 1);
                 }
-                kern.attentionValues(sc, group, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff, headDim);
+                kern.attentionValues(sc, heads, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff, headDim);
             }
         }
     }
