@@ -1,6 +1,7 @@
 package dev.rudder;
 
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.cuda.DeviceChoice;
 import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.steering.delta.DeltaSet;
@@ -16,8 +17,10 @@ import java.util.Locale;
  * @param device   where the model runs: cpu, cuda:N or auto ({@code --device})
  * @param quantize "Q8_0" or "Q4_0": float matrices quantized at load (as {@code rudder quantize} writes them); null
  *                 keeps the stored types
+ * @param kvCache  how every session stores its keys and values ({@code --cache-type-k/-v}); null: float32
  */
-public record LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice device, String quantize) {
+public record LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice device, String quantize,
+                          KvCacheTypes kvCache) {
     public LoadOptions {
         if (threads < 1) {
             throw new BadInputException("threads must be at least 1, got " + threads);
@@ -25,6 +28,12 @@ public record LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice 
         deltas = List.copyOf(deltas);
         device = device == null ? DeviceChoice.CPU : device;
         quantize = quantize == null ? null : quantize.toUpperCase(Locale.ROOT);
+        kvCache = kvCache == null ? KvCacheTypes.DEFAULT : kvCache;
+    }
+
+    /** A float32 KV cache. */
+    public LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice device, String quantize) {
+        this(threads, deltas, device, quantize, null);
     }
 
     /** Stored weight types. */
@@ -43,19 +52,24 @@ public record LoadOptions(int threads, List<DeltaSet.Spec> deltas, DeviceChoice 
     }
 
     public LoadOptions withDevice(DeviceChoice d) {
-        return new LoadOptions(threads, deltas, d, quantize);
+        return new LoadOptions(threads, deltas, d, quantize, kvCache);
     }
 
     public LoadOptions withThreads(int n) {
-        return new LoadOptions(n, deltas, device, quantize);
+        return new LoadOptions(n, deltas, device, quantize, kvCache);
     }
 
     public LoadOptions withDeltas(List<DeltaSet.Spec> specs) {
-        return new LoadOptions(threads, specs, device, quantize);
+        return new LoadOptions(threads, specs, device, quantize, kvCache);
     }
 
     /** Quantize float matrices at load: "q8_0"/"Q8_0", "q4_0"/"Q4_0", or null for none. */
     public LoadOptions withQuantize(String type) {
-        return new LoadOptions(threads, deltas, device, type);
+        return new LoadOptions(threads, deltas, device, type, kvCache);
+    }
+
+    /** How sessions store keys and values (null: float32 for both). */
+    public LoadOptions withKvCache(KvCacheTypes types) {
+        return new LoadOptions(threads, deltas, device, quantize, types);
     }
 }

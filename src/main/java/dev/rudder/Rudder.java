@@ -3,6 +3,7 @@ package dev.rudder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.generate.Generator;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.cuda.DeviceChoice;
@@ -63,7 +64,7 @@ public final class Rudder implements AutoCloseable {
     /** Loads with the given threads and alignment vectors (deltas), which are checked against the model first. */
     public static Rudder load(Path dir, LoadOptions options) {
         DeltaSet deltas = options.deltas().isEmpty() ? null : DeltaSet.open(options.deltas());
-        return load(dir, options.threads(), deltas, options.device(), options.quantize());
+        return load(dir, options.threads(), deltas, options.device(), options.quantize(), options.kvCache());
     }
 
     /** Loads with {@code threads} workers, merging {@code deltas} (may be null); the model owns them from here on. */
@@ -82,13 +83,22 @@ public final class Rudder implements AutoCloseable {
 
     /** As above, quantizing float matrices to {@code quantize} ("Q8_0", "Q4_0") at load when not null. */
     public static Rudder load(Path dir, int threads, DeltaSet deltas, DeviceChoice device, String quantize) {
+        return load(dir, threads, deltas, device, quantize, KvCacheTypes.DEFAULT);
+    }
+
+    private static Rudder load(Path dir, int threads, DeltaSet deltas, DeviceChoice device, String quantize,
+                               KvCacheTypes kvCache) {
         Model model;
         try {
             DeviceChoice resolved = device.resolve(System.err::println);
+            if (resolved.isCuda() && kvCache != null && !kvCache.equals(KvCacheTypes.DEFAULT)) {
+                throw new BadInputException("a " + kvCache + " KV cache (--cache-type-k/-v) runs on the CPU only; the CUDA"
+                        + " backend keeps float32 keys and values");
+            }
             if (deltas != null) {
                 deltas.checkCompatible(dir);   // every delta fits this model, before anything is loaded
             }
-            model = Model.load(dir, threads, deltas, quantize, resolved.backend());
+            model = Model.load(dir, threads, deltas, quantize, resolved.backend(), kvCache);
         } catch (RuntimeException e) {
             closeDeltas(deltas);
             throw e;

@@ -3,6 +3,7 @@ package dev.rudder.cli;
 import dev.rudder.Rudder;
 import dev.rudder.steering.delta.DeltaSet;
 import dev.rudder.runtime.BadInputException;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.server.RudderServer;
 import dev.rudder.server.ServerOptions;
 import dev.rudder.server.SteeringProfiles;
@@ -106,11 +107,12 @@ final class ServeCommand implements Callable<Integer> {
                 stopped.countDown();
             }));
             var cfg = rudder.config();
-            long kvBytes = 2L * 4 * cfg.numLayers() * cfg.numKvHeads() * cfg.headDim() * ctx * maxConcurrent;   // K and V, float32
+            KvCacheTypes cache = modelOptions.loadOptions().kvCache();
+            long kvBytes = cache.bytesPerPosition(cfg.numKvHeads() * cfg.headDim()) * cfg.numLayers() * ctx * maxConcurrent;
             System.err.printf("rudder serve: %s on http://%s:%d/ (profiles: %s; default: %s; context %d; %d concurrent, queue %d; "
-                            + "KV caches up to %d MiB%s)%n",
+                            + "KV caches (%s) up to %d MiB%s)%n",
                     modelId, host, server.port(), profiles.names().isEmpty() ? "none" : String.join(", ", profiles.names()),
-                    defaultProfile == null ? "unsteered" : defaultProfile, ctx, maxConcurrent, queue, kvBytes >> 20,
+                    defaultProfile == null ? "unsteered" : defaultProfile, ctx, maxConcurrent, queue, cache, kvBytes >> 20,
                     options.apiKey() != null ? ", API key required" : "");
             stopped.await();
             return 0;

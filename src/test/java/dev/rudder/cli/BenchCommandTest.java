@@ -70,6 +70,23 @@ class BenchCommandTest {
         assertTrue(o.get("read_bandwidth_gbs").isNull(), r.out());
         assertTrue(o.get("decode_tokens_per_second").asDouble() > 0, r.out());
         assertEquals(0.0, o.get("decode_tokens_per_second_stddev").asDouble(), 0.0, "one repetition: no spread");
+        assertEquals("f32", o.get("type_k").asText(), r.out());
+        assertEquals("f32", o.get("type_v").asText(), r.out());
+    }
+
+    @Test
+    void cacheTypesAreNamedAsLlamaBenchNamesThem() throws Exception {
+        InspectCommandTest.Result r = run("bench", "-m", TINY, "-p", "6", "-n", "3", "-t", "1", "-r", "1", "--json",
+                "--bandwidth-mib", "0", "-ctk", "f16", "--cache-type-v", "bf16");
+        assertEquals(0, r.code(), r.err());
+        JsonNode o = JSON.readTree(r.out());
+        assertEquals("f16", o.get("type_k").asText(), r.out());
+        assertEquals("bf16", o.get("type_v").asText(), r.out());
+        assertTrue(o.get("decode_tokens_per_second").asDouble() > 0, r.out());
+        InspectCommandTest.Result text = run("bench", "-m", TINY, "-p", "4", "-n", "2", "-t", "1", "-r", "1",
+                "--bandwidth-mib", "0", "-ctk", "bf16", "-ctv", "bf16");
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().contains("KV cache k bf16, v bf16"), text.out());
     }
 
     @Test
@@ -110,7 +127,7 @@ class BenchCommandTest {
         String[][] bad = {
                 {"-p", "-1"}, {"-n", "-2"}, {"-p", "0", "-n", "0"}, {"-r", "0"}, {"-t", "0"}, {"-t", "1,x"},
                 {"--bandwidth-mib", "-1"}, {"-p", "100000"}, {"-p", "4,-1"}, {"-p", "0,0", "-n", "0"}, {"-n", "2,x"},
-                {"-p", "8,100000", "-n", "1"},
+                {"-p", "8,100000", "-n", "1"}, {"-ctk", "f8"}, {"--cache-type-v", ""},
         };
         for (String[] b : bad) {
             String[] args = new String[b.length + 3];

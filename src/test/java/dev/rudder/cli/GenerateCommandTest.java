@@ -35,6 +35,19 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aHalfPrecisionKvCacheKeepsTheGoldenGreedyContinuationAndABadTypeIsAUsageError() {
+        InspectCommandTest.Result r = run("generate", "-m", TINY, "--prompt-ids", "1,7959,38923,7485,28557,15161,20401",
+                "-n", "4", "--ignore-eos", "--print-ids", "--threads", "2", "--cache-type-k", "f16", "-ctv", "F16");
+        assertEquals(0, r.code(), r.err());
+        String last = r.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+        assertTrue(last.startsWith("[3242, "), r.out());
+        InspectCommandTest.Result bad = run("generate", "-m", TINY, "--prompt-ids", "1", "-ctk", "q9_0");
+        assertEquals(RudderCli.EXIT_USAGE, bad.code(), bad.err());
+        assertTrue(bad.err().contains("expected f32, f16 or bf16"), bad.err());
+        assertFalse(bad.err().contains("Exception"), bad.err());
+    }
+
+    @Test
     void chatGenerationStreamsTextAndStopsAtEndOfTurn() {
         InspectCommandTest.Result r = run("generate", "--chat", "-m", CHAT, "-p", "Compute 3 plus 4.", "-n", "40");
         assertEquals(0, r.code(), r.err());

@@ -46,8 +46,17 @@ public interface Backend extends AutoCloseable {
     /** Worker threads (CPU) or 1. */
     int threads();
 
-    /** A sequence: KV cache for {@code contextLength} positions, steered by {@code plan} (never null; {@link SteeringPlan#NONE} for none). */
-    Sequence newSequence(int contextLength, SteeringPlan plan);
+    /**
+     * A sequence: KV cache for {@code contextLength} positions stored as {@code cache} says, steered by {@code plan}
+     * (never null; {@link SteeringPlan#NONE} for none). A backend that cannot store a cache type says so
+     * ({@link dev.rudder.runtime.BadInputException}).
+     */
+    Sequence newSequence(int contextLength, SteeringPlan plan, KvCacheTypes cache);
+
+    /** A sequence with a float32 cache ({@link KvCacheTypes#DEFAULT}). */
+    default Sequence newSequence(int contextLength, SteeringPlan plan) {
+        return newSequence(contextLength, plan, KvCacheTypes.DEFAULT);
+    }
 
     /** Activation buffers for batches of up to {@code rows} rows attending to up to {@code contextLength} cache entries. */
     Activations newActivations(int rows, int contextLength);

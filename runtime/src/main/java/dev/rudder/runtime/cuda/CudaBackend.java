@@ -1,8 +1,10 @@
 package dev.rudder.runtime.cuda;
 
+import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.backend.Activations;
 import dev.rudder.runtime.backend.Backend;
 import dev.rudder.runtime.backend.Batch;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.backend.Sequence;
 import dev.rudder.runtime.backend.SteerMode;
 import dev.rudder.runtime.backend.cpu.RopeTable;
@@ -112,7 +114,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public synchronized Sequence newSequence(int contextLength, SteeringPlan plan) {
+    public synchronized Sequence newSequence(int contextLength, SteeringPlan plan, KvCacheTypes cache) {
+        if (!cache.equals(KvCacheTypes.DEFAULT)) {
+            throw new BadInputException("the CUDA backend keeps its KV cache in float32; a " + cache
+                    + " cache (--cache-type-k/-v) runs on the CPU only");
+        }
         return new CudaSequence(gpu, setup, cfg, contextLength, plan);
     }
 

@@ -53,12 +53,14 @@ final class GroupedAttention {
         }
     }
 
-    /** Outputs of four heads (weights pa..pd, outputs at oa..od) for dimensions [0, dEnd), dEnd a multiple of 2L. */
+    /** Outputs of four heads (weights pa..pd, added to out at oa..od) for dimensions [0, dEnd), dEnd a multiple of 2L. */
     static void values(float[] pa, float[] pb, float[] pc, float[] pd, int t0, int t1, float[] v, int vOff, int vStride,
                        float[] out, int oa, int ob, int oc, int od, int dEnd) {
         for (int d = 0; d < dEnd; d += 2 * L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
-            FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+            FloatVector a0 = FloatVector.fromArray(S, out, oa + d), a1 = FloatVector.fromArray(S, out, oa + d + L);
+            FloatVector b0 = FloatVector.fromArray(S, out, ob + d), b1 = FloatVector.fromArray(S, out, ob + d + L);
+            FloatVector c0 = FloatVector.fromArray(S, out, oc + d), c1 = FloatVector.fromArray(S, out, oc + d + L);
+            FloatVector d0 = FloatVector.fromArray(S, out, od + d), d1 = FloatVector.fromArray(S, out, od + d + L);
             for (int t = t0, k = vOff + t0 * vStride + d; t < t1; t++, k += vStride) {
                 FloatVector v0 = FloatVector.fromArray(S, v, k);
                 FloatVector v1 = FloatVector.fromArray(S, v, k + L);

@@ -41,8 +41,10 @@ public interface Kernels {
                          float[] out);
 
     /**
-     * Attention output: {@code out[oOff+d] = sum_t p[t] * v[vOff + t*vStride + d]} for d in [0, n), t in [t0, t1)
-     * in order, exactly as {@code out = 0} then {@link #axpy}{@code (p[t], v, vOff + t*vStride, out, oOff, n)} per t.
+     * Attention output, added to what {@code out} holds: {@code out[oOff+d] += sum_t p[t] * v[vOff + t*vStride + d]}
+     * for d in [0, n), t in [t0, t1) in order, exactly as {@link #axpy}{@code (p[t], v, vOff + t*vStride, out, oOff,
+     * n)} per t. Callers zero {@code out} first; a range split over several calls gives the bits of one call, so a
+     * cache read in tiles (a 16-bit cache widened a block of positions at a time) sums as the whole range does.
      */
     void attentionValues(float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff, int n);
 
@@ -68,6 +70,15 @@ public interface Kernels {
             attentionValues(p[j], t0, t1, v, vOff, vStride, out, oOff + j * n, n);
         }
     }
+
+    /**
+     * {@code dst[dOff + i] = } the IEEE half {@code src[sOff + i]} as a float, i < n: exact, infinities kept, NaN stays
+     * NaN (a signalling one may come out quiet or not).
+     */
+    void widenHalves(short[] src, int sOff, float[] dst, int dOff, int n);
+
+    /** {@code dst[dOff + i] = } the bfloat16 {@code src[sOff + i]} as a float (exact), i < n. */
+    void widenBf16(short[] src, int sOff, float[] dst, int dOff, int n);
 
     /** In-place softmax over {@code x[off .. off+n)}, max-subtracted. */
     void softmax(float[] x, int off, int n);

@@ -67,9 +67,22 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void attentionValues(float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff, int n) {
-        java.util.Arrays.fill(out, oOff, oOff + n, 0f);
         for (int t = t0; t < t1; t++) {
             axpy(p[t], v, vOff + t * vStride, out, oOff, n);
+        }
+    }
+
+    @Override
+    public void widenHalves(short[] src, int sOff, float[] dst, int dOff, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dOff + i] = Float.float16ToFloat(src[sOff + i]);
+        }
+    }
+
+    @Override
+    public void widenBf16(short[] src, int sOff, float[] dst, int dOff, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dOff + i] = Float.intBitsToFloat(src[sOff + i] << 16);
         }
     }
 

@@ -1,7 +1,10 @@
 package dev.rudder.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> S = Vectors.F;
     private static final int L = S.length();
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));   // L halves
     /**
      * Per-thread lanes for the fixed-order sums: an accumulator is stored here and summed by
      * {@link Vectors#sumLanes}, so no vector is passed to a method of ours, which C2 might leave out of
@@ -271,8 +275,9 @@ public final class VectorKernels implements Kernels {
     private static void valuesFrom(int d, float[] p, int t0, int t1, float[] v, int vOff, int vStride, float[] out, int oOff,
                                    int n) {
         for (; d + 4 * L <= n; d += 4 * L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            FloatVector a0 = FloatVector.fromArray(S, out, oOff + d), a1 = FloatVector.fromArray(S, out, oOff + d + L);
+            FloatVector a2 = FloatVector.fromArray(S, out, oOff + d + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(S, out, oOff + d + 3 * L);
             for (int t = t0, k = vOff + t0 * vStride + d; t < t1; t++, k += vStride) {
                 FloatVector pt = FloatVector.broadcast(S, p[t]);
                 a0 = FloatVector.fromArray(S, v, k).fma(pt, a0);
@@ -286,18 +291,49 @@ public final class VectorKernels implements Kernels {
             a3.intoArray(out, oOff + d + 3 * L);
         }
         for (; d + L <= n; d += L) {
-            FloatVector a = FloatVector.zero(S);
+            FloatVector a = FloatVector.fromArray(S, out, oOff + d);
             for (int t = t0, k = vOff + t0 * vStride + d; t < t1; t++, k += vStride) {
                 a = FloatVector.fromArray(S, v, k).fma(FloatVector.broadcast(S, p[t]), a);
             }
             a.intoArray(out, oOff + d);
         }
         for (; d < n; d++) {
-            float a = 0f;
+            float a = out[oOff + d];
             for (int t = t0; t < t1; t++) {
                 a += p[t] * v[vOff + t * vStride + d];
             }
             out[oOff + d] = a;
+        }
+    }
+
+    /**
+     * Halves widened in int lanes: sign and the 15 bits below it moved to a float's places, then scaled by 2^112
+     * (exact for normal and subnormal halves); an all-ones exponent (infinity, NaN) becomes float's all-ones instead.
+     */
+    @Override
+    public void widenHalves(short[] src, int sOff, float[] dst, int dOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            IntVector h = ((IntVector) ShortVector.fromArray(H, src, sOff + i).convertShape(VectorOperators.S2I, Vectors.I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
+            h.reinterpretAsFloats().mul(0x1p112f)
+                    .blend(h.or(0x70000000).reinterpretAsFloats(), h.and(0x0F800000).compare(VectorOperators.EQ, 0x0F800000).cast(S))
+                    .intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dOff + i] = Float.float16ToFloat(src[sOff + i]);
+        }
+    }
+
+    @Override
+    public void widenBf16(short[] src, int sOff, float[] dst, int dOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            ((IntVector) ShortVector.fromArray(H, src, sOff + i).convertShape(VectorOperators.S2I, Vectors.I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dOff + i] = Float.intBitsToFloat(src[sOff + i] << 16);
         }
     }
 

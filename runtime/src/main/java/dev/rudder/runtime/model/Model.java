@@ -2,6 +2,7 @@ package dev.rudder.runtime.model;
 
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.backend.Backend;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.backend.cpu.CpuBackend;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.ModelFiles;
@@ -24,7 +25,11 @@ public final class Model implements AutoCloseable {
     private final Backend backend;
     private final ForwardPass forwardPass;
 
-    private Model(Path directory, ModelConfig config, TensorStore store, ModelWeights weights, Backend backend) {
+    private final KvCacheTypes kvCache;
+
+    private Model(Path directory, ModelConfig config, TensorStore store, ModelWeights weights, Backend backend,
+                  KvCacheTypes kvCache) {
+        this.kvCache = kvCache;
         this.directory = directory;
         this.config = config;
         this.store = store;
@@ -57,6 +62,12 @@ public final class Model implements AutoCloseable {
      * (see {@link ModelWeights#ModelWeights(ModelConfig, TensorStore, WeightTransform, String)}).
      */
     public static Model load(Path dir, int threads, WeightTransform transform, String quantize, Backend.Factory backend) {
+        return load(dir, threads, transform, quantize, backend, KvCacheTypes.DEFAULT);
+    }
+
+    /** As above, every session's KV cache stored as {@code kvCache} says (null: float32). */
+    public static Model load(Path dir, int threads, WeightTransform transform, String quantize, Backend.Factory backend,
+                             KvCacheTypes kvCache) {
         if (threads < 1) {
             throw new BadInputException("--threads must be at least 1, got " + threads);
         }
@@ -66,7 +77,8 @@ public final class Model implements AutoCloseable {
         TensorStore store = files.store();
         try {
             ModelWeights weights = new ModelWeights(config, store, transform, quantize);
-            return new Model(resolved, config, store, weights, backend.create(config, weights, threads));
+            return new Model(resolved, config, store, weights, backend.create(config, weights, threads),
+                    kvCache == null ? KvCacheTypes.DEFAULT : kvCache);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -92,6 +104,11 @@ public final class Model implements AutoCloseable {
 
     public Backend backend() {
         return backend;
+    }
+
+    /** How sessions of this model store their KV caches. */
+    public KvCacheTypes kvCache() {
+        return kvCache;
     }
 
     ForwardPass forwardPass() {

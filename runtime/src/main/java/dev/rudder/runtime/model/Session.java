@@ -59,7 +59,7 @@ public final class Session implements AutoCloseable {
         this.numLayers = layers;
         hidden = model.config().hiddenSize();
         vocab = model.config().vocabSize();
-        seq = be.newSequence(contextLength, plan);
+        seq = be.newSequence(contextLength, plan, model.kvCache());
         logits = new float[vocab];
         logitsOut = new float[][]{logits};
         captured = plan.captureBlockOutputs() ? new float[layers][hidden] : null;

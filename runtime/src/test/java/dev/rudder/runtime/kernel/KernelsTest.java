@@ -98,7 +98,7 @@ class KernelsTest {
     }
 
     @Test
-    void attentionValuesAreTheAxpysBitForBit() {
+    void attentionValuesAddTheAxpysBitForBit() {
         int[] dims = {1, 7, 16, 64, 80, 128};
         for (int n : dims) {
             int kvDim = 3 * n + 5;
@@ -106,18 +106,52 @@ class KernelsTest {
             float[] p = rand(40);
             for (int[] r : new int[][] {{0, 1}, {0, 40}, {7, 23}}) {
                 for (Kernels k : new Kernels[] {scalar, vector}) {
-                    float[] want = rand(n + 3);
+                    float[] want = rand(n + 3);              // what out held before: the kernel adds to it
                     float[] got = want.clone();
-                    java.util.Arrays.fill(want, 2, 2 + n, 0f);
+                    float[] split = want.clone();
                     for (int t = r[0]; t < r[1]; t++) {
                         k.axpy(p[t], v, n + 1 + t * kvDim, want, 2, n);
                     }
                     k.attentionValues(p, r[0], r[1], v, n + 1, kvDim, got, 2, n);
+                    // the range in two calls (a cache read in tiles) continues the same sums
+                    int mid = (r[0] + r[1]) / 2;
+                    k.attentionValues(p, r[0], mid, v, n + 1, kvDim, split, 2, n);
+                    k.attentionValues(p, mid, r[1], v, n + 1, kvDim, split, 2, n);
                     for (int i = 0; i < want.length; i++) {
                         assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
                                 k.name() + " n=" + n + " range " + r[0] + ".." + r[1] + " i=" + i);
+                        assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(split[i]),
+                                k.name() + " split at " + mid + " n=" + n + " range " + r[0] + ".." + r[1] + " i=" + i);
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void everySixteenBitPatternWidensExactly() {
+        short[] all = new short[1 << 16 | 5];              // every pattern, then five more for a partial vector
+        for (int i = 0; i < all.length; i++) {
+            all[i] = (short) i;
+        }
+        for (Kernels k : new Kernels[] {scalar, vector}) {
+            for (int off : new int[] {0, 3}) {
+                float[] halves = new float[all.length + 1];
+                float[] bf16 = new float[all.length + 1];
+                k.widenHalves(all, off, halves, 1, all.length - off);
+                k.widenBf16(all, off, bf16, 1, all.length - off);
+                for (int i = off; i < all.length; i++) {
+                    float want = Float.float16ToFloat(all[i]);
+                    if (Float.isNaN(want)) {   // NaN stays NaN; whether a signalling one comes out quiet may differ
+                        assertTrue(Float.isNaN(halves[1 + i - off]), k.name() + " half 0x" + Integer.toHexString(i & 0xFFFF));
+                    } else {
+                        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(halves[1 + i - off]),
+                                k.name() + " half 0x" + Integer.toHexString(i & 0xFFFF));
+                    }
+                    assertEquals(all[i] << 16, Float.floatToRawIntBits(bf16[1 + i - off]),
+                            k.name() + " bf16 0x" + Integer.toHexString(i & 0xFFFF));
+                }
+                assertEquals(0, Float.floatToRawIntBits(halves[0]), "nothing before the destination offset");
             }
         }
     }

@@ -2,6 +2,9 @@ package dev.rudder.runtime.model;
 
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.SharedData;
+import dev.rudder.runtime.backend.KvCacheType;
+import dev.rudder.runtime.backend.KvCacheTypes;
+import dev.rudder.runtime.backend.cpu.CpuBackend;
 import dev.rudder.runtime.TestVectors;
 import dev.rudder.runtime.steer.Gate;
 import dev.rudder.runtime.steer.SteeringPlan;
@@ -60,56 +63,69 @@ class DecodeBatchTest {
     @ValueSource(strings = {"rudder-chat/target", "tiny-llama3-bf16", "tiny-qwen2-f16"})
     void everySequenceInABatchGetsTheLogitsItGetsAlone(String name) {
         try (Model m = Model.load(SharedData.model(name), 2, null)) {
-            List<SteeringPlan> plans = plans(m);
-            int n = plans.size();
-            // alone
-            float[][][] alone = new float[n][STEPS][];
-            Session[] aloneSessions = new Session[n];
+            checkBatchesAgainstAlone(m);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"F16", "BF16"})
+    void withASixteenBitCacheToo(KvCacheType type) {
+        try (Model m = Model.load(SharedData.model("rudder-chat/target"), 2, null, null, CpuBackend::new,
+                new KvCacheTypes(type, type))) {
+            checkBatchesAgainstAlone(m);
+        }
+    }
+
+    private static void checkBatchesAgainstAlone(Model m) {
+        List<SteeringPlan> plans = plans(m);
+        int n = plans.size();
+        // alone
+        float[][][] alone = new float[n][STEPS][];
+        Session[] aloneSessions = new Session[n];
+        for (int i = 0; i < n; i++) {
+            Session s = m.newSession(prompt(i).length + STEPS + i, plans.get(i));   // different context lengths
+            s.prefill(PromptInput.tokens(prompt(i)));
+            for (int t = 0; t < STEPS; t++) {
+                alone[i][t] = s.decode(token(i, t)).clone();
+            }
+            aloneSessions[i] = s;
+        }
+        // together, with the batch's size, order and members changing every step
+        Session[] sessions = new Session[n];
+        for (int i = 0; i < n; i++) {
+            sessions[i] = m.newSession(prompt(i).length + STEPS + i, plans.get(i));
+            sessions[i].prefill(PromptInput.tokens(prompt(i)));
+        }
+        int[] done = new int[n];
+        DecodeBatch batch = new DecodeBatch(m);
+        Random r = new Random(3);
+        while (Arrays.stream(done).anyMatch(d -> d < STEPS)) {
+            List<Integer> members = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                Session s = m.newSession(prompt(i).length + STEPS + i, plans.get(i));   // different context lengths
-                s.prefill(PromptInput.tokens(prompt(i)));
-                for (int t = 0; t < STEPS; t++) {
-                    alone[i][t] = s.decode(token(i, t)).clone();
-                }
-                aloneSessions[i] = s;
-            }
-            // together, with the batch's size, order and members changing every step
-            Session[] sessions = new Session[n];
-            for (int i = 0; i < n; i++) {
-                sessions[i] = m.newSession(prompt(i).length + STEPS + i, plans.get(i));
-                sessions[i].prefill(PromptInput.tokens(prompt(i)));
-            }
-            int[] done = new int[n];
-            DecodeBatch batch = new DecodeBatch(m);
-            Random r = new Random(3);
-            while (Arrays.stream(done).anyMatch(d -> d < STEPS)) {
-                List<Integer> members = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    if (done[i] < STEPS && r.nextInt(4) != 0) {
-                        members.add(i);
-                    }
-                }
-                java.util.Collections.shuffle(members, r);
-                List<Session> ss = new ArrayList<>();
-                int[] tokens = new int[members.size()];
-                for (int j = 0; j < members.size(); j++) {
-                    int i = members.get(j);
-                    ss.add(sessions[i]);
-                    tokens[j] = token(i, done[i]);
-                }
-                float[][] logits = batch.decode(ss, tokens);
-                for (int j = 0; j < members.size(); j++) {
-                    int i = members.get(j);
-                    assertArrayEquals(alone[i][done[i]], logits[j], "plan " + i + " step " + done[i] + " in a batch of " + members.size());
-                    done[i]++;
+                if (done[i] < STEPS && r.nextInt(4) != 0) {
+                    members.add(i);
                 }
             }
-            for (int i = 0; i < n; i++) {
-                assertEquals(prompt(i).length + STEPS, sessions[i].position());
-                assertArrayEquals(aloneSessions[i].lastHiddenState(), sessions[i].lastHiddenState(), "last hidden state, plan " + i);
-                assertArrayEquals(aloneSessions[i].report().probeScores(), sessions[i].report().probeScores(), "probes, plan " + i);
-                assertEquals(aloneSessions[i].report().gateOpen(), sessions[i].report().gateOpen(), "gate, plan " + i);
+            java.util.Collections.shuffle(members, r);
+            List<Session> ss = new ArrayList<>();
+            int[] tokens = new int[members.size()];
+            for (int j = 0; j < members.size(); j++) {
+                int i = members.get(j);
+                ss.add(sessions[i]);
+                tokens[j] = token(i, done[i]);
             }
+            float[][] logits = batch.decode(ss, tokens);
+            for (int j = 0; j < members.size(); j++) {
+                int i = members.get(j);
+                assertArrayEquals(alone[i][done[i]], logits[j], "plan " + i + " step " + done[i] + " in a batch of " + members.size());
+                done[i]++;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(prompt(i).length + STEPS, sessions[i].position());
+            assertArrayEquals(aloneSessions[i].lastHiddenState(), sessions[i].lastHiddenState(), "last hidden state, plan " + i);
+            assertArrayEquals(aloneSessions[i].report().probeScores(), sessions[i].report().probeScores(), "probes, plan " + i);
+            assertEquals(aloneSessions[i].report().gateOpen(), sessions[i].report().gateOpen(), "gate, plan " + i);
         }
     }
 

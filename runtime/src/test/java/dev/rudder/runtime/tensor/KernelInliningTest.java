@@ -230,6 +230,14 @@ class KernelInliningTest {
         }
 
         private static final float[][] GROUP = new float[3][1000];   // [3 heads sharing keys, positions]
+        private static final short[] SIXTEEN = new short[1000];        // F16 and BF16 bits of a 16-bit KV cache
+        private static final float[] WIDE = new float[1000];           // [positions] those bits widened
+        static {
+            Random r = new Random(9);
+            for (int i = 0; i < SIXTEEN.length; i++) {
+                SIXTEEN[i] = Float.floatToFloat16((float) r.nextGaussian());
+            }
+        }
 
         private static void run(Kernels k, float[] a, float[] b, float[] c, float[] kT, int m) {
             k.rmsnorm(c, 0, a, 0, b, m, 1e-5f);
@@ -241,6 +249,8 @@ class KernelInliningTest {
             k.attentionValues(c, 0, m, kT, 0, 64, b, 0, 64);
             k.attentionScores(a, 0, 3, kT, 0, c.length, 64, 0, m, 0.125f, GROUP);
             k.attentionValues(GROUP, 3, 0, m, kT, 0, 64, b, 0, 64);
+            k.widenHalves(SIXTEEN, 0, WIDE, 0, m);
+            k.widenBf16(SIXTEEN, 0, WIDE, 0, m);
             System.arraycopy(a, 0, c, 0, m);
             k.swiglu(c, 0, b, 0, m);
         }

@@ -4,6 +4,7 @@ import dev.rudder.runtime.backend.Activations;
 import dev.rudder.runtime.backend.Backend;
 import dev.rudder.runtime.backend.Batch;
 import dev.rudder.runtime.backend.GateState;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.backend.Sequence;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.kernel.Kernels;
@@ -68,8 +69,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public Sequence newSequence(int contextLength, SteeringPlan plan) {
-        return new CpuSequence(cfg, w.ropeFreqFactors(), contextLength, plan);
+    public Sequence newSequence(int contextLength, SteeringPlan plan, KvCacheTypes cache) {
+        return new CpuSequence(cfg, w.ropeFreqFactors(), contextLength, plan, cache);
     }
 
     @Override
@@ -158,23 +159,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attention(Activations a, Batch b, int layer) {
-        CpuActivations c = cpu(a);
-        c.attention.batch = b;
-        c.attention.layer = layer;
-        // key/value heads per unit unless that splits unevenly over few units (one sequence of SmolLM2-135M: 3 kv heads
-        // on 2 threads ran 2 to 1, ~3-8% slower decode at 1500-2000 positions than query heads 5 to 4)
-        int groups = b.size() * nKv;
-        c.attention.perHead = groups % pool.threads() != 0 && groups < 4 * pool.threads();
-        // decode rows are distinct sequences: each unit stores its own row's keys and values, on the pool; a prompt's
-        // rows read each other's, and query heads of one group share a store, so those are all stored first
-        c.attention.storeOwn = b.kind() == Batch.Kind.DECODE && !c.attention.perHead;
-        if (!c.attention.storeOwn) {
-            for (int i = 0; i < b.size(); i++) {
-                c.attention.store(i, 0, kvDim);
-            }
-        }
-        pool.parallelFor(c.attention.units(), c.attention);
-        c.attention.batch = null;
+        cpu(a).attention.run(pool, b, layer);
     }
 
     @Override
