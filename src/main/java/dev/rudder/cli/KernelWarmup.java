@@ -1,7 +1,10 @@
 package dev.rudder.cli;
 
 import dev.rudder.GenerationRequest;
+import dev.rudder.LoadOptions;
 import dev.rudder.Rudder;
+import dev.rudder.runtime.backend.KvCacheType;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.OutputPaths;
@@ -80,8 +83,9 @@ final class KernelWarmup {
         }
         int threads = threadsIn(args);
         boolean gguf = ggufModelIn(args);
+        KvCacheTypes cache = cacheTypesIn(args);
         String prepared = System.getProperty("rudder.warmup.model");
-        Thread t = new Thread(() -> runQuietly(threads, prepared == null ? null : Path.of(prepared), gguf),
+        Thread t = new Thread(() -> runQuietly(threads, prepared == null ? null : Path.of(prepared), gguf, cache),
                 "rudder-kernel-warmup");
         t.setDaemon(true);
         running = t;
@@ -147,6 +151,26 @@ final class KernelWarmup {
         }
     }
 
+    /**
+     * The {@code -ctk/--cache-type-k} and {@code -ctv/--cache-type-v} values in {@code args}, so a 16-bit cache's
+     * widening runs compiled too; float32 where absent or misspelt (the real command reports that).
+     */
+    static KvCacheTypes cacheTypesIn(String[] args) {
+        return new KvCacheTypes(cacheTypeIn(args, "-ctk", "--cache-type-k"), cacheTypeIn(args, "-ctv", "--cache-type-v"));
+    }
+
+    private static KvCacheType cacheTypeIn(String[] args, String shortName, String longName) {
+        String v = optionIn(args, shortName);
+        if (v == null) {
+            v = optionIn(args, longName);
+        }
+        try {
+            return v == null ? KvCacheType.F32 : KvCacheType.parse(v);
+        } catch (RuntimeException e) {
+            return KvCacheType.F32;
+        }
+    }
+
     /** The value of option {@code name} ({@code name V} or {@code name=V}) after the verb, or null. */
     private static String optionIn(String[] args, String name) {
         for (int i = 1; i < args.length; i++) {
@@ -160,9 +184,9 @@ final class KernelWarmup {
         return null;
     }
 
-    private static void runQuietly(int threads, Path prepared, boolean gguf) {
+    private static void runQuietly(int threads, Path prepared, boolean gguf, KvCacheTypes cache) {
         try {
-            run(PROMPTS.length, MAX_NANOS, threads, prepared, gguf);
+            run(PROMPTS.length, MAX_NANOS, threads, prepared, gguf, cache);
         } catch (RuntimeException | LinkageError | IOException e) {
             // a warm-up that fails costs only speed: the real command reports its own errors
         } finally {
@@ -175,6 +199,12 @@ final class KernelWarmup {
      * copy when {@code gguf}) {@code rounds} times or until {@code maxNanos} have passed; returns the rounds run.
      */
     static int run(int rounds, long maxNanos, int threads, Path prepared, boolean gguf) throws IOException {
+        return run(rounds, maxNanos, threads, prepared, gguf, KvCacheTypes.DEFAULT);
+    }
+
+    /** As above, with sessions whose KV caches are stored as {@code cache} says. */
+    static int run(int rounds, long maxNanos, int threads, Path prepared, boolean gguf, KvCacheTypes cache)
+            throws IOException {
         long end = System.nanoTime() + maxNanos;
         boolean usePrepared = prepared != null && Files.isRegularFile(prepared.resolve(TensorStore.SINGLE_FILE))
                 && Files.isRegularFile(prepared.resolve(ModelDirectory.CONFIG))
@@ -190,7 +220,8 @@ final class KernelWarmup {
                 write(dir);
             }
             int r = 0;
-            try (Rudder model = Rudder.load(gguf ? dir.resolve(GGUF_FILE) : dir, threads)) {
+            try (Rudder model = Rudder.load(gguf ? dir.resolve(GGUF_FILE) : dir,
+                    LoadOptions.defaults().withThreads(threads).withKvCache(cache))) {
                 for (; r < rounds && !stopped && System.nanoTime() < end; r++) {
                     int n = PROMPTS[Math.min(r, PROMPTS.length - 1)];
                     int[] ids = new int[n];

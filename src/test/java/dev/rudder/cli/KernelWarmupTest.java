@@ -1,5 +1,7 @@
 package dev.rudder.cli;
 
+import dev.rudder.runtime.backend.KvCacheType;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +53,16 @@ class KernelWarmupTest {
         assertFalse(KernelWarmup.startFor(new String[] {"generate", "--device", "cuda", "-m", "x"}));
         assertFalse(KernelWarmup.startFor(new String[] {"generate", "--device=auto", "-m", "x"}));
         assertEquals(0, KernelWarmup.awaitBeforePrompt(140));
+    }
+
+    @Test
+    void usesTheCommandsKvCacheTypes() throws Exception {
+        assertEquals(KvCacheTypes.DEFAULT, KernelWarmup.cacheTypesIn(new String[] {"generate", "-m", "x"}));
+        assertEquals(new KvCacheTypes(KvCacheType.F16, KvCacheType.BF16),
+                KernelWarmup.cacheTypesIn(new String[] {"generate", "-ctk", "f16", "--cache-type-v=BF16"}));
+        assertEquals(KvCacheTypes.DEFAULT, KernelWarmup.cacheTypesIn(new String[] {"generate", "-ctk", "q9"}));
+        assertEquals(1, KernelWarmup.run(1, Long.MAX_VALUE / 4, 1, null, false,
+                new KvCacheTypes(KvCacheType.F16, KvCacheType.F16)));
     }
 
     @Test

@@ -47,8 +47,9 @@ final class CpuSequence implements Sequence {
         long max = Runtime.getRuntime().maxMemory();
         if (max != Long.MAX_VALUE && bytes > max / 2) {
             throw new BadInputException(String.format(java.util.Locale.ROOT,
-                    "context length %d needs %.1f GiB for the KV cache, more than half of the %.1f GiB the JVM may use;"
-                            + " lower --context (or raise -Xmx)", contextLength, bytes / 1073741824.0, max / 1073741824.0));
+                    "context length %d needs %.1f GiB for the KV cache (%s), more than half of the %.1f GiB the JVM may use;"
+                            + " lower --context%s (or raise -Xmx)", contextLength, bytes / 1073741824.0, cacheTypes,
+                    max / 1073741824.0, cacheTypes.equals(KvCacheTypes.DEFAULT) ? ", store it in 16 bits (-ctk f16 -ctv f16)" : ""));
         }
         int layers = cfg.numLayers();
         boolean keys32 = cacheTypes.keys() == KvCacheType.F32;
