@@ -1,0 +1,225 @@
+package dev.rudder.runtime.backend.cpu;
+
+import dev.rudder.runtime.backend.Batch;
+import dev.rudder.runtime.io.ModelConfig;
+import dev.rudder.runtime.kernel.Kernels;
+import dev.rudder.runtime.parallel.WorkerPool;
+
+import java.util.Arrays;
+
+/**
+ * Attention of one layer for every row of a batch, split over the pool by (row, key/value head): the query heads
+ * that share a key/value head run together ({@link Kernels#attentionScores(float[], int, int, float[], int, int,
+ * int, int, int, float, float[][])}), reading that head's cache once for all of them. Where those units would split
+ * unevenly over the threads (few rows, an odd number of key/value heads) the units are (row, query head) instead.
+ * Each thread keeps its own score rows.
+ *
+ * <p>A 16-bit cache is widened into a per-thread float tile of {@link #tilePositions} positions at a time, and the
+ * float kernels run on the tile (a score is the same chain over d wherever its position falls; the values kernels
+ * continue their sums from tile to tile). Prompt rows then run in blocks of up to {@link #BLOCK_ROWS} rows of one
+ * sequence per unit, tile by tile, so each tile is widened once for the block rather than once per row.
+ */
+final class AttentionTask implements WorkerPool.RangeTask {
+    /** Prompt rows per unit over a 16-bit cache. */
+    static final int BLOCK_ROWS = 16;
+    /** Floats of a thread's tile of widened cache entries: the size of an L1 data cache. */
+    private static final int TILE_FLOATS = 8192;
+
+    private final Kernels kern;
+    private final CpuActivations a;
+    private final int nKv;
+    private final int headDim;
+    private final int group;
+    private final int qDim;
+    private final int kvDim;
+    private final float invSqrt;
+    private final ThreadLocal<float[][]> scores;   // per thread [group][contextLength]: one row's weights per head
+    private final ThreadLocal<float[][][]> blockScores;   // per thread [BLOCK_ROWS][group][contextLength], on first use
+    private final int tilePositions;               // positions per tile of a 16-bit cache: ~32 KB of floats, a multiple of 32
+    private final ThreadLocal<float[]> tiles;      // per thread [headDim * tilePositions]: 16-bit keys or values widened
+    private final int[] blockStart;                // [rows + 1] first row of each block of prompt rows
+    private Batch batch;
+    private int layer;
+    private boolean storeOwn;   // each unit stores its row's keys and values of its group first (decode rows: distinct sequences)
+    private boolean perHead;    // units are (row, query head), one head at a time, instead of (row, key/value head)
+    private int blocks;         // > 0: units are (block of prompt rows of one sequence, key/value head) over a 16-bit cache
+
+    AttentionTask(Kernels kern, ModelConfig cfg, CpuActivations a) {
+        this.kern = kern;
+        this.a = a;
+        nKv = cfg.numKvHeads();
+        headDim = cfg.headDim();
+        group = cfg.numHeads() / nKv;
+        qDim = cfg.numHeads() * headDim;
+        kvDim = nKv * headDim;
+        invSqrt = (float) (1.0 / Math.sqrt(headDim));
+        int context = a.contextLength;
+        scores = ThreadLocal.withInitial(() -> new float[group][context]);
+        blockScores = ThreadLocal.withInitial(() -> new float[BLOCK_ROWS][group][context]);
+        tilePositions = Math.max(32, TILE_FLOATS / headDim / 32 * 32);
+        int tileFloats = headDim * tilePositions;
+        tiles = ThreadLocal.withInitial(() -> new float[tileFloats]);
+        blockStart = new int[a.rows + 1];
+    }
+
+    /** Attention of {@code layer} for the rows of {@code b} on {@code pool}. */
+    void run(WorkerPool pool, Batch b, int layer) {
+        batch = b;
+        this.layer = layer;
+        // key/value heads per unit unless that splits unevenly over few units (one sequence of SmolLM2-135M: 3 kv
+        // heads on 2 threads ran 2 to 1, ~3-8% slower decode at 1500-2000 positions than query heads 5 to 4); not
+        // over a 16-bit cache, whose tiles each query head would widen again (the same decode: 48 against 59 tok/s)
+        int groups = b.size() * nKv;
+        perHead = groups % pool.threads() != 0 && groups < 4 * pool.threads() && !anySixteenBit(b);
+        // decode rows are distinct sequences: each unit stores its own row's keys and values, on the pool; a
+        // prompt's rows read each other's, and query heads of one group share a store, so those are all stored first
+        storeOwn = b.kind() == Batch.Kind.DECODE && !perHead;
+        if (!storeOwn) {
+            for (int i = 0; i < b.size(); i++) {
+                store(i, 0, kvDim);
+            }
+        }
+        blocks = b.kind() == Batch.Kind.PROMPT && b.size() > 1 ? planBlocks(b) : 0;
+        pool.parallelFor(blocks > 0 ? blocks * nKv : b.size() * (perHead ? nKv * group : nKv), this);
+        batch = null;
+    }
+
+    private static boolean anySixteenBit(Batch b) {
+        for (int i = 0; i < b.size(); i++) {
+            CpuSequence s = (CpuSequence) b.sequence(i);
+            if (s.keyCache == null || s.valueCache == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Blocks of up to BLOCK_ROWS consecutive rows of one sequence over a 16-bit cache; 0 when any row's is float32. */
+    private int planBlocks(Batch b) {
+        int n = 0;
+        for (int i = 0; i < b.size(); i++) {
+            CpuSequence s = (CpuSequence) b.sequence(i);
+            if (s.keyCache != null || s.valueCache != null) {
+                return 0;
+            }
+            if (i == 0 || b.sequence(i) != b.sequence(i - 1) || i - blockStart[n - 1] == BLOCK_ROWS) {
+                blockStart[n++] = i;
+            }
+        }
+        blockStart[n] = b.size();
+        return n;
+    }
+
+    /** Row i's keys and values of dimensions [j0, j1) into its sequence's cache at its slot (keys transposed). */
+    private void store(int i, int j0, int j1) {
+        ((CpuSequence) batch.sequence(i)).store(layer, batch.slot(i), a.k, a.v, i * kvDim, j0, j1);
+    }
+
+    @Override
+    public void run(int u0, int u1) {
+        if (blocks > 0) {
+            for (int u = u0; u < u1; u++) {
+                runBlock(blockStart[u / nKv], blockStart[u / nKv + 1], u % nKv);
+            }
+        } else {
+            runRows(u0, u1);
+        }
+    }
+
+    /**
+     * Causal attention for units [u0, u1), each a row over its own sequence's cache [attendFrom, slot] and the
+     * query heads of one key/value head (or one query head: the grouped kernels then run the one-head ones).
+     */
+    private void runRows(int u0, int u1) {
+        float[][] sc = scores.get();
+        int heads = perHead ? 1 : group;               // query heads per unit
+        int perRow = nKv * group / heads;              // units per row
+        for (int u = u0; u < u1; u++) {
+            int i = u / perRow;
+            int h0 = u % perRow * heads;               // first query head of the unit
+            CpuSequence s = (CpuSequence) batch.sequence(i);
+            int kvOff = h0 / group * headDim;
+            if (storeOwn) {
+                store(i, kvOff, kvOff + headDim);
+            }
+            int qOff = i * qDim + h0 * headDim;
+            int last = batch.slot(i);
+            int first = batch.attendFrom(i);
+            if (s.keyCache != null) {
+                kern.attentionScores(a.q, qOff, heads, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
+                        first, last + 1, invSqrt, sc);
+            } else {
+                float[] tile = tiles.get();            // [headDim, tilePositions]: keys transposed, as the cache
+                for (int t = first; t <= last; t += tilePositions) {
+                    int end = Math.min(last + 1, t + tilePositions);
+                    s.widenKeys(kern, layer, kvOff, headDim, t, end, tile, tilePositions);
+                    kern.attentionScores(a.q, qOff, heads, tile, -t, tilePositions, headDim, t, end, invSqrt, sc);
+                }
+            }
+            for (int j = 0; j < heads; j++) {
+                kern.softmax(sc[j], first, last - first + 1);
+            }
+            Arrays.fill(a.attnOut, qOff, qOff + heads * headDim, 0f);   // the values kernels add to it
+            if (s.valueCache != null) {
+                kern.attentionValues(sc, heads, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff,
+                        headDim);
+            } else {
+                float[] tile = tiles.get();            // [tilePositions, headDim]
+                for (int t = first; t <= last; t += tilePositions) {
+                    int end = Math.min(last + 1, t + tilePositions);
+                    s.widenValues(kern, layer, kvOff, headDim, t, end, tile);
+                    kern.attentionValues(sc, heads, t, end, tile, -t * headDim, headDim, a.attnOut, qOff, headDim);
+                }
+            }
+        }
+    }
+
+    /**
+     * Prompt rows [r0, r1) of one sequence with a 16-bit cache, the query heads of key/value head {@code g}: each tile
+     * of keys widened once for all the rows' scores, then each tile of values once for all their outputs.
+     */
+    private void runBlock(int r0, int r1, int g) {
+        float[][][] sc = blockScores.get();
+        float[] tile = tiles.get();
+        CpuSequence s = (CpuSequence) batch.sequence(r0);
+        int kvOff = g * headDim;
+        int lo = Integer.MAX_VALUE;
+        int hi = 0;
+        for (int i = r0; i < r1; i++) {
+            lo = Math.min(lo, batch.attendFrom(i));
+            hi = Math.max(hi, batch.slot(i));
+        }
+        for (int t = lo; t <= hi; t += tilePositions) {
+            int end = Math.min(hi + 1, t + tilePositions);
+            s.widenKeys(kern, layer, kvOff, headDim, t, end, tile, tilePositions);
+            for (int i = r0; i < r1; i++) {
+                int from = Math.max(t, batch.attendFrom(i));
+                int to = Math.min(end, batch.slot(i) + 1);
+                if (from < to) {
+                    kern.attentionScores(a.q, i * qDim + g * group * headDim, group, tile, -t, tilePositions, headDim,
+                            from, to, invSqrt, sc[i - r0]);
+                }
+            }
+        }
+        for (int i = r0; i < r1; i++) {
+            int first = batch.attendFrom(i);
+            for (int j = 0; j < group; j++) {
+                kern.softmax(sc[i - r0][j], first, batch.slot(i) - first + 1);
+            }
+            int qOff = i * qDim + g * group * headDim;
+            Arrays.fill(a.attnOut, qOff, qOff + group * headDim, 0f);
+        }
+        for (int t = lo; t <= hi; t += tilePositions) {
+            int end = Math.min(hi + 1, t + tilePositions);
+            s.widenValues(kern, layer, kvOff, headDim, t, end, tile);
+            for (int i = r0; i < r1; i++) {
+                int from = Math.max(t, batch.attendFrom(i));
+                int to = Math.min(end, batch.slot(i) + 1);
+                if (from < to) {
+                    kern.attentionValues(sc[i - r0], group, from, to, tile, -t * headDim, headDim, a.attnOut,
+                            i * qDim + g * group * headDim, headDim);
+                }
+            }
+        }
+    }
+}
