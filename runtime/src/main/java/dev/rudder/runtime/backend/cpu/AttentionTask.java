@@ -16,11 +16,13 @@ import java.util.Arrays;
  *
  * <p>A 16-bit cache is widened into a per-thread float tile of {@link #tilePositions} positions at a time, and the
  * float kernels run on the tile (a score is the same chain over d wherever its position falls; the values kernels
- * continue their sums from tile to tile). Prompt rows then run in blocks of up to {@link #BLOCK_ROWS} rows of one
- * sequence per unit, tile by tile, so each tile is widened once for the block rather than once per row.
+ * continue their sums from tile to tile). Prompt rows run in blocks of up to {@link #BLOCK_ROWS} rows of one sequence
+ * per unit, a tile of positions at a time for all of them: a 16-bit tile is widened once for the block rather than
+ * once per row, and a float32 cache's tile is read from L1 by the block's rows (the 135M shape's 2000-token prefill
+ * +2-3%). Every score and output is the same chain as row by row, so the bits do not change.
  */
 final class AttentionTask implements WorkerPool.RangeTask {
-    /** Prompt rows per unit over a 16-bit cache. */
+    /** Prompt rows per unit. */
     static final int BLOCK_ROWS = 16;
     /** Floats of a thread's tile of widened cache entries: the size of an L1 data cache. */
     private static final int TILE_FLOATS = 8192;
@@ -42,7 +44,7 @@ final class AttentionTask implements WorkerPool.RangeTask {
     private int layer;
     private boolean storeOwn;   // each unit stores its row's keys and values of its group first (decode rows: distinct sequences)
     private boolean perHead;    // units are (row, query head), one head at a time, instead of (row, key/value head)
-    private int blocks;         // > 0: units are (block of prompt rows of one sequence, key/value head) over a 16-bit cache
+    private int blocks;         // > 0: units are (block of prompt rows of one sequence, key/value head)
 
     AttentionTask(Kernels kern, ModelConfig cfg, CpuActivations a) {
         this.kern = kern;
@@ -79,7 +81,7 @@ final class AttentionTask implements WorkerPool.RangeTask {
                 store(i, 0, kvDim);
             }
         }
-        blocks = b.kind() == Batch.Kind.PROMPT && b.size() > 1 ? planBlocks(b) : 0;
+        blocks = b.kind() == Batch.Kind.PROMPT ? planBlocks(b) : 0;
         pool.parallelFor(blocks > 0 ? blocks * nKv : b.size() * (perHead ? nKv * group : nKv), this);
         batch = null;
     }
@@ -94,14 +96,10 @@ final class AttentionTask implements WorkerPool.RangeTask {
         return false;
     }
 
-    /** Blocks of up to BLOCK_ROWS consecutive rows of one sequence over a 16-bit cache; 0 when any row's is float32. */
+    /** Blocks of up to BLOCK_ROWS consecutive rows of one sequence; returns how many. */
     private int planBlocks(Batch b) {
         int n = 0;
         for (int i = 0; i < b.size(); i++) {
-            CpuSequence s = (CpuSequence) b.sequence(i);
-            if (s.keyCache != null || s.valueCache != null) {
-                return 0;
-            }
             if (i == 0 || b.sequence(i) != b.sequence(i - 1) || i - blockStart[n - 1] == BLOCK_ROWS) {
                 blockStart[n++] = i;
             }
@@ -175,8 +173,8 @@ final class AttentionTask implements WorkerPool.RangeTask {
     }
 
     /**
-     * Prompt rows [r0, r1) of one sequence with a 16-bit cache, the query heads of key/value head {@code g}: each tile
-     * of keys widened once for all the rows' scores, then each tile of values once for all their outputs.
+     * Prompt rows [r0, r1) of one sequence, the query heads of key/value head {@code g}: each tile of keys (widened
+     * once, if 16-bit) for all the rows' scores, then each tile of values for all their outputs.
      */
     private void runBlock(int r0, int r1, int g) {
         float[][][] sc = blockScores.get();
@@ -191,12 +189,21 @@ final class AttentionTask implements WorkerPool.RangeTask {
         }
         for (int t = lo; t <= hi; t += tilePositions) {
             int end = Math.min(hi + 1, t + tilePositions);
-            s.widenKeys(kern, layer, kvOff, headDim, t, end, tile, tilePositions);
+            float[] keys = tile;                           // [headDim, tilePositions], or the float32 cache itself
+            int kOff = -t;
+            int kStride = tilePositions;
+            if (s.keyCache != null) {
+                keys = s.keyCache[layer];
+                kOff = kvOff * s.keyStride;
+                kStride = s.keyStride;
+            } else {
+                s.widenKeys(kern, layer, kvOff, headDim, t, end, tile, tilePositions);
+            }
             for (int i = r0; i < r1; i++) {
                 int from = Math.max(t, batch.attendFrom(i));
                 int to = Math.min(end, batch.slot(i) + 1);
                 if (from < to) {
-                    kern.attentionScores(a.q, i * qDim + g * group * headDim, group, tile, -t, tilePositions, headDim,
+                    kern.attentionScores(a.q, i * qDim + g * group * headDim, group, keys, kOff, kStride, headDim,
                             from, to, invSqrt, sc[i - r0]);
                 }
             }
@@ -211,12 +218,21 @@ final class AttentionTask implements WorkerPool.RangeTask {
         }
         for (int t = lo; t <= hi; t += tilePositions) {
             int end = Math.min(hi + 1, t + tilePositions);
-            s.widenValues(kern, layer, kvOff, headDim, t, end, tile);
+            float[] values = tile;                         // [tilePositions, headDim], or the float32 cache itself
+            int vOff = -t * headDim;
+            int vStride = headDim;
+            if (s.valueCache != null) {
+                values = s.valueCache[layer];
+                vOff = kvOff;
+                vStride = kvDim;
+            } else {
+                s.widenValues(kern, layer, kvOff, headDim, t, end, tile);
+            }
             for (int i = r0; i < r1; i++) {
                 int from = Math.max(t, batch.attendFrom(i));
                 int to = Math.min(end, batch.slot(i) + 1);
                 if (from < to) {
-                    kern.attentionValues(sc[i - r0], group, from, to, tile, -t * headDim, headDim, a.attnOut,
+                    kern.attentionValues(sc[i - r0], group, from, to, values, vOff, vStride, a.attnOut,
                             i * qDim + g * group * headDim, headDim);
                 }
             }
