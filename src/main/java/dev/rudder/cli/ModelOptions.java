@@ -50,7 +50,12 @@ final class ModelOptions {
     /** Threads, device, on-load quantization and KV cache types, no deltas. */
     LoadOptions loadOptions() {
         return LoadOptions.defaults().withThreads(threadCount()).withDevice(device).withQuantize(quantizeType())
-                .withKvCache(new KvCacheTypes(cacheTypeK, cacheTypeV));
+                .withKvCache(kvCache());
+    }
+
+    /** The {@code -ctk}/{@code -ctv} choice. */
+    KvCacheTypes kvCache() {
+        return new KvCacheTypes(cacheTypeK, cacheTypeV);
     }
 
     /** {@code f32}, {@code f16}, {@code bf16} in any case; anything else is a usage error naming the choices. */

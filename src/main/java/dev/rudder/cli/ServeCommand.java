@@ -107,7 +107,7 @@ final class ServeCommand implements Callable<Integer> {
                 stopped.countDown();
             }));
             var cfg = rudder.config();
-            KvCacheTypes cache = modelOptions.loadOptions().kvCache();
+            KvCacheTypes cache = modelOptions.kvCache();
             long kvBytes = cache.bytesPerPosition(cfg.numKvHeads() * cfg.headDim()) * cfg.numLayers() * ctx * maxConcurrent;
             System.err.printf("rudder serve: %s on http://%s:%d/ (profiles: %s; default: %s; context %d; %d concurrent, queue %d; "
                             + "KV caches (%s) up to %d MiB%s)%n",

@@ -43,7 +43,7 @@ final class CpuSequence implements Sequence {
                     + keyStride + " x " + kvDim + " floats); lower --context");
         }
         // KV cache plus RoPE tables, in long arithmetic: a context the heap cannot hold is an error, not an OutOfMemoryError
-        long bytes = cfg.numLayers() * contextLength * cacheTypes.bytesPerPosition(kvDim) + 2L * contextLength * (cfg.headDim() / 2 + 4) * Float.BYTES;
+        long bytes = (long) cfg.numLayers() * contextLength * cacheTypes.bytesPerPosition(kvDim) + 2L * contextLength * (cfg.headDim() / 2 + 4) * Float.BYTES;
         long max = Runtime.getRuntime().maxMemory();
         if (max != Long.MAX_VALUE && bytes > max / 2) {
             throw new BadInputException(String.format(java.util.Locale.ROOT,
