@@ -3,6 +3,8 @@ package dev.rudder.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rudder.runtime.backend.KvCacheType;
+import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.ModelFiles;
@@ -68,6 +70,10 @@ final class InspectCommand implements Callable<Integer> {
                 o.set("config", JSON.readTree(c.toJson()));
                 o.put("parameters", params);
                 o.put("total_bytes", bytes);
+                ObjectNode kv = o.putObject("kv_cache_bytes_per_position");   // keys and values of every layer
+                for (KvCacheType t : KvCacheType.values()) {
+                    kv.put(t.label(), kvBytesPerPosition(c, t));
+                }
                 ObjectNode d = o.putObject("dtypes");
                 perDtype.forEach((k, v) -> d.putObject(k.name()).put("tensors", v[0]).put("parameters", v[1]).put("bytes", v[2]));
                 ArrayNode fileList = o.putArray("files");
@@ -113,6 +119,12 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("dtypes        %s%n", dt);
         out.printf("files         %s%n", store.files().isEmpty() ? dir.getFileName() + " (GGUF)"
                 : String.join(", ", store.files().stream().map(f -> dir.relativize(f.path()).toString()).toList()));
+        int ctx = c.maxPositionEmbeddings();
+        long kv32 = kvBytesPerPosition(c, KvCacheType.F32);
+        long kv16 = kvBytesPerPosition(c, KvCacheType.F16);
+        out.printf("kv cache      %s per position with f32 keys and values, %s with f16 or bf16 (-ctk/-ctv)%s%n",
+                bytesHuman(kv32), bytesHuman(kv16), ctx <= 0 ? "" : String.format(Locale.ROOT,
+                        "; %s / %s at all %,d positions", bytesHuman(kv32 * ctx), bytesHuman(kv16 * ctx), ctx));
         out.println("config");
         row(out, "hidden_size", c.hiddenSize());
         row(out, "num_hidden_layers", c.numLayers());
@@ -195,6 +207,11 @@ final class InspectCommand implements Callable<Integer> {
         return Long.toString(n);
     }
 
+    /** Bytes one position's keys and values take in every layer's cache, both stored as {@code t}. */
+    static long kvBytesPerPosition(ModelConfig c, KvCacheType t) {
+        return (long) c.numLayers() * new KvCacheTypes(t, t).bytesPerPosition(c.numKvHeads() * c.headDim());
+    }
+
     static String bytesHuman(long b) {
         if (b >= 1L << 30) {
             return String.format(Locale.ROOT, "%.2f GiB", b / (double) (1L << 30));
@@ -202,6 +219,9 @@ final class InspectCommand implements Callable<Integer> {
         if (b >= 1L << 20) {
             return String.format(Locale.ROOT, "%.1f MiB", b / (double) (1L << 20));
         }
-        return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+        if (b >= 1024) {
+            return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+        }
+        return b + " B";
     }
 }

@@ -50,6 +50,9 @@ class InspectCommandTest {
         assertTrue(r.out().contains("[32, 64]"), r.out());
         assertTrue(r.out().contains("check         ok"), r.out());
         assertTrue(r.out().contains("total bytes   12,946,688 (12.3 MiB)"), r.out());
+        // 2 layers x 2 kv heads x head_dim 16, keys and values: 512 bytes per position in f32; 2048 positions
+        assertTrue(r.out().contains("kv cache      512 B per position with f32 keys and values, 256 B with f16 or bf16"
+                + " (-ctk/-ctv); 1.0 MiB / 512.0 KiB at all 2,048 positions"), r.out());
     }
 
     @Test
@@ -82,6 +85,10 @@ class InspectCommandTest {
         assertEquals(2, s.get("files").size());
         assertEquals(5179648, s.get("total_bytes").asLong());
         assertEquals(32, s.get("config").get("head_dim").asInt());
+        // 4 layers x 2 kv heads x head_dim 32, keys and values
+        assertEquals(4 * 2 * 32 * 2 * 4, s.get("kv_cache_bytes_per_position").get("f32").asLong());
+        assertEquals(4 * 2 * 32 * 2 * 2, s.get("kv_cache_bytes_per_position").get("f16").asLong());
+        assertEquals(4 * 2 * 32 * 2 * 2, s.get("kv_cache_bytes_per_position").get("bf16").asLong());
     }
 
     @Test
