@@ -142,8 +142,9 @@ class SixteenBitKvCacheTest {
         Batch b16 = new Batch(rows).reset(Batch.Kind.PROMPT, rows);
         Batch b32 = new Batch(rows).reset(Batch.Kind.PROMPT, rows);
         for (int i = 0; i < rows; i++) {
-            b16.add(s16, start + i, start + i, 0, SteerMode.OFF, i == rows - 1);
-            b32.add(s32, start + i, start + i, 0, SteerMode.OFF, i == rows - 1);
+            int from = i % 3 == 2 ? start + i - 600 : 0;    // some rows attend to a window (sliding-window attention)
+            b16.add(s16, start + i, start + i, from, SteerMode.OFF, i == rows - 1);
+            b32.add(s32, start + i, start + i, from, SteerMode.OFF, i == rows - 1);
         }
         attendBoth(r, types, a16, b16, a32, b32, 1, types + ", prompt rows");
     }
