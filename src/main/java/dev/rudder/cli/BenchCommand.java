@@ -49,6 +49,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "tokens to decode after the prompt, comma-separated for several tests (default ${DEFAULT-VALUE}; 0 skips decode)")
     int[] gens;
 
+    @Option(names = {"-d", "--n-depth"}, split = ",", defaultValue = "0",
+            description = "tokens already in the KV cache before each test (untimed prefill), comma-separated, as llama-bench's"
+                    + " -d (default ${DEFAULT-VALUE}): speed at a long context")
+    int[] depths;
+
     @Option(names = {"-t", "--threads"}, split = ",", description = "thread counts, comma-separated (default: available processors)")
     int[] threads;
 
@@ -70,7 +75,8 @@ final class BenchCommand implements Callable<Integer> {
     int bandwidthMib;
 
     /** One test's results: a thread count, a prompt length, a decode length. */
-    record Result(int threads, int prompt, int gen, Stats prefill, Stats decode, long bytesPerToken, double bandwidth) {
+    record Result(int threads, int depth, int prompt, int gen, Stats prefill, Stats decode, long bytesPerToken,
+                  double bandwidth) {
     }
 
     /** Mean and sample standard deviation of tokens/s over the repetitions (NaN when not run). */
@@ -101,23 +107,27 @@ final class BenchCommand implements Callable<Integer> {
         for (int t : counts) {
             try (Model m = Model.load(model, t, null, null, CpuBackend::new, new KvCacheTypes(cacheTypeK, cacheTypeV))) {
                 int maxCtx = m.config().maxPositionEmbeddings();
-                for (int p : prompts) {
-                    for (int n : gens) {
-                        if (maxCtx > 0 && p + n + 1 > maxCtx) {
-                            throw new UsageException("-p " + p + " plus -n " + n + " needs a context of " + (p + n + 1)
-                                    + " tokens; the model allows " + maxCtx);
+                for (int d : depths) {
+                    for (int p : prompts) {
+                        for (int n : gens) {
+                            if (maxCtx > 0 && d + p + n + 1 > maxCtx) {
+                                throw new UsageException((d > 0 ? "-d " + d + " plus " : "") + "-p " + p + " plus -n " + n
+                                        + " needs a context of " + (d + p + n + 1) + " tokens; the model allows " + maxCtx);
+                            }
                         }
                     }
                 }
-                // every -p with every -n (as llama-bench pairs its lists); a decode runs after its prompt
-                for (int p : prompts) {
-                    for (int n : gens) {
-                        if (p == 0 && n == 0) {
-                            continue;
-                        }
-                        results.add(run(m, t, p, n));
-                        if (!json) {
-                            printText(out, results.getLast(), results.size() == 1);
+                // every -d with every -p with every -n (as llama-bench pairs its lists); a decode runs after its prompt
+                for (int d : depths) {
+                    for (int p : prompts) {
+                        for (int n : gens) {
+                            if (p == 0 && n == 0) {
+                                continue;
+                            }
+                            results.add(run(m, t, d, p, n));
+                            if (!json) {
+                                printText(out, results.getLast(), results.size() == 1);
+                            }
                         }
                     }
                 }
@@ -145,6 +155,11 @@ final class BenchCommand implements Callable<Integer> {
         if (!any) {
             throw new UsageException("nothing to measure: -p and -n are both 0");
         }
+        for (int d : depths) {
+            if (d < 0) {
+                throw new UsageException("-d must be >= 0, got " + d);
+            }
+        }
         if (repetitions < 1) {
             throw new UsageException("-r must be >= 1, got " + repetitions);
         }
@@ -161,20 +176,24 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private Result run(Model m, int t, int prompt, int gen) {
+    private Result run(Model m, int t, int depth, int prompt, int gen) {
         int vocab = m.config().vocabSize();
         Random rnd = new Random(42);
+        int[] context = new int[depth];
+        for (int i = 0; i < depth; i++) {
+            context[i] = 1 + rnd.nextInt(vocab - 1);
+        }
         int[] ids = new int[prompt];
         for (int i = 0; i < prompt; i++) {
             ids[i] = 1 + rnd.nextInt(vocab - 1);
         }
-        once(m, ids, gen, null, null, 0);                   // warm-up (JIT, page cache, scratch buffers)
+        once(m, context, ids, gen, null, null, 0);          // warm-up (JIT, page cache, scratch buffers)
         double[] pp = new double[prompt > 0 ? repetitions : 0];
         double[] tg = new double[gen > 0 ? repetitions : 0];
         double bw = Double.NaN;
         if (bandwidthMib == 0) {
             for (int r = 0; r < repetitions; r++) {
-                once(m, ids, gen, pp, tg, r);
+                once(m, context, ids, gen, pp, tg, r);
             }
         } else {
             // one bandwidth pass after each repetition (at least three): the ratio compares like moments
@@ -183,20 +202,26 @@ final class BenchCommand implements Callable<Integer> {
                 probe.pass(pool);                          // warm-up
                 for (int r = 0; r < passes.length; r++) {
                     if (r < repetitions) {
-                        once(m, ids, gen, pp, tg, r);
+                        once(m, context, ids, gen, pp, tg, r);
                     }
                     passes[r] = probe.pass(pool);
                 }
             }
             bw = median(passes);
         }
-        return new Result(t, prompt, gen, Stats.of(pp), Stats.of(tg), bytesPerToken(m.weights()), bw);
+        return new Result(t, depth, prompt, gen, Stats.of(pp), Stats.of(tg), bytesPerToken(m.weights()), bw);
     }
 
-    /** One prefill of {@code ids} and a decode of {@code gen} tokens in a fresh session; tokens/s go to pp[r] and tg[r] when given. */
-    private void once(Model m, int[] ids, int gen, double[] pp, double[] tg, int r) {
+    /**
+     * A fresh session holding {@code context} (prefilled, untimed), then one prefill of {@code ids} and a decode of
+     * {@code gen} tokens; tokens/s go to pp[r] and tg[r] when given.
+     */
+    private void once(Model m, int[] context, int[] ids, int gen, double[] pp, double[] tg, int r) {
         int prompt = ids.length;
-        Session s = m.newSession(prompt + gen + 1, SteeringPlan.NONE);
+        Session s = m.newSession(context.length + prompt + gen + 1, SteeringPlan.NONE);
+        if (context.length > 0) {
+            s.prefill(PromptInput.tokens(context));
+        }
         if (prompt > 0) {
             long t0 = System.nanoTime();
             s.prefill(PromptInput.tokens(ids));
@@ -241,10 +266,11 @@ final class BenchCommand implements Callable<Integer> {
         if (header) {
             out.printf(Locale.ROOT, "model: %s, %.1f MB of weights read per decoded token, KV cache %s%n", model,
                     r.bytesPerToken() / 1e6, new KvCacheTypes(cacheTypeK, cacheTypeV));
-            out.printf(Locale.ROOT, "%7s  %-12s %18s  %s%n", "threads", "test", "tokens/s", "");
+            out.printf(Locale.ROOT, "%7s  %-14s %18s  %s%n", "threads", "test", "tokens/s", "");
         }
         if (r.prompt() > 0) {
-            out.printf(Locale.ROOT, "%7d  %-12s %10.1f ± %5.1f%n", r.threads(), "pp" + r.prompt(), r.prefill().mean(), r.prefill().stddev());
+            String test = "pp" + r.prompt() + (r.depth() > 0 ? " @ d" + r.depth() : "");
+            out.printf(Locale.ROOT, "%7d  %-14s %10.1f ± %5.1f%n", r.threads(), test, r.prefill().mean(), r.prefill().stddev());
         }
         if (r.gen() > 0) {
             double gbs = r.decode().mean() * r.bytesPerToken() / 1e9;
@@ -252,8 +278,9 @@ final class BenchCommand implements Callable<Integer> {
                     : String.format(Locale.ROOT, "%.1f GB/s of weights = %.2f of read bandwidth %.1f GB/s", gbs,
                     gbs / (r.bandwidth() / 1e9), r.bandwidth() / 1e9);
             // after a prompt the decode attends to it: llama-bench calls that depth ("tg128 @ d512")
-            String test = "tg" + r.gen() + (r.prompt() > 0 && prompts.length > 1 ? " @ d" + r.prompt() : "");
-            out.printf(Locale.ROOT, "%7d  %-12s %10.1f ± %5.1f  %s%n", r.threads(), test, r.decode().mean(), r.decode().stddev(), bw);
+            int at = r.depth() + r.prompt();
+            String test = "tg" + r.gen() + (at > 0 && (prompts.length > 1 || r.depth() > 0) ? " @ d" + at : "");
+            out.printf(Locale.ROOT, "%7d  %-14s %10.1f ± %5.1f  %s%n", r.threads(), test, r.decode().mean(), r.decode().stddev(), bw);
         }
     }
 
@@ -265,6 +292,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("model", model.toString());
             o.put("threads", r.threads());
             o.put("repetitions", repetitions);
+            o.put("depth", r.depth());
             o.put("prompt_tokens", r.prompt());
             o.put("decode_tokens", r.gen());
             number(o, "prefill_tokens_per_second", r.prefill().mean());

@@ -75,6 +75,29 @@ class BenchCommandTest {
     }
 
     @Test
+    void depthFillsTheCacheFirstAsLlamaBenchsDashD() throws Exception {
+        InspectCommandTest.Result r = run("bench", "-m", TINY, "-d", "0,9", "-p", "4", "-n", "2", "-t", "1", "-r", "1",
+                "--json", "--bandwidth-mib", "0");
+        assertEquals(0, r.code(), r.err());
+        JsonNode arr = JSON.readTree(r.out());
+        assertEquals(2, arr.size(), r.out());
+        assertEquals(0, arr.get(0).get("depth").asInt(), r.out());
+        assertEquals(9, arr.get(1).get("depth").asInt(), r.out());
+        for (JsonNode o : arr) {
+            assertTrue(o.get("prefill_tokens_per_second").asDouble() > 0, o.toString());
+            assertTrue(o.get("decode_tokens_per_second").asDouble() > 0, o.toString());
+        }
+        InspectCommandTest.Result text = run("bench", "-m", TINY, "-d", "9", "-p", "4", "-n", "2", "-t", "1", "-r", "1",
+                "--bandwidth-mib", "0");
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().contains("pp4 @ d9"), text.out());
+        assertTrue(text.out().contains("tg2 @ d13"), text.out());
+        InspectCommandTest.Result tooDeep = run("bench", "-m", TINY, "-d", "2040", "-p", "4", "-n", "8", "-r", "1");
+        assertEquals(2, tooDeep.code(), tooDeep.err());
+        assertTrue(tooDeep.err().contains("-d 2040 plus -p 4 plus -n 8 needs a context of 2053 tokens"), tooDeep.err());
+    }
+
+    @Test
     void cacheTypesAreNamedAsLlamaBenchNamesThem() throws Exception {
         InspectCommandTest.Result r = run("bench", "-m", TINY, "-p", "6", "-n", "3", "-t", "1", "-r", "1", "--json",
                 "--bandwidth-mib", "0", "-ctk", "f16", "--cache-type-v", "bf16");
@@ -127,7 +150,7 @@ class BenchCommandTest {
         String[][] bad = {
                 {"-p", "-1"}, {"-n", "-2"}, {"-p", "0", "-n", "0"}, {"-r", "0"}, {"-t", "0"}, {"-t", "1,x"},
                 {"--bandwidth-mib", "-1"}, {"-p", "100000"}, {"-p", "4,-1"}, {"-p", "0,0", "-n", "0"}, {"-n", "2,x"},
-                {"-p", "8,100000", "-n", "1"}, {"-ctk", "f8"}, {"--cache-type-v", ""},
+                {"-p", "8,100000", "-n", "1"}, {"-ctk", "f8"}, {"--cache-type-v", ""}, {"-d", "-1"}, {"-d", "x"},
         };
         for (String[] b : bad) {
             String[] args = new String[b.length + 3];
