@@ -14,12 +14,13 @@ import java.util.Arrays;
  * unevenly over the threads (few rows, an odd number of key/value heads) the units are (row, query head) instead.
  * Each thread keeps its own score rows.
  *
- * <p>A 16-bit cache is widened into a per-thread float tile of {@link #tilePositions} positions at a time, and the
- * float kernels run on the tile (a score is the same chain over d wherever its position falls; the values kernels
- * continue their sums from tile to tile). Prompt rows run in blocks of up to {@link #BLOCK_ROWS} rows of one sequence
- * per unit, a tile of positions at a time for all of them: a 16-bit tile is widened once for the block rather than
- * once per row, and a float32 cache's tile is read from L1 by the block's rows (the 135M shape's 2000-token prefill
- * +2-3%). Every score and output is the same chain as row by row, so the bits do not change.
+ * <p>A unit reads its cache {@link #tilePositions} positions at a time: a 16-bit cache is widened into a per-thread
+ * float tile and the float kernels run on the tile, a float32 cache is read in place (a decode row's range in one
+ * call). A score is the same chain over d wherever its position falls, and the values kernels continue their sums
+ * from tile to tile. Prompt rows run in blocks of up to {@link #BLOCK_ROWS} rows of one sequence per unit, a tile of
+ * positions at a time for all of them: a 16-bit tile is widened once for the block rather than once per row, and a
+ * float32 cache's tile is read from L1 by the block's rows (the 135M shape's 2000-token prefill +2-3%). Every score
+ * and output is the same chain as row by row, so the bits do not change.
  */
 final class AttentionTask implements WorkerPool.RangeTask {
     /** Prompt rows per unit. */
@@ -35,7 +36,7 @@ final class AttentionTask implements WorkerPool.RangeTask {
     private final int qDim;
     private final int kvDim;
     private final float invSqrt;
-    private final ThreadLocal<float[][]> scores;   // per thread [group][contextLength]: one row's weights per head
+    private final ThreadLocal<float[][][]> rowScores;     // per thread [1][group][contextLength]: a decode row's weights per head
     private final ThreadLocal<float[][][]> blockScores;   // per thread [BLOCK_ROWS][group][contextLength], on first use
     private final int tilePositions;               // positions per tile of a 16-bit cache: ~32 KB of floats, a multiple of 32
     private final ThreadLocal<float[]> tiles;      // per thread [headDim * tilePositions]: 16-bit keys or values widened
@@ -56,7 +57,7 @@ final class AttentionTask implements WorkerPool.RangeTask {
         kvDim = nKv * headDim;
         invSqrt = (float) (1.0 / Math.sqrt(headDim));
         int context = a.contextLength;
-        scores = ThreadLocal.withInitial(() -> new float[group][context]);
+        rowScores = ThreadLocal.withInitial(() -> new float[1][group][context]);
         blockScores = ThreadLocal.withInitial(() -> new float[BLOCK_ROWS][group][context]);
         tilePositions = Math.max(32, TILE_FLOATS / headDim / 32 * 32);
         int tileFloats = headDim * tilePositions;
@@ -116,79 +117,49 @@ final class AttentionTask implements WorkerPool.RangeTask {
     @Override
     public void run(int u0, int u1) {
         if (blocks > 0) {
+            float[][][] sc = blockScores.get();
             for (int u = u0; u < u1; u++) {
-                runBlock(blockStart[u / nKv], blockStart[u / nKv + 1], u % nKv);
+                attend(blockStart[u / nKv], blockStart[u / nKv + 1], u % nKv * group, group, sc);
             }
-        } else {
-            runRows(u0, u1);
+            return;
         }
-    }
-
-    /**
-     * Causal attention for units [u0, u1), each a row over its own sequence's cache [attendFrom, slot] and the
-     * query heads of one key/value head (or one query head: the grouped kernels then run the one-head ones).
-     */
-    private void runRows(int u0, int u1) {
-        float[][] sc = scores.get();
+        float[][][] sc = rowScores.get();
         int heads = perHead ? 1 : group;               // query heads per unit
         int perRow = nKv * group / heads;              // units per row
         for (int u = u0; u < u1; u++) {
             int i = u / perRow;
             int h0 = u % perRow * heads;               // first query head of the unit
-            CpuSequence s = (CpuSequence) batch.sequence(i);
-            int kvOff = h0 / group * headDim;
             if (storeOwn) {
+                int kvOff = h0 / group * headDim;
                 store(i, kvOff, kvOff + headDim);
             }
-            int qOff = i * qDim + h0 * headDim;
-            int last = batch.slot(i);
-            int first = batch.attendFrom(i);
-            if (s.keyCache != null) {
-                kern.attentionScores(a.q, qOff, heads, s.keyCache[layer], kvOff * s.keyStride, s.keyStride, headDim,
-                        first, last + 1, invSqrt, sc);
-            } else {
-                float[] tile = tiles.get();            // [headDim, tilePositions]: keys transposed, as the cache
-                for (int t = first; t <= last; t += tilePositions) {
-                    int end = Math.min(last + 1, t + tilePositions);
-                    s.widenKeys(kern, layer, kvOff, headDim, t, end, tile, tilePositions);
-                    kern.attentionScores(a.q, qOff, heads, tile, -t, tilePositions, headDim, t, end, invSqrt, sc);
-                }
-            }
-            for (int j = 0; j < heads; j++) {
-                kern.softmax(sc[j], first, last - first + 1);
-            }
-            Arrays.fill(a.attnOut, qOff, qOff + heads * headDim, 0f);   // the values kernels add to it
-            if (s.valueCache != null) {
-                kern.attentionValues(sc, heads, first, last + 1, s.valueCache[layer], kvOff, kvDim, a.attnOut, qOff,
-                        headDim);
-            } else {
-                float[] tile = tiles.get();            // [tilePositions, headDim]
-                for (int t = first; t <= last; t += tilePositions) {
-                    int end = Math.min(last + 1, t + tilePositions);
-                    s.widenValues(kern, layer, kvOff, headDim, t, end, tile);
-                    kern.attentionValues(sc, heads, t, end, tile, -t * headDim, headDim, a.attnOut, qOff, headDim);
-                }
-            }
+            attend(i, i + 1, h0, heads, sc);
         }
     }
 
     /**
-     * Prompt rows [r0, r1) of one sequence, the query heads of key/value head {@code g}: each tile of keys (widened
-     * once, if 16-bit) for all the rows' scores, then each tile of values for all their outputs.
+     * Causal attention of rows [r0, r1) of one sequence (a decode row, or a block of prompt rows), query heads
+     * [h0, h0 + heads) of one key/value head, each row over its cache [attendFrom, slot]: each tile of keys (widened
+     * once, if 16-bit) for all the rows' scores, then each tile of values for all their outputs. {@code sc}: per
+     * thread [rows][heads][contextLength].
      */
-    private void runBlock(int r0, int r1, int g) {
-        float[][][] sc = blockScores.get();
+    private void attend(int r0, int r1, int h0, int heads, float[][][] sc) {
         float[] tile = tiles.get();
         CpuSequence s = (CpuSequence) batch.sequence(r0);
-        int kvOff = g * headDim;
+        int kvOff = h0 / group * headDim;
         int lo = Integer.MAX_VALUE;
         int hi = 0;
         for (int i = r0; i < r1; i++) {
             lo = Math.min(lo, batch.attendFrom(i));
             hi = Math.max(hi, batch.slot(i));
         }
-        for (int t = lo; t <= hi; t += tilePositions) {
-            int end = Math.min(hi + 1, t + tilePositions);
+        // a float32 cache is read in place: in tiles only where a block's rows share them (a decode row reads its
+        // whole range in one call, as streaming it in tiles measured ~4% slower at 2000 positions)
+        boolean oneRow = r1 - r0 == 1;
+        int keyStep = oneRow && s.keyCache != null ? hi - lo + 1 : tilePositions;
+        int valueStep = oneRow && s.valueCache != null ? hi - lo + 1 : tilePositions;
+        for (int t = lo; t <= hi; t += keyStep) {
+            int end = Math.min(hi + 1, t + keyStep);
             float[] keys = tile;                           // [headDim, tilePositions], or the float32 cache itself
             int kOff = -t;
             int kStride = tilePositions;
@@ -203,21 +174,21 @@ final class AttentionTask implements WorkerPool.RangeTask {
                 int from = Math.max(t, batch.attendFrom(i));
                 int to = Math.min(end, batch.slot(i) + 1);
                 if (from < to) {
-                    kern.attentionScores(a.q, i * qDim + g * group * headDim, group, keys, kOff, kStride, headDim,
-                            from, to, invSqrt, sc[i - r0]);
+                    kern.attentionScores(a.q, i * qDim + h0 * headDim, heads, keys, kOff, kStride, headDim, from, to,
+                            invSqrt, sc[i - r0]);
                 }
             }
         }
         for (int i = r0; i < r1; i++) {
             int first = batch.attendFrom(i);
-            for (int j = 0; j < group; j++) {
+            for (int j = 0; j < heads; j++) {
                 kern.softmax(sc[i - r0][j], first, batch.slot(i) - first + 1);
             }
-            int qOff = i * qDim + g * group * headDim;
-            Arrays.fill(a.attnOut, qOff, qOff + group * headDim, 0f);
+            int qOff = i * qDim + h0 * headDim;
+            Arrays.fill(a.attnOut, qOff, qOff + heads * headDim, 0f);   // the values kernels add to it
         }
-        for (int t = lo; t <= hi; t += tilePositions) {
-            int end = Math.min(hi + 1, t + tilePositions);
+        for (int t = lo; t <= hi; t += valueStep) {
+            int end = Math.min(hi + 1, t + valueStep);
             float[] values = tile;                         // [tilePositions, headDim], or the float32 cache itself
             int vOff = -t * headDim;
             int vStride = headDim;
@@ -232,8 +203,8 @@ final class AttentionTask implements WorkerPool.RangeTask {
                 int from = Math.max(t, batch.attendFrom(i));
                 int to = Math.min(end, batch.slot(i) + 1);
                 if (from < to) {
-                    kern.attentionValues(sc[i - r0], group, from, to, values, vOff, vStride, a.attnOut,
-                            i * qDim + g * group * headDim, headDim);
+                    kern.attentionValues(sc[i - r0], heads, from, to, values, vOff, vStride, a.attnOut,
+                            i * qDim + h0 * headDim, headDim);
                 }
             }
         }
