@@ -278,7 +278,10 @@ public final class SafeTensorsWriter {
         }
     }
 
-    /** float32 to bfloat16 bits, round to nearest even (NaN stays NaN), as PyTorch does. */
+    /**
+     * float32 to bfloat16 bits, round to nearest even (NaN stays NaN, quiet), as PyTorch and ggml's
+     * {@code ggml_compute_fp32_to_bf16} do: exact for a value that came from bf16.
+     */
     public static short floatToBf16(float f) {
         int bits = Float.floatToRawIntBits(f);
         if ((bits & 0x7fffffff) > 0x7f800000) {

@@ -3,6 +3,7 @@ package dev.rudder.runtime.io.gguf;
 import dev.rudder.runtime.BadInputException;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.RopeScaling;
+import dev.rudder.runtime.io.SafeTensorsWriter;
 import dev.rudder.runtime.io.TensorInfo;
 import dev.rudder.runtime.io.TensorStore;
 import dev.rudder.runtime.tensor.BlockQuantizer;
@@ -169,7 +170,7 @@ public final class GgufModelWriter {
                         MemorySegment.copy(row, 0, outSeg, F32_LE, r * rowBytes, cols);
                     } else if (type == GgmlType.F16 || type == GgmlType.BF16) {
                         for (int c = 0; c < cols; c++) {
-                            short h = type == GgmlType.F16 ? Float.floatToFloat16(row[c]) : toBf16(row[c]);
+                            short h = type == GgmlType.F16 ? Float.floatToFloat16(row[c]) : SafeTensorsWriter.floatToBf16(row[c]);
                             outSeg.set(I16_LE, r * rowBytes + 2L * c, h);
                         }
                     } else {
@@ -179,18 +180,6 @@ public final class GgufModelWriter {
             });
             return outSeg;
         }, dims.length == 0 ? new long[] {1} : dims);
-    }
-
-    /**
-     * float32 to bfloat16 as ggml's {@code ggml_compute_fp32_to_bf16}: round to nearest even, NaN kept quiet (exact
-     * for a value that came from bf16).
-     */
-    static short toBf16(float f) {
-        int u = Float.floatToRawIntBits(f);
-        if ((u & 0x7fffffff) > 0x7f800000) {
-            return (short) ((u >>> 16) | 64);
-        }
-        return (short) ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16);
     }
 
     /** llama.cpp's {@code rope_freqs} for Llama 3 scaling: unscaled over scaled frequency, per pair. */

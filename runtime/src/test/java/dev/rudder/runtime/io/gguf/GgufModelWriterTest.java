@@ -1,5 +1,6 @@
 package dev.rudder.runtime.io.gguf;
 
+import dev.rudder.runtime.io.SafeTensorsWriter;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -13,15 +14,15 @@ class GgufModelWriterTest {
     @Test
     void bf16RoundsToNearestEvenLikeGgml() {
         // halfway between two bf16 values: ties go to the even mantissa
-        assertEquals((short) 0x3f80, GgufModelWriter.toBf16(Float.intBitsToFloat(0x3f808000)));
-        assertEquals((short) 0x3f82, GgufModelWriter.toBf16(Float.intBitsToFloat(0x3f818000)));
+        assertEquals((short) 0x3f80, SafeTensorsWriter.floatToBf16(Float.intBitsToFloat(0x3f808000)));
+        assertEquals((short) 0x3f82, SafeTensorsWriter.floatToBf16(Float.intBitsToFloat(0x3f818000)));
         // just above and below halfway
-        assertEquals((short) 0x3f81, GgufModelWriter.toBf16(Float.intBitsToFloat(0x3f808001)));
-        assertEquals((short) 0x3f80, GgufModelWriter.toBf16(Float.intBitsToFloat(0x3f807fff)));
+        assertEquals((short) 0x3f81, SafeTensorsWriter.floatToBf16(Float.intBitsToFloat(0x3f808001)));
+        assertEquals((short) 0x3f80, SafeTensorsWriter.floatToBf16(Float.intBitsToFloat(0x3f807fff)));
         // overflow to infinity, infinities kept, NaN stays NaN (quiet)
-        assertEquals((short) 0x7f80, GgufModelWriter.toBf16(Float.MAX_VALUE));
-        assertEquals((short) 0xff80, GgufModelWriter.toBf16(Float.NEGATIVE_INFINITY));
-        short nan = GgufModelWriter.toBf16(Float.intBitsToFloat(0x7f800001));
+        assertEquals((short) 0x7f80, SafeTensorsWriter.floatToBf16(Float.MAX_VALUE));
+        assertEquals((short) 0xff80, SafeTensorsWriter.floatToBf16(Float.NEGATIVE_INFINITY));
+        short nan = SafeTensorsWriter.floatToBf16(Float.intBitsToFloat(0x7f800001));
         assertTrue(Float.isNaN(Float.intBitsToFloat(nan << 16)));
     }
 
@@ -30,9 +31,9 @@ class GgufModelWriterTest {
         SplittableRandom r = new SplittableRandom(7);
         for (int i = 0; i < 100_000; i++) {
             float f = Float.intBitsToFloat(r.nextInt() & 0xbfffffff); // finite, mixed magnitudes and signs
-            short h = GgufModelWriter.toBf16(f);
+            short h = SafeTensorsWriter.floatToBf16(f);
             float back = Float.intBitsToFloat(h << 16);
-            assertEquals(h, GgufModelWriter.toBf16(back));
+            assertEquals(h, SafeTensorsWriter.floatToBf16(back));
             int sign = h & 0x8000;
             int mag = h & 0x7fff;
             for (int m : new int[] {mag - 1, mag + 1}) { // the neighbours of the same sign are no nearer
