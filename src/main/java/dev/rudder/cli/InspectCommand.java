@@ -72,7 +72,7 @@ final class InspectCommand implements Callable<Integer> {
                 o.put("total_bytes", bytes);
                 ObjectNode kv = o.putObject("kv_cache_bytes_per_position");   // keys and values of every layer
                 for (KvCacheType t : KvCacheType.values()) {
-                    kv.put(t.label(), kvBytesPerPosition(c, t));
+                    kv.put(t.label(), new KvCacheTypes(t, t).bytesPerPosition(c));
                 }
                 ObjectNode d = o.putObject("dtypes");
                 perDtype.forEach((k, v) -> d.putObject(k.name()).put("tensors", v[0]).put("parameters", v[1]).put("bytes", v[2]));
@@ -120,8 +120,8 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("files         %s%n", store.files().isEmpty() ? dir.getFileName() + " (GGUF)"
                 : String.join(", ", store.files().stream().map(f -> dir.relativize(f.path()).toString()).toList()));
         int ctx = c.maxPositionEmbeddings();
-        long kv32 = kvBytesPerPosition(c, KvCacheType.F32);
-        long kv16 = kvBytesPerPosition(c, KvCacheType.F16);
+        long kv32 = new KvCacheTypes(KvCacheType.F32, KvCacheType.F32).bytesPerPosition(c);
+        long kv16 = new KvCacheTypes(KvCacheType.F16, KvCacheType.F16).bytesPerPosition(c);
         out.printf("kv cache      %s per position with f32 keys and values, %s with f16 or bf16 (-ctk/-ctv)%s%n",
                 bytesHuman(kv32), bytesHuman(kv16), ctx <= 0 ? "" : String.format(Locale.ROOT,
                         "; %s / %s at all %,d positions", bytesHuman(kv32 * ctx), bytesHuman(kv16 * ctx), ctx));
@@ -205,11 +205,6 @@ final class InspectCommand implements Callable<Integer> {
             return String.format(Locale.ROOT, "%.1fK", n / 1e3);
         }
         return Long.toString(n);
-    }
-
-    /** Bytes one position's keys and values take in every layer's cache, both stored as {@code t}. */
-    static long kvBytesPerPosition(ModelConfig c, KvCacheType t) {
-        return (long) c.numLayers() * new KvCacheTypes(t, t).bytesPerPosition(c.numKvHeads() * c.headDim());
     }
 
     static String bytesHuman(long b) {

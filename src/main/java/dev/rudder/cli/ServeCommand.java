@@ -108,7 +108,7 @@ final class ServeCommand implements Callable<Integer> {
             }));
             var cfg = rudder.config();
             KvCacheTypes cache = modelOptions.kvCache();
-            long kvBytes = cache.bytesPerPosition(cfg.numKvHeads() * cfg.headDim()) * cfg.numLayers() * ctx * maxConcurrent;
+            long kvBytes = cache.bytesPerPosition(cfg) * ctx * maxConcurrent;
             System.err.printf("rudder serve: %s on http://%s:%d/ (profiles: %s; default: %s; context %d; %d concurrent, queue %d; "
                             + "KV caches (%s) up to %d MiB%s)%n",
                     modelId, host, server.port(), profiles.names().isEmpty() ? "none" : String.join(", ", profiles.names()),

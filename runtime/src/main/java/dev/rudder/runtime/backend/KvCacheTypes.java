@@ -1,5 +1,7 @@
 package dev.rudder.runtime.backend;
 
+import dev.rudder.runtime.io.ModelConfig;
+
 /**
  * The storage of a sequence's keys and of its values ({@code --cache-type-k}, {@code --cache-type-v}).
  * {@link #DEFAULT} is float32 for both: the goldens' numerics, bit for bit.
@@ -12,9 +14,9 @@ public record KvCacheTypes(KvCacheType keys, KvCacheType values) {
         values = values == null ? KvCacheType.F32 : values;
     }
 
-    /** Bytes of keys plus values per position and layer, for {@code kvDim} key (and value) dimensions. */
-    public long bytesPerPosition(int kvDim) {
-        return (long) kvDim * (keys.bytes() + values.bytes());
+    /** Bytes one position's keys and values take in every layer of {@code cfg}'s cache. */
+    public long bytesPerPosition(ModelConfig cfg) {
+        return (long) cfg.numLayers() * cfg.numKvHeads() * cfg.headDim() * (keys.bytes() + values.bytes());
     }
 
     /** E.g. {@code "k f16, v f32"}. */

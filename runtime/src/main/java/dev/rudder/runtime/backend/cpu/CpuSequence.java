@@ -43,7 +43,7 @@ final class CpuSequence implements Sequence {
                     + keyStride + " x " + kvDim + " floats); lower --context");
         }
         // KV cache plus RoPE tables, in long arithmetic: a context the heap cannot hold is an error, not an OutOfMemoryError
-        long bytes = (long) cfg.numLayers() * contextLength * cacheTypes.bytesPerPosition(kvDim) + 2L * contextLength * (cfg.headDim() / 2 + 4) * Float.BYTES;
+        long bytes = contextLength * cacheTypes.bytesPerPosition(cfg) + 2L * contextLength * (cfg.headDim() / 2 + 4) * Float.BYTES;
         long max = Runtime.getRuntime().maxMemory();
         if (max != Long.MAX_VALUE && bytes > max / 2) {
             throw new BadInputException(String.format(java.util.Locale.ROOT,
@@ -99,27 +99,23 @@ final class CpuSequence implements Sequence {
      * {@code tile[d * tileStride + t - t0]} (exact: every 16-bit value is a float).
      */
     void widenKeys(Kernels k, int layer, int d0, int n, int t0, int t1, float[] tile, int tileStride) {
-        short[] kT = keyCache16[layer];
-        boolean half = cacheTypes.keys() == KvCacheType.F16;
         for (int d = 0; d < n; d++) {
-            if (half) {
-                k.widenHalves(kT, (d0 + d) * keyStride + t0, tile, d * tileStride, t1 - t0);
-            } else {
-                k.widenBf16(kT, (d0 + d) * keyStride + t0, tile, d * tileStride, t1 - t0);
-            }
+            widen(k, cacheTypes.keys(), keyCache16[layer], (d0 + d) * keyStride + t0, tile, d * tileStride, t1 - t0);
         }
     }
 
     /** Layer {@code layer}'s 16-bit values of dimensions [d0, d0 + n) at positions [t0, t1) into {@code tile[(t - t0) * n + d]}. */
     void widenValues(Kernels k, int layer, int d0, int n, int t0, int t1, float[] tile) {
-        short[] vc = valueCache16[layer];
-        boolean half = cacheTypes.values() == KvCacheType.F16;
         for (int t = t0; t < t1; t++) {
-            if (half) {
-                k.widenHalves(vc, t * kvDim + d0, tile, (t - t0) * n, n);
-            } else {
-                k.widenBf16(vc, t * kvDim + d0, tile, (t - t0) * n, n);
-            }
+            widen(k, cacheTypes.values(), valueCache16[layer], t * kvDim + d0, tile, (t - t0) * n, n);
+        }
+    }
+
+    private static void widen(Kernels k, KvCacheType type, short[] src, int sOff, float[] dst, int dOff, int n) {
+        if (type == KvCacheType.F16) {
+            k.widenHalves(src, sOff, dst, dOff, n);
+        } else {
+            k.widenBf16(src, sOff, dst, dOff, n);
         }
     }
 
