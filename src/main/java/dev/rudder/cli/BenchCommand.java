@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rudder.errors.UsageException;
-import dev.rudder.runtime.backend.KvCacheType;
-import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.backend.cpu.CpuBackend;
 import dev.rudder.runtime.kernel.MemoryBandwidth;
 import dev.rudder.runtime.model.LayerWeights;
@@ -17,6 +15,7 @@ import dev.rudder.runtime.parallel.WorkerPool;
 import dev.rudder.runtime.steer.SteeringPlan;
 import dev.rudder.runtime.tensor.WeightMatrix;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -63,13 +62,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON: one object per thread count and -p/-n pair (an array when there are several)")
     boolean json;
 
-    @Option(names = {"-ctk", "--cache-type-k"}, defaultValue = "f32", paramLabel = "f32|f16|bf16",
-            converter = ModelOptions.CacheTypeConverter.class, description = "KV cache type for keys (default ${DEFAULT-VALUE})")
-    KvCacheType cacheTypeK;
-
-    @Option(names = {"-ctv", "--cache-type-v"}, defaultValue = "f32", paramLabel = "f32|f16|bf16",
-            converter = ModelOptions.CacheTypeConverter.class, description = "KV cache type for values (default ${DEFAULT-VALUE})")
-    KvCacheType cacheTypeV;
+    @Mixin
+    KvCacheOptions cache;
 
     @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "buffer for the read-bandwidth measurement, MiB (default ${DEFAULT-VALUE}; 0 skips it)")
     int bandwidthMib;
@@ -105,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         List<Result> results = new ArrayList<>();
         for (int t : counts) {
-            try (Model m = Model.load(model, t, null, null, CpuBackend::new, new KvCacheTypes(cacheTypeK, cacheTypeV))) {
+            try (Model m = Model.load(model, t, null, null, CpuBackend::new, cache.types())) {
                 int maxCtx = m.config().maxPositionEmbeddings();
                 for (int d : depths) {
                     for (int p : prompts) {
@@ -265,7 +259,7 @@ final class BenchCommand implements Callable<Integer> {
     private void printText(PrintStream out, Result r, boolean header) {
         if (header) {
             out.printf(Locale.ROOT, "model: %s, %.1f MB of weights read per decoded token, KV cache %s%n", model,
-                    r.bytesPerToken() / 1e6, new KvCacheTypes(cacheTypeK, cacheTypeV));
+                    r.bytesPerToken() / 1e6, cache.types());
             out.printf(Locale.ROOT, "%7s  %-14s %18s  %s%n", "threads", "test", "tokens/s", "");
         }
         if (r.prompt() > 0) {
@@ -299,8 +293,8 @@ final class BenchCommand implements Callable<Integer> {
             number(o, "prefill_tokens_per_second_stddev", r.prefill().stddev());
             number(o, "decode_tokens_per_second", r.decode().mean());
             number(o, "decode_tokens_per_second_stddev", r.decode().stddev());
-            o.put("type_k", cacheTypeK.label());
-            o.put("type_v", cacheTypeV.label());
+            o.put("type_k", cache.keys.label());
+            o.put("type_v", cache.values.label());
             o.put("bytes_per_token", r.bytesPerToken());
             number(o, "read_bandwidth_gbs", r.bandwidth() / 1e9);
             number(o, "decode_bandwidth_fraction", r.decode().mean() * r.bytesPerToken() / r.bandwidth());

@@ -2,11 +2,11 @@ package dev.rudder.cli;
 
 import dev.rudder.LoadOptions;
 import dev.rudder.runtime.BadInputException;
-import dev.rudder.runtime.backend.KvCacheType;
 import dev.rudder.runtime.backend.KvCacheTypes;
 import dev.rudder.runtime.cuda.DeviceChoice;
 import dev.rudder.runtime.parallel.WorkerPool;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -32,14 +32,8 @@ final class ModelOptions {
             description = "where the model runs (default cpu); auto: the first NVIDIA GPU when usable, else the CPU")
     DeviceChoice device;
 
-    @Option(names = {"-ctk", "--cache-type-k"}, defaultValue = "f32", paramLabel = "f32|f16|bf16", converter = CacheTypeConverter.class,
-            description = "KV cache type for keys (default f32); f16 and bf16 halve the cache's memory and what attention"
-                    + " reads at long contexts, rounding each key once when stored (CPU only)")
-    KvCacheType cacheTypeK;
-
-    @Option(names = {"-ctv", "--cache-type-v"}, defaultValue = "f32", paramLabel = "f32|f16|bf16", converter = CacheTypeConverter.class,
-            description = "KV cache type for values (default f32), as --cache-type-k")
-    KvCacheType cacheTypeV;
+    @Mixin
+    KvCacheOptions cache;
 
     /** The thread count: at least 1, capped (with a warning) at a multiple of the processors. */
     int threadCount() {
@@ -55,19 +49,7 @@ final class ModelOptions {
 
     /** The {@code -ctk}/{@code -ctv} choice. */
     KvCacheTypes kvCache() {
-        return new KvCacheTypes(cacheTypeK, cacheTypeV);
-    }
-
-    /** {@code f32}, {@code f16}, {@code bf16} in any case; anything else is a usage error naming the choices. */
-    static final class CacheTypeConverter implements CommandLine.ITypeConverter<KvCacheType> {
-        @Override
-        public KvCacheType convert(String value) {
-            try {
-                return KvCacheType.parse(value);
-            } catch (BadInputException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
+        return cache.types();
     }
 
     /** Bad {@code --device} spellings are usage errors (exit 2). */
