@@ -52,6 +52,7 @@ final class GoldenChecks {
     }
 
     void run() throws IOException {
+        report.guard("sessions outliving their model", () -> sessionsOutlivingModel(data.resolve("models/tiny-llama-f32")));
         JsonNode index = JSON.readTree(data.resolve("golden/logits/index.json").toFile());
         for (Iterator<String> it = index.get("models").fieldNames(); it.hasNext(); ) {
             String name = it.next();
@@ -67,6 +68,32 @@ final class GoldenChecks {
         apply("tiny-llama-f32", "models/tiny-llama-f32", List.of("none", "all", "prompt"));
         apply("rudder-chat-target", "models/rudder-chat/target", List.of("none", "all", "prompt", "attn"));
         report.guard("extraction rudder-chat-target", this::extraction);
+    }
+
+    /**
+     * Sessions nobody closed, dropped after their model closed, are freed by Cleaners: that must
+     * not reach the driver for streams and memory the closed context took with it (it once
+     * crashed the process in cuStreamDestroy). A crash here ends the run after the line below.
+     */
+    private void sessionsOutlivingModel(Path dir) throws InterruptedException {
+        System.out.println("checking sessions dropped after their model closed (a crash here is a failure)");
+        List<Session> sessions = new ArrayList<>();
+        try (Model m = cuda(dir)) {
+            for (int i = 0; i < 3; i++) {
+                Session s = m.newSession(16);
+                s.prefill(PromptInput.tokens(new int[] {1, 2, 3 + i}));
+                sessions.add(s);
+            }
+        }
+        sessions.clear();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        try (Model m = cuda(dir)) {
+            float[] logits = m.newSession(16).prefill(PromptInput.tokens(new int[] {1, 2, 3}));
+            report.check(logits.length > 0, "sessions dropped after their model closed were freed without a crash; a new model runs");
+        }
     }
 
     // ---------------------------------------------------------------- golden logits

@@ -17,10 +17,11 @@ import java.util.List;
  * model shapes, with decode as a fraction of memory bandwidth and the steering/gate overhead.
  * Prints one line per check; exits 1 if any check failed.
  *
- * <pre>GpuCheck --data DIR [--work DIR] [--device N] [--shapes a,b,c] [--no-speed] [--cpu]</pre>
+ * <pre>GpuCheck --data DIR [--work DIR] [--device N] [--shapes a,b,c] [--no-speed] [--no-golden] [--profile] [--cpu] [--kernel-times [PTX]]</pre>
  * DIR holds {@code models/} and {@code golden/} laid out as in {@code ../shared}. {@code --cpu}
  * runs the correctness checks on the CPU backend instead (no GPU needed): it checks this harness
- * and a prepared data folder.
+ * and a prepared data folder. {@code --kernel-times} times the decode kernels alone (and the
+ * variant kernels of a PTX file, when given) instead of the checks: see {@link KernelTimes}.
  */
 public final class GpuCheck {
     private GpuCheck() {
@@ -33,6 +34,10 @@ public final class GpuCheck {
         List<String> shapes = List.of("smollm2-135m", "llama-3.2-1b", "llama-2-7b");
         boolean speed = true;
         boolean cpu = false;
+        boolean kernelTimes = false;
+        boolean golden = true;
+        boolean profile = false;
+        Path variants = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--data" -> data = Path.of(args[++i]);
@@ -41,8 +46,16 @@ public final class GpuCheck {
                 case "--shapes" -> shapes = List.of(args[++i].split(","));
                 case "--no-speed" -> speed = false;
                 case "--cpu" -> cpu = true;
+                case "--no-golden" -> golden = false;
+                case "--profile" -> profile = true;
+                case "--kernel-times" -> {
+                    kernelTimes = true;
+                    if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                        variants = Path.of(args[++i]);
+                    }
+                }
                 default -> {
-                    System.err.println("usage: GpuCheck --data DIR [--work DIR] [--device N] [--shapes a,b,c] [--no-speed] [--cpu]");
+                    System.err.println("usage: GpuCheck --data DIR [--work DIR] [--device N] [--shapes a,b,c] [--no-speed] [--no-golden] [--profile] [--cpu] [--kernel-times [PTX]]");
                     System.exit(2);
                 }
             }
@@ -72,6 +85,10 @@ public final class GpuCheck {
         double measured;
         try (CudaGpu gpu = CudaGpu.open(device)) {
             System.out.println("device " + gpu.describe());
+            if (kernelTimes) {
+                KernelTimes.run(gpu.device(), variants);
+                System.exit(0);
+            }
             nominal = gpu.device().nominalBandwidth();
             measured = Bandwidth.deviceCopy(gpu.device());
             System.out.printf("memory bandwidth: nominal %.0f GB/s (clock x bus width), device-to-device copy %.0f GB/s%n",
@@ -83,10 +100,12 @@ public final class GpuCheck {
             nominal = Double.parseDouble(override) * 1e9;
             System.out.printf("memory bandwidth: using %.0f GB/s from RUDDER_GPU_BANDWIDTH_GBS%n", nominal / 1e9);
         }
-        new GoldenChecks(data, CudaBackend.factory(device), report).run();
+        if (golden) {
+            new GoldenChecks(data, CudaBackend.factory(device), report).run();
+        }
         System.out.printf("correctness checks done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         if (speed) {
-            new SpeedChecks(work, CudaBackend.factory(device), report, nominal, measured).run(shapes);
+            new SpeedChecks(work, CudaBackend.factory(device), report, nominal, measured).profiled(profile).run(shapes);
         }
         finish(report, t0);
     }

@@ -1,6 +1,7 @@
 package dev.rudder.bench.gpu;
 
 import dev.rudder.runtime.backend.Backend;
+import dev.rudder.runtime.cuda.KernelProfile;
 import dev.rudder.runtime.io.DType;
 import dev.rudder.runtime.io.ModelConfig;
 import dev.rudder.runtime.io.RandomCheckpoint;
@@ -27,12 +28,20 @@ final class SpeedChecks {
     private static final int PREFILL = 512;
     private static final int CONTEXT = 128;   // prompt before the timed decode steps
     private static final int DECODE = 128;
+    private static final int PROFILED = 16;   // decode steps after the timed ones, with GPU time per kernel
 
     private final Path work;
     private final Backend.Factory backend;
     private final GpuCheck.Report report;
     private final double nominal;
     private final double measured;
+    private boolean profile;
+
+    /** Also prints the GPU time per kernel of {@value #PROFILED} decode steps after the timed ones. */
+    SpeedChecks profiled(boolean on) {
+        profile = on;
+        return this;
+    }
 
     /**
      * {@code nominal}, {@code measured}: memory bandwidth in bytes/s; with {@code measured <= 0}
@@ -102,7 +111,7 @@ final class SpeedChecks {
         Session[] sessions = new Session[plans.length];
         int[] next = new int[plans.length];
         for (int p = 0; p < plans.length; p++) {
-            sessions[p] = m.newSession(CONTEXT + DECODE + 1, plans[p]);
+            sessions[p] = m.newSession(CONTEXT + DECODE + PROFILED + 1, plans[p]);
             next[p] = Sampler.argmax(sessions[p].prefill(PromptInput.tokens(java.util.Arrays.copyOf(prompt, CONTEXT))));
         }
         long[] nanos = new long[plans.length];
@@ -128,6 +137,9 @@ final class SpeedChecks {
                     p == 0 ? "" : String.format("  (overhead %+.1f%%)", 100 * (base / tps - 1)));
         }
         System.out.printf("(per token: %.0f MB of weights, %.0f MB of KV cache on average)%n", weightBytes / 1e6, kvBytes / 1e6);
+        if (profile) {
+            profile(sessions[0], next[0]);
+        }
         if (measured <= 0) {
             return;
         }
@@ -140,5 +152,25 @@ final class SpeedChecks {
             report.check(overhead < 0.02, String.format("%s decode overhead of %s: %+.1f%% (target < 2%%)",
                     c.numLayers() + "-layer", names[p], 100 * overhead));
         }
+    }
+
+    /** GPU time per kernel over {@value #PROFILED} decode steps (plan none), against their wall time. */
+    private static void profile(Session s, int token) {
+        KernelProfile.start();
+        long a = System.nanoTime();
+        for (int i = 0; i < PROFILED; i++) {
+            token = Sampler.argmax(s.decode(token));
+        }
+        double wallUs = (System.nanoTime() - a) / 1e3 / PROFILED;
+        KernelProfile.stop();
+        double gpuUs = 0;
+        System.out.println("GPU time per decode token, by kernel (events around each launch; plan none):");
+        for (var e : KernelProfile.totals()) {
+            double us = e.getValue()[0] * 1e3 / PROFILED;
+            gpuUs += us;
+            System.out.printf("  %-22s %6.1f launches %8.1f us/launch %9.1f us/token%n", e.getKey(), e.getValue()[1] / PROFILED,
+                    us * PROFILED / e.getValue()[1], us);
+        }
+        System.out.printf("  kernels %.0f us of a %.0f us step (with the events' own cost)%n", gpuUs, wallUs);
     }
 }

@@ -107,12 +107,8 @@ final class CudaActivations implements Activations {
 
     /** Also run by the Cleaner, possibly after the model (and its GPU) closed: then there is nothing left to free. */
     private static void free(Gpu gpu, long[] addresses, Gpu.Queue q) {
-        try {
-            if (q != null) {
-                q.close();
-            }
-        } catch (CudaException e) {
-            // the context is gone with the model; so is the stream
+        if (q != null) {
+            q.close();   // a no-op once the GPU closed: its streams went with it
         }
         for (long a : addresses) {
             if (a != 0) {

@@ -3,7 +3,9 @@ package dev.rudder.runtime.cuda;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A {@link Gpu} on a real device: its primary context, the kernel modules loaded from the
@@ -14,6 +16,11 @@ public final class CudaGpu implements Gpu {
     private final Map<String, CudaModule> modules = new HashMap<>();
     private final EnumMap<Kernel, CudaFunction> functions = new EnumMap<>(Kernel.class);
     private final Map<Long, DeviceBuffer> buffers = new HashMap<>();
+    // streams still open: destroyed before the context is released, since the driver crashes the
+    // process (not an error code) when a stream of a destroyed context is destroyed later, as a
+    // Cleaner does for activations nobody closed
+    private final Set<StreamQueue> queues = new LinkedHashSet<>();
+    private boolean closed;
 
     private CudaGpu(CudaDevice device) {
         this.device = device;
@@ -85,8 +92,13 @@ public final class CudaGpu implements Gpu {
     }
 
     @Override
-    public Queue newQueue() {
-        return new StreamQueue(device.newStream());
+    public synchronized Queue newQueue() {
+        if (closed) {
+            throw new IllegalStateException("the GPU " + device.name() + " was closed");
+        }
+        StreamQueue q = new StreamQueue(device.newStream());
+        queues.add(q);
+        return q;
     }
 
     @Override
@@ -101,6 +113,14 @@ public final class CudaGpu implements Gpu {
 
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (StreamQueue q : queues) {
+            q.closeStream();
+        }
+        queues.clear();
         for (DeviceBuffer b : buffers.values()) {
             b.close();
         }
@@ -116,6 +136,7 @@ public final class CudaGpu implements Gpu {
     private final class StreamQueue implements Queue {
         private final CudaStream stream;
         private final CudaDriver cu = device.driver();
+        private KernelProfile.Recorder profile;   // created on the first launch while profiling
 
         StreamQueue(CudaStream stream) {
             this.stream = stream;
@@ -147,6 +168,7 @@ public final class CudaGpu implements Gpu {
                 throw CudaDriver.rethrow(t);
             }
             stream.synchronize();
+            collectProfile();
         }
 
         @Override
@@ -175,18 +197,43 @@ public final class CudaGpu implements Gpu {
                 throw new IllegalArgumentException(kernel.entry() + " takes (" + kernel.signature() + "), got (" + args.signature() + ")");
             }
             bind();
-            stream.launch(functions.get(kernel), g, args);
+            if (KernelProfile.on()) {
+                if (profile == null) {
+                    profile = new KernelProfile.Recorder(device);
+                }
+                profile.bracket(kernel.entry(), stream, () -> stream.launch(functions.get(kernel), g, args));
+            } else {
+                stream.launch(functions.get(kernel), g, args);
+            }
+        }
+
+        private void closeStream() {
+            if (profile != null) {
+                profile.close();
+            }
+            stream.close();
+        }
+
+        private void collectProfile() {
+            if (profile != null) {
+                profile.collect();
+            }
         }
 
         @Override
         public void synchronize() {
             bind();
             stream.synchronize();
+            collectProfile();
         }
 
         @Override
         public void close() {
-            stream.close();
+            synchronized (CudaGpu.this) {
+                if (queues.remove(this)) {   // else closed with the GPU already
+                    closeStream();
+                }
+            }
         }
     }
 }
