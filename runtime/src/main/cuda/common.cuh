@@ -10,10 +10,13 @@ struct F32 {
     typedef float T;
     static constexpr int VEC = 4;
     static __device__ __forceinline__ float f(T v) { return v; }
-    static __device__ __forceinline__ float dotvec(const T* w, const float* x) {
-        float4 a = __ldg(reinterpret_cast<const float4*>(w));
+    // one 16-byte load of weights (u) times the VEC floats of x it covers
+    static __device__ __forceinline__ float dot16(uint4 u, const float* x) {
         float4 b = *reinterpret_cast<const float4*>(x);
-        return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
+        return __uint_as_float(u.x) * b.x + __uint_as_float(u.y) * b.y + __uint_as_float(u.z) * b.z + __uint_as_float(u.w) * b.w;
+    }
+    static __device__ __forceinline__ float dotvec(const T* w, const float* x) {
+        return dot16(__ldg(reinterpret_cast<const uint4*>(w)), x);
     }
 };
 
@@ -24,7 +27,9 @@ struct BF16 {
     static __device__ __forceinline__ float lo(unsigned u) { return __uint_as_float(u << 16); }
     static __device__ __forceinline__ float hi(unsigned u) { return __uint_as_float(u & 0xffff0000u); }
     static __device__ __forceinline__ float dotvec(const T* w, const float* x) {
-        uint4 u = __ldg(reinterpret_cast<const uint4*>(w));
+        return dot16(__ldg(reinterpret_cast<const uint4*>(w)), x);
+    }
+    static __device__ __forceinline__ float dot16(uint4 u, const float* x) {
         float4 a = *reinterpret_cast<const float4*>(x);
         float4 b = *reinterpret_cast<const float4*>(x + 4);
         return lo(u.x) * a.x + hi(u.x) * a.y + lo(u.y) * a.z + hi(u.y) * a.w
@@ -41,7 +46,9 @@ struct F16 {
         return __half22float2(h);
     }
     static __device__ __forceinline__ float dotvec(const T* w, const float* x) {
-        uint4 u = __ldg(reinterpret_cast<const uint4*>(w));
+        return dot16(__ldg(reinterpret_cast<const uint4*>(w)), x);
+    }
+    static __device__ __forceinline__ float dot16(uint4 u, const float* x) {
         float4 a = *reinterpret_cast<const float4*>(x);
         float4 b = *reinterpret_cast<const float4*>(x + 4);
         float2 p0 = pair(u.x), p1 = pair(u.y), p2 = pair(u.z), p3 = pair(u.w);

@@ -8,7 +8,7 @@ package dev.rudder.runtime.cuda;
  * {@link CudaActivations#MAX_SPLITS}.
  */
 record AttentionSplit(int splits, int length) {
-    static final int MIN_KEYS = 16;
+    static final int MIN_KEYS = 8;
     static final int WARPS_PER_SM = 16;
 
     /**

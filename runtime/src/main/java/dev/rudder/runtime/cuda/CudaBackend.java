@@ -224,7 +224,8 @@ public final class CudaBackend implements Backend {
         int n = b.size();
         c.args.clear().ptr(c.qkv).ptr(c.pendingRope ? invFreq : 0).ptr(c.posTable()).ptr(c.slotTable()).ptr(c.ctxTable())
                 .ptr(c.keyTable()).ptr(c.valueTable()).i32(layer).i32(nHeads).i32(nKv).i32(headDim);
-        c.queue.launch(Kernel.ROPE_KV_STORE, LaunchGeometry.blockPerRow(n, 128), c.args);
+        int pairs = Math.max((nHeads + nKv) * (headDim / 2), kvDim);   // a thread per rotated pair (and per value copied)
+        c.queue.launch(Kernel.ROPE_KV_STORE, new LaunchGeometry(n, (pairs + 127) / 128, 1, 128, 1, 1, 0), c.args);
         c.pendingRope = false;
         int span = 1;
         for (int i = 0; i < n; i++) {
@@ -237,7 +238,8 @@ public final class CudaBackend implements Backend {
         c.queue.launch(Kernel.ATTENTION, new LaunchGeometry(n * nHeads, split.splits(), 1, 32, 1, 1, 0), c.args);
         if (split.splits() > 1) {
             c.args.clear().ptr(c.partO).ptr(c.partMl).ptr(c.attnOut).i32(nHeads).i32(headDim).i32(split.splits());
-            c.queue.launch(Kernel.ATTENTION_COMBINE, LaunchGeometry.blockPerRow(n * nHeads, roundUp32(headDim)), c.args);
+            // at least 64 threads: one per split (at most MAX_SPLITS)
+            c.queue.launch(Kernel.ATTENTION_COMBINE, LaunchGeometry.blockPerRow(n * nHeads, Math.max(CudaActivations.MAX_SPLITS, roundUp32(headDim))), c.args);
         }
     }
 
@@ -290,7 +292,7 @@ public final class CudaBackend implements Backend {
             c.queue.launch(Kernel.SWIGLU, LaunchGeometry.elementwise((long) n * inter, 256), c.args);
         } else {
             c.args.clear().ptr(gu.address()).ptr(c.xb).i32(hidden).ptr(c.h).ptr(blk.gateUpBias()).i32(inter).i32(hidden);
-            c.queue.launch(gu.type().matvecSwiglu, LaunchGeometry.warpRows(inter, MATVEC_WARPS, 1, n), c.args);
+            c.queue.launch(gu.type().matvecSwiglu(hidden), LaunchGeometry.warpRows(inter, MATVEC_WARPS, 1, n), c.args);
         }
         product(c, b.kind(), n, blk.down(), c.h, c.proj, hidden, blk.downBias());
     }
@@ -389,7 +391,7 @@ public final class CudaBackend implements Backend {
             c.queue.launch(m.type().matmul, LaunchGeometry.tiles(n, m.rows(), 64, 64, 128), c.args);
         } else {
             c.args.clear().ptr(m.address()).ptr(in).i32(m.cols()).ptr(out).i32(outStride).ptr(bias).i32(m.rows()).i32(m.cols());
-            c.queue.launch(m.type().matvec, LaunchGeometry.warpRows(m.rows(), MATVEC_WARPS, 1, n), c.args);
+            c.queue.launch(m.type().matvec(m.cols()), LaunchGeometry.warpRows(m.rows(), MATVEC_WARPS, 1, n), c.args);
         }
     }
 

@@ -13,23 +13,46 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
  * yet, such as quantized GGUF blocks) is widened to F32 on upload, which is exact.
  */
 public enum DeviceDType {
-    F32(4, Kernel.EMBED_F32, Kernel.MATVEC_F32, Kernel.MATVEC_SWIGLU_F32, null),
-    BF16(2, Kernel.EMBED_BF16, Kernel.MATVEC_BF16, Kernel.MATVEC_SWIGLU_BF16, Kernel.MATMUL_TC_BF16),
-    F16(2, Kernel.EMBED_F16, Kernel.MATVEC_F16, Kernel.MATVEC_SWIGLU_F16, Kernel.MATMUL_TC_F16);
+    F32(4, Kernel.EMBED_F32, Kernel.MATVEC_F32, Kernel.MATVEC_F32_UNALIGNED, Kernel.MATVEC_SWIGLU_F32,
+            Kernel.MATVEC_SWIGLU_F32_UNALIGNED, null),
+    BF16(2, Kernel.EMBED_BF16, Kernel.MATVEC_BF16, Kernel.MATVEC_BF16_UNALIGNED, Kernel.MATVEC_SWIGLU_BF16,
+            Kernel.MATVEC_SWIGLU_BF16_UNALIGNED, Kernel.MATMUL_TC_BF16),
+    F16(2, Kernel.EMBED_F16, Kernel.MATVEC_F16, Kernel.MATVEC_F16_UNALIGNED, Kernel.MATVEC_SWIGLU_F16,
+            Kernel.MATVEC_SWIGLU_F16_UNALIGNED, Kernel.MATMUL_TC_F16);
 
     final int bytes;
     final Kernel embed;
-    final Kernel matvec;
-    final Kernel matvecSwiglu;
+    private final Kernel matvec;             // rows of a multiple of 16 bytes (16-byte loads)
+    private final Kernel matvecUnaligned;    // any row length
+    private final Kernel matvecSwiglu;
+    private final Kernel matvecSwigluUnaligned;
     /** tensor-core prefill product, or null (F32: prefill uses the matrix-vector kernel per row) */
     final Kernel matmul;
 
-    DeviceDType(int bytes, Kernel embed, Kernel matvec, Kernel matvecSwiglu, Kernel matmul) {
+    DeviceDType(int bytes, Kernel embed, Kernel matvec, Kernel matvecUnaligned, Kernel matvecSwiglu,
+                Kernel matvecSwigluUnaligned, Kernel matmul) {
         this.bytes = bytes;
         this.embed = embed;
         this.matvec = matvec;
+        this.matvecUnaligned = matvecUnaligned;
         this.matvecSwiglu = matvecSwiglu;
+        this.matvecSwigluUnaligned = matvecSwigluUnaligned;
         this.matmul = matmul;
+    }
+
+    /** True when rows of {@code cols} values are whole 16-byte loads: the aligned kernels apply. */
+    public boolean aligned(int cols) {
+        return (long) cols * bytes % 16 == 0;
+    }
+
+    /** The matrix-vector kernel for rows of {@code cols} values. */
+    public Kernel matvec(int cols) {
+        return aligned(cols) ? matvec : matvecUnaligned;
+    }
+
+    /** The fused gate|up + SwiGLU kernel for rows of {@code cols} values. */
+    public Kernel matvecSwiglu(int cols) {
+        return aligned(cols) ? matvecSwiglu : matvecSwigluUnaligned;
     }
 
     /** The device type of matrices that are stacked into one (F32 unless all share BF16 or F16). */

@@ -48,12 +48,18 @@ final class EmulatedKernels {
             case RESIDUAL_SEAM_RMSNORM -> seam(true);
             case GATE_DECIDE -> gate();
             case ARGMAX -> argmax();
-            case MATVEC_F32 -> matvec(DeviceDType.F32);
-            case MATVEC_BF16 -> matvec(DeviceDType.BF16);
-            case MATVEC_F16 -> matvec(DeviceDType.F16);
-            case MATVEC_SWIGLU_F32 -> matvecSwiglu(DeviceDType.F32);
-            case MATVEC_SWIGLU_BF16 -> matvecSwiglu(DeviceDType.BF16);
-            case MATVEC_SWIGLU_F16 -> matvecSwiglu(DeviceDType.F16);
+            case MATVEC_F32 -> matvec(DeviceDType.F32, true);
+            case MATVEC_BF16 -> matvec(DeviceDType.BF16, true);
+            case MATVEC_F16 -> matvec(DeviceDType.F16, true);
+            case MATVEC_SWIGLU_F32 -> matvecSwiglu(DeviceDType.F32, true);
+            case MATVEC_SWIGLU_BF16 -> matvecSwiglu(DeviceDType.BF16, true);
+            case MATVEC_SWIGLU_F16 -> matvecSwiglu(DeviceDType.F16, true);
+            case MATVEC_F32_UNALIGNED -> matvec(DeviceDType.F32, false);
+            case MATVEC_BF16_UNALIGNED -> matvec(DeviceDType.BF16, false);
+            case MATVEC_F16_UNALIGNED -> matvec(DeviceDType.F16, false);
+            case MATVEC_SWIGLU_F32_UNALIGNED -> matvecSwiglu(DeviceDType.F32, false);
+            case MATVEC_SWIGLU_BF16_UNALIGNED -> matvecSwiglu(DeviceDType.BF16, false);
+            case MATVEC_SWIGLU_F16_UNALIGNED -> matvecSwiglu(DeviceDType.F16, false);
             case MATMUL_TC_BF16 -> matmul(DeviceDType.BF16);
             case MATMUL_TC_F16 -> matmul(DeviceDType.F16);
             case ATTENTION -> attention();
@@ -205,9 +211,17 @@ final class EmulatedKernels {
         m.setI(out, 0, best);
     }
 
-    private void matvec(DeviceDType t) {
+    /** The aligned kernels read 16 bytes at a time: on other row lengths they would read wrong values. */
+    private static void requireAligned(DeviceDType t, boolean aligned, int cols) {
+        if (aligned && !t.aligned(cols)) {
+            throw new IllegalStateException("aligned " + t + " kernel launched on rows of " + cols + " values");
+        }
+    }
+
+    private void matvec(DeviceDType t, boolean aligned) {
         long w = p(0), x = p(1), y = p(3), bias = p(5);
         int xs = i(2), ys = i(4), rows = i(6), cols = i(7);
+        requireAligned(t, aligned, cols);
         int warps = g.blockX() / 32;
         for (int vec = 0; vec < g.gridY(); vec++) {
             for (int bx = 0; bx < g.gridX(); bx++) {
@@ -223,9 +237,10 @@ final class EmulatedKernels {
         }
     }
 
-    private void matvecSwiglu(DeviceDType t) {
+    private void matvecSwiglu(DeviceDType t, boolean aligned) {
         long w = p(0), x = p(1), h = p(3), bias = p(4);
         int xs = i(2), inter = i(5), cols = i(6);
+        requireAligned(t, aligned, cols);
         int warps = g.blockX() / 32;
         for (int vec = 0; vec < g.gridY(); vec++) {
             for (int bx = 0; bx < g.gridX(); bx++) {

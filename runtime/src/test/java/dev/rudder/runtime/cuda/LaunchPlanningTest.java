@@ -47,8 +47,9 @@ class LaunchPlanningTest {
         assertTrue((long) (d.splits() - 1) * d.length() < 4000, "no empty trailing split");
         // short context: at most ceil(span / MIN_KEYS) splits
         AttentionSplit s = AttentionSplit.choose(32, 40, 132);
-        assertEquals(3, s.splits());
-        assertEquals(14, s.length());
+        assertEquals((40 + AttentionSplit.MIN_KEYS - 1) / AttentionSplit.MIN_KEYS, s.splits());
+        assertEquals(8, AttentionSplit.MIN_KEYS, "the figures below assume 8");
+        assertEquals(8, s.length());
         // prefill: 512 rows x 32 heads keep the GPU busy without splitting
         AttentionSplit p = AttentionSplit.choose(512 * 32, 512, 132);
         assertEquals(1, p.splits());
@@ -62,6 +63,16 @@ class LaunchPlanningTest {
                         pairs + " pairs, span " + span + ": " + a);
             }
         }
+    }
+
+    @Test
+    void alignedMatvecKernelsOnlyForRowsOfWholeSixteenByteLoads() {
+        assertEquals(Kernel.MATVEC_BF16, DeviceDType.BF16.matvec(4096));
+        assertEquals(Kernel.MATVEC_BF16_UNALIGNED, DeviceDType.BF16.matvec(172));   // 344 bytes
+        assertEquals(Kernel.MATVEC_F32, DeviceDType.F32.matvec(172));               // 688 bytes
+        assertEquals(Kernel.MATVEC_F32_UNALIGNED, DeviceDType.F32.matvec(10));
+        assertEquals(Kernel.MATVEC_SWIGLU_F16, DeviceDType.F16.matvecSwiglu(64));
+        assertEquals(Kernel.MATVEC_SWIGLU_F16_UNALIGNED, DeviceDType.F16.matvecSwiglu(36));
     }
 
     @Test
