@@ -6,7 +6,9 @@
 // L, L+32, ... of the head (head_dim <= 256).
 // splits == 1 (prefill): the warp writes the normalised output directly.
 // splits > 1 (decode, long contexts): each split writes (m, l, o) and attention_combine merges
-// them, so the work is spread over the KV length instead of only over heads.
+// them, so the work is spread over the KV length instead of only over heads. A row's split s
+// covers [from + s * len, from + (s + 1) * len) with len = ceil(span / splits); trailing splits
+// of a short row may be empty (m = -inf, l = 0: weight 0 in the combine).
 // qkv: [n, qs] (q heads at the start of each row)   caches: [layers, ctx, kvDim] per sequence
 // out: [n, qDim]   part_o: [n * nHeads, splits, headDim]   part_ml: [n * nHeads, splits, 2]
 // slot, from, ctx, kbase, vbase: [n] (the row table)
@@ -31,7 +33,7 @@ __device__ __forceinline__ void load_head(const float* kcache, const float* vcac
 extern "C" __global__ void attention(const float* qkv, int qs, const int* slot, const int* from, const int* ctx,
                                      const unsigned long long* kbase, const unsigned long long* vbase, int layer,
                                      float* out, float* part_o, float* part_ml, int nHeads, int nKv, int headDim,
-                                     int splits, int splitLen, float scale) {
+                                     int splits, float scale) {
     int lane = threadIdx.x & 31;
     int rh = blockIdx.x;                 // row * nHeads + head
     int row = rh / nHeads, head = rh % nHeads;
@@ -42,6 +44,9 @@ extern "C" __global__ void attention(const float* qkv, int qs, const int* slot, 
     size_t layerOff = (size_t) layer * ctx[row] * kvDim;
     const float* kcache = reinterpret_cast<const float*>(kbase[row]) + layerOff;
     const float* vcache = reinterpret_cast<const float*>(vbase[row]) + layerOff;
+    // each row splits its own span: the host passes only the count, so consecutive decode steps
+    // launch with the same arguments (a CUDA graph replays them) until the count changes
+    int splitLen = (last - from[row] + splits) / splits;   // ceil(span / splits)
     int t0 = from[row] + split * splitLen;
     int t1 = min(last + 1, t0 + splitLen);
 

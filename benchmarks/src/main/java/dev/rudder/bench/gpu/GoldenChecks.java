@@ -64,6 +64,7 @@ final class GoldenChecks {
             report.guard(name + " logits", () -> logits(name, dir));
             report.guard(name + " plan identities", () -> identities(name, dir));
         }
+        report.guard("decode steps replayed as CUDA graphs", () -> graphReplay(data.resolve("models/tiny-llama3-bf16")));
         report.guard("open gate, probes and vectors: CUDA vs CPU", () -> cudaVersusCpu(data.resolve("models/tiny-llama3-bf16")));
         apply("tiny-llama-f32", "models/tiny-llama-f32", List.of("none", "all", "prompt"));
         apply("rudder-chat-target", "models/rudder-chat/target", List.of("none", "all", "prompt", "attn"));
@@ -93,6 +94,38 @@ final class GoldenChecks {
         try (Model m = cuda(dir)) {
             float[] logits = m.newSession(16).prefill(PromptInput.tokens(new int[] {1, 2, 3}));
             report.check(logits.length > 0, "sessions dropped after their model closed were freed without a crash; a new model runs");
+        }
+    }
+
+    /**
+     * Greedy decode with repeated steps replayed as CUDA graphs gives the logits of launching
+     * every kernel one by one, bit for bit (steps repeat launch for launch; the graph must replay
+     * exactly them, positions coming from the device's row table).
+     */
+    private void graphReplay(Path dir) {
+        float[][] direct = greedyLogits(dir, false);
+        float[][] graphs = greedyLogits(dir, true);
+        int same = 0;
+        while (same < direct.length && Arrays.equals(direct[same], graphs[same])) {
+            same++;
+        }
+        report.check(same == direct.length, "decode with CUDA graphs = kernels launched one by one, bit for bit: "
+                + same + "/" + direct.length + " steps");
+    }
+
+    private float[][] greedyLogits(Path dir, boolean graphs) {
+        dev.rudder.runtime.cuda.CudaGpu.useGraphs(graphs);
+        try (Model m = cuda(dir)) {
+            float[][] out = new float[48][];
+            Session s = m.newSession(64);
+            float[] logits = s.prefill(PromptInput.tokens(new int[] {1, 15, 27, 300, 42, 7, 99}));
+            for (int i = 0; i < out.length; i++) {
+                out[i] = logits.clone();
+                logits = s.decode(Sampler.argmax(logits));
+            }
+            return out;
+        } finally {
+            dev.rudder.runtime.cuda.CudaGpu.useGraphs(true);
         }
     }
 

@@ -137,6 +137,7 @@ final class SpeedChecks {
                     p == 0 ? "" : String.format("  (overhead %+.1f%%)", 100 * (base / tps - 1)));
         }
         System.out.printf("(per token: %.0f MB of weights, %.0f MB of KV cache on average)%n", weightBytes / 1e6, kvBytes / 1e6);
+        System.out.println("(so far in this run: " + dev.rudder.runtime.cuda.CudaGpu.graphCounts() + ")");
         if (profile) {
             profile(sessions[0], next[0]);
         }

@@ -163,15 +163,10 @@ public final class CudaBackend implements Backend {
         if (!c.pendingSeam.isEmpty() && (!keepSeam || c.pendingEmbeds > 0)) {   // a seam before new rows are embedded
             c.pendingSeam.launch(c, hidden, rowThreads(hidden), 0, eps);
         }
+        // both uploads before the embedding launch (which reads no table): a decode step's
+        // launches then come without other work between them, as a CUDA graph needs
         if (c.pendingEmbeds > 0) {
-            int n = c.pendingEmbeds;
-            c.queue.upload(c.hostTokens.asSlice(0, 4L * n), c.tokens);
-            c.args.clear().ptr(w.embedding.address()).ptr(c.tokens).i32(0).ptr(c.x).i32(hidden);
-            c.queue.launch(w.embedding.type().embed, LaunchGeometry.blockPerRow(n, rowThreads(hidden)), c.args);
-            for (int i = 0; i < n; i++) {
-                c.hostTokens.setAtIndex(JAVA_INT, i, -1);
-            }
-            c.pendingEmbeds = 0;
+            c.queue.upload(c.hostTokens.asSlice(0, 4L * c.pendingEmbeds), c.tokens);
         }
         if (b != null) {
             if (c.fillTable(b)) {
@@ -180,6 +175,15 @@ public final class CudaBackend implements Backend {
             for (int i = 0; i < b.size(); i++) {
                 ((CudaSequence) b.sequence(i)).touchedBy(c.queue);
             }
+        }
+        if (c.pendingEmbeds > 0) {
+            int n = c.pendingEmbeds;
+            c.args.clear().ptr(w.embedding.address()).ptr(c.tokens).i32(0).ptr(c.x).i32(hidden);
+            c.queue.launch(w.embedding.type().embed, LaunchGeometry.blockPerRow(n, rowThreads(hidden)), c.args);
+            for (int i = 0; i < n; i++) {
+                c.hostTokens.setAtIndex(JAVA_INT, i, -1);
+            }
+            c.pendingEmbeds = 0;
         }
         return c;
     }
@@ -234,7 +238,7 @@ public final class CudaBackend implements Backend {
         AttentionSplit split = AttentionSplit.choose(n * nHeads, span, sms);
         c.args.clear().ptr(c.qkv).i32(qDim + 2 * kvDim).ptr(c.slotTable()).ptr(c.fromTable()).ptr(c.ctxTable())
                 .ptr(c.keyTable()).ptr(c.valueTable()).i32(layer).ptr(c.attnOut).ptr(c.partO).ptr(c.partMl)
-                .i32(nHeads).i32(nKv).i32(headDim).i32(split.splits()).i32(split.length()).f32(attnScale);
+                .i32(nHeads).i32(nKv).i32(headDim).i32(split.splits()).f32(attnScale);
         c.queue.launch(Kernel.ATTENTION, new LaunchGeometry(n * nHeads, split.splits(), 1, 32, 1, 1, 0), c.args);
         if (split.splits() > 1) {
             c.args.clear().ptr(c.partO).ptr(c.partMl).ptr(c.attnOut).i32(nHeads).i32(headDim).i32(split.splits());

@@ -69,6 +69,13 @@ public final class CudaDriver {
     final MethodHandle cuEventElapsedTime;
     final MethodHandle cuEventDestroy;
     final MethodHandle cuLaunchKernel;
+    // CUDA graphs (decode steps replayed with one launch); null when the driver lacks one of them
+    final MethodHandle cuStreamBeginCapture;
+    final MethodHandle cuStreamEndCapture;
+    final MethodHandle cuGraphInstantiate;
+    final MethodHandle cuGraphLaunch;
+    final MethodHandle cuGraphExecDestroy;
+    final MethodHandle cuGraphDestroy;
     private final MethodHandle cuGetErrorName;
     private final MethodHandle cuGetErrorString;
 
@@ -111,6 +118,15 @@ public final class CudaDriver {
         cuEventDestroy = fn("cuEventDestroy_v2", ADDRESS);
         cuLaunchKernel = fn("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        boolean graphs = java.util.stream.Stream.of("cuStreamBeginCapture_v2", "cuStreamEndCapture",
+                "cuGraphInstantiateWithFlags", "cuGraphLaunch", "cuGraphExecDestroy", "cuGraphDestroy")
+                .allMatch(n -> lib.find(n).isPresent());
+        cuStreamBeginCapture = graphs ? fn("cuStreamBeginCapture_v2", ADDRESS, JAVA_INT) : null;
+        cuStreamEndCapture = graphs ? fn("cuStreamEndCapture", ADDRESS, ADDRESS) : null;
+        cuGraphInstantiate = graphs ? fn("cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG) : null;
+        cuGraphLaunch = graphs ? fn("cuGraphLaunch", ADDRESS, ADDRESS) : null;
+        cuGraphExecDestroy = graphs ? fn("cuGraphExecDestroy", ADDRESS) : null;
+        cuGraphDestroy = graphs ? fn("cuGraphDestroy", ADDRESS) : null;
         cuGetErrorName = fn("cuGetErrorName", JAVA_INT, ADDRESS);
         cuGetErrorString = fn("cuGetErrorString", JAVA_INT, ADDRESS);
     }
@@ -210,6 +226,11 @@ public final class CudaDriver {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** True when the driver has the stream-capture and graph entry points {@link CudaGraph} uses. */
+    public boolean hasGraphs() {
+        return cuGraphLaunch != null;
     }
 
     public int driverVersion() {

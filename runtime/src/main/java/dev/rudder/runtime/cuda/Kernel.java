@@ -32,7 +32,7 @@ public enum Kernel {
     MATVEC_SWIGLU_F16_UNALIGNED("matvec", "matvec_swiglu_f16_unaligned", "ppippii"),
     MATMUL_TC_BF16("matmul", "matmul_tc_bf16", "pppipiii"),
     MATMUL_TC_F16("matmul", "matmul_tc_f16", "pppipiii"),
-    ATTENTION("attention", "attention", "pipppppipppiiiiif"),
+    ATTENTION("attention", "attention", "pipppppipppiiiif"),
     ATTENTION_COMBINE("attention", "attention_combine", "pppiii");
 
     /** The PTX modules, in load order (resource {@code dev/rudder/runtime/cuda/NAME.ptx}). */

@@ -102,6 +102,20 @@ public final class KernelArgs {
         return pointers;
     }
 
+    /** Copies the packed values into {@code dst} from {@code off} (a {@link LaunchRecord} keeps them); returns how many. */
+    int copyRaw(long[] dst, int off) {
+        MemorySegment.copy(slots, JAVA_LONG, 0, dst, off, count);
+        return count;
+    }
+
+    /** Packs {@code n} values copied by {@link #copyRaw}, to issue a recorded launch again (kinds unchecked). */
+    KernelArgs loadRaw(long[] src, int off, int n) {
+        MemorySegment.copy(src, off, slots, JAVA_LONG, 0, n);
+        java.util.Arrays.fill(kinds, 0, n, '?');
+        count = n;
+        return this;
+    }
+
     /** The 8 raw bytes of argument {@code i}, little-endian as a long (for tests and debugging). */
     public long rawSlot(int i) {
         return slots.get(JAVA_LONG, i * SLOT);

@@ -27,6 +27,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -225,6 +226,36 @@ class CudaBackendEmulatedTest {
             assertEquals(layers, gpu.launches.get(Kernel.ROPE_KV_STORE));
             assertEquals(layers, gpu.launches.get(Kernel.MATVEC_SWIGLU_BF16));
             assertEquals(3 * layers + 1, gpu.launches.get(Kernel.MATVEC_BF16), "qkv, o, down per block and the LM head");
+        }
+    }
+
+    /** CUDA graphs replay a step only when it repeats the last one exactly: decode steps must. */
+    @Test
+    void decodeStepsRepeatLaunchForLaunchWithNoOtherWorkBetween() {
+        EmulatedGpu gpu = new EmulatedGpu(4);
+        try (Model m = Model.load(SharedData.model("tiny-llama3-bf16"), 1, null,
+                (cfg, weights, threads) -> new CudaBackend(gpu, true, cfg, weights))) {
+            Session s = m.newSession(64);
+            int token = Sampler.argmax(s.prefill(PromptInput.tokens(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17})));
+            int first = gpu.steps.size();
+            for (int i = 0; i < 12; i++) {
+                token = Sampler.argmax(s.decode(token));
+            }
+            List<LaunchRecord> decode = gpu.steps.subList(first, gpu.steps.size());
+            assertEquals(12, decode.size(), "one step (launches between waits) per decoded token");
+            assertFalse(gpu.mixedSteps.subList(first, gpu.steps.size()).contains(true), "no uploads from the host between a step's launches");
+            int repeats = 0;
+            StringBuilder differences = new StringBuilder();
+            for (int i = 1; i < decode.size(); i++) {
+                String d = decode.get(i).firstDifference(decode.get(i - 1));
+                if (d == null) {
+                    repeats++;
+                } else {
+                    differences.append("\n  step ").append(i).append(": ").append(d);
+                }
+            }
+            // spans 18..29 stay below the next power of two (32), where the attention split count would change
+            assertEquals(11, repeats, repeats + " of 11 steps repeat the one before:" + differences);
         }
     }
 

@@ -27,6 +27,9 @@ final class EmulatedGpu implements Gpu {
     private final Map<Long, Arena> arenas = new TreeMap<>();
     final EnumMap<Kernel, Integer> launches = new EnumMap<>(Kernel.class);
     final List<String> log = new ArrayList<>();
+    /** Each step's launches, copies and fills (between two waits), and whether host copies came between them. */
+    final List<LaunchRecord> steps = new ArrayList<>();
+    final List<Boolean> mixedSteps = new ArrayList<>();
     private final int sms;
 
     EmulatedGpu(int multiprocessors) {
@@ -85,23 +88,47 @@ final class EmulatedGpu implements Gpu {
     }
 
     private final class EmulatedQueue implements Queue {
+        private final LaunchRecord step = new LaunchRecord();
+        private boolean mixed;
+
+        private void otherWork() {
+            mixed |= step.size() > 0;
+        }
+
+        private void endStep() {
+            if (step.size() > 0) {
+                LaunchRecord r = new LaunchRecord();
+                r.copyFrom(step);
+                synchronized (EmulatedGpu.this) {
+                    steps.add(r);
+                    mixedSteps.add(mixed);
+                }
+            }
+            step.clear();
+            mixed = false;
+        }
+
         @Override
         public void upload(MemorySegment src, long dst) {
+            otherWork();
             mem(dst, src.byteSize(), "upload").copyFrom(src);
         }
 
         @Override
         public void download(long src, MemorySegment dst) {
+            endStep();
             dst.copyFrom(mem(src, dst.byteSize(), "download"));
         }
 
         @Override
         public void copy(long dst, long src, long bytes) {
+            step.addCopy(dst, src, bytes);
             mem(dst, bytes, "copy dst").copyFrom(mem(src, bytes, "copy src"));
         }
 
         @Override
         public void fill32(long dst, long count, int value) {
+            step.addFill(dst, count, value);
             MemorySegment m = mem(dst, 4 * count, "fill");
             for (long i = 0; i < count; i++) {
                 m.setAtIndex(JAVA_INT, i, value);
@@ -116,11 +143,13 @@ final class EmulatedGpu implements Gpu {
             synchronized (EmulatedGpu.this) {
                 launches.merge(kernel, 1, Integer::sum);
             }
+            step.add(kernel, g, args);
             new EmulatedKernels(EmulatedGpu.this, kernel, g, args).run();
         }
 
         @Override
         public void synchronize() {
+            endStep();
         }
 
         @Override

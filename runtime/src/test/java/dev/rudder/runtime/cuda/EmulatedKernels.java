@@ -323,8 +323,8 @@ final class EmulatedKernels {
 
     private void attention() {
         long qkv = p(0), slot = p(2), from = p(3), ctx = p(4), kbase = p(5), vbase = p(6), out = p(8), partO = p(9), partMl = p(10);
-        int qs = i(1), layer = i(7), nHeads = i(11), nKv = i(12), headDim = i(13), splits = i(14), splitLen = i(15);
-        float scale = f(16);
+        int qs = i(1), layer = i(7), nHeads = i(11), nKv = i(12), headDim = i(13), splits = i(14);
+        float scale = f(15);
         int kvDim = nKv * headDim;
         for (int rh = 0; rh < g.gridX(); rh++) {
             for (int split = 0; split < g.gridY(); split++) {
@@ -333,6 +333,7 @@ final class EmulatedKernels {
                 int last = m.i(slot, row);
                 long layerOff = (long) layer * m.i(ctx, row) * kvDim;
                 long kc = m.l(kbase, row), vc = m.l(vbase, row);
+                int splitLen = (last - m.i(from, row) + splits) / splits;
                 int t0 = m.i(from, row) + split * splitLen;
                 int t1 = Math.min(last + 1, t0 + splitLen);
                 long q = (long) row * qs + (long) head * headDim;

@@ -43,17 +43,22 @@ class LaunchPlanningTest {
         // decode, 32 heads, 4000 cached positions, 132 SMs: split until the GPU is busy
         AttentionSplit d = AttentionSplit.choose(32, 4000, 132);
         assertTrue(d.splits() > 1 && d.splits() <= CudaActivations.MAX_SPLITS);
-        assertTrue((long) d.splits() * d.length() >= 4000, "covers the span");
-        assertTrue((long) (d.splits() - 1) * d.length() < 4000, "no empty trailing split");
-        // short context: at most ceil(span / MIN_KEYS) splits
-        AttentionSplit s = AttentionSplit.choose(32, 40, 132);
-        assertEquals((40 + AttentionSplit.MIN_KEYS - 1) / AttentionSplit.MIN_KEYS, s.splits());
+        assertTrue((long) d.splits() * d.length(4000) >= 4000, "covers the span");
+        assertTrue((long) (d.splits() - 1) * d.length(4000) < 4000, "no empty trailing split");
+        // short context: at most ceil(span rounded up to a power of two / MIN_KEYS) splits
         assertEquals(8, AttentionSplit.MIN_KEYS, "the figures below assume 8");
-        assertEquals(8, s.length());
+        AttentionSplit s = AttentionSplit.choose(32, 40, 132);
+        assertEquals(64 / 8, s.splits());
+        assertEquals(5, s.length(40));
+        // the count changes only where the span passes a power of two: consecutive decode steps launch alike
+        for (int span = 33; span <= 64; span++) {
+            assertEquals(8, AttentionSplit.choose(32, span, 132).splits(), "span " + span);
+        }
+        assertEquals(16, AttentionSplit.choose(32, 65, 132).splits());
         // prefill: 512 rows x 32 heads keep the GPU busy without splitting
         AttentionSplit p = AttentionSplit.choose(512 * 32, 512, 132);
         assertEquals(1, p.splits());
-        assertEquals(512, p.length());
+        assertEquals(512, p.length(512));
         assertEquals(1, AttentionSplit.choose(4, 1, 132).splits());
         // the partial-result buffers are sized for the most any choice asks for
         for (int pairs = 1; pairs <= 5000; pairs += 7) {
