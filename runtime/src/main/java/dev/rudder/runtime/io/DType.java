@@ -12,7 +12,7 @@ import java.nio.file.Path;
 public enum DType {
     F32(4), F16(2), BF16(2), F64(8), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1),
     Q8_0(32, 34), Q4_0(32, 18), Q4_K(256, 144), Q5_K(256, 176), Q6_K(256, 210),
-    Q4_1(32, 20), Q5_0(32, 22), Q5_1(32, 24), IQ4_NL(32, 18), Q2_K(256, 84), Q3_K(256, 110);
+    Q4_1(32, 20), Q5_0(32, 22), Q5_1(32, 24), IQ4_NL(32, 18), Q2_K(256, 84), Q3_K(256, 110), IQ4_XS(256, 136);
 
     private final int blockSize;
     private final int blockBytes;

@@ -105,7 +105,7 @@ public final class ModelWeights {
             return WeightMatrices.wrap(t.dtype(), t.data(), rows, cols);
         }
         throw new BadInputException("tensor " + name + " in " + t.file() + " has dtype " + t.dtype()
-                + "; weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K");
+                + "; weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K");
     }
 
     /** Quantizes {@code t} row by row into a heap segment (the blocks {@code rudder quantize} writes). */

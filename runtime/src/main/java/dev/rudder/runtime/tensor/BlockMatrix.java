@@ -13,7 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Common part of the block-quantized weight types (ggml's Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K,
+ * Common part of the block-quantized weight types (ggml's Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K, Q3_K,
  * Q4_K, Q5_K, Q6_K):
  * each row is {@code cols / blockSize} blocks of {@code blockBytes}. A subclass holds only what differs: how blocks are
  * dequantized (the scalar reference, exactly ggml's {@code dequantize_row_*}) and its fused Vector API row dot
@@ -24,7 +24,7 @@ import java.nio.ByteOrder;
  * activations to 8 bits and multiplies integers; see README, "GGUF files and quantized weights").
  */
 abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix,
-        Q5_1Matrix, IQ4_NLMatrix, Q2KMatrix, Q3KMatrix, Q4KMatrix, Q5KMatrix, Q6KMatrix {
+        Q5_1Matrix, IQ4_NLMatrix, IQ4_XSMatrix, Q2KMatrix, Q3KMatrix, Q4KMatrix, Q5KMatrix, Q6KMatrix {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * What the ggml blocks of 32 weights with 16 nibble bytes ({@code qs[j]}: weight j in the low nibble, weight j + 16 in
- * the high one) share on the vector path: Q4_1, Q5_0, Q5_1 and IQ4_NL. As Q4_0's kernel: the bytes of a part (L
+ * the high one) share on the vector path: Q4_1, Q5_0, Q5_1, IQ4_NL and IQ4_XS (per 32-weight sub-block). As Q4_0's kernel: the bytes of a part (L
  * weights, {@code BlockKernel.ints}) are sign-extended to int lanes and each nibble becomes its float weight by one
  * lookup across lanes in a 16-entry table (AVX-512; with 8 lanes the table is two vectors). Q4_0 and Q4_K use the
  * same lookup.

@@ -2,7 +2,7 @@ package dev.rudder.runtime.tensor;
 
 import java.lang.foreign.MemorySegment;
 
-/** Factory and block codecs of the ggml block-quantized weight types ({@code Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K,
+/** Factory and block codecs of the ggml block-quantized weight types ({@code Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K,
  * Q3_K, Q4_K, Q5_K, Q6_K}). */
 public final class QuantizedMatrices {
     private QuantizedMatrices() {
@@ -11,7 +11,7 @@ public final class QuantizedMatrices {
     /** True for the type names this class wraps. */
     public static boolean isQuantized(String type) {
         return switch (type) {
-            case "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K" -> true;
+            case "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K" -> true;
             default -> false;
         };
     }
@@ -30,6 +30,7 @@ public final class QuantizedMatrices {
             case "Q5_0" -> new Q5_0Matrix(data, rows, cols, vector);
             case "Q5_1" -> new Q5_1Matrix(data, rows, cols, vector);
             case "IQ4_NL" -> new IQ4_NLMatrix(data, rows, cols, vector);
+            case "IQ4_XS" -> new IQ4_XSMatrix(data, rows, cols, vector);
             case "Q2_K" -> new Q2KMatrix(data, rows, cols, vector);
             case "Q3_K" -> new Q3KMatrix(data, rows, cols, vector);
             case "Q4_K" -> new Q4KMatrix(data, rows, cols, vector);
@@ -51,6 +52,7 @@ public final class QuantizedMatrices {
             case "Q5_0" -> Q5_0Matrix.dequantize(seg, offset, dst, dOff, n);
             case "Q5_1" -> Q5_1Matrix.dequantize(seg, offset, dst, dOff, n);
             case "IQ4_NL" -> IQ4_NLMatrix.dequantize(seg, offset, dst, dOff, n);
+            case "IQ4_XS" -> IQ4_XSMatrix.dequantize(seg, offset, dst, dOff, n);
             case "Q2_K" -> Q2KMatrix.dequantize(seg, offset, dst, dOff, n);
             case "Q3_K" -> Q3KMatrix.dequantize(seg, offset, dst, dOff, n);
             case "Q4_K" -> Q4KMatrix.dequantize(seg, offset, dst, dOff, n);

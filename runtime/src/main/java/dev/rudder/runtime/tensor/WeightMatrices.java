@@ -30,9 +30,9 @@ public final class WeightMatrices {
             case F32 -> new F32Matrix(data, rows, cols);
             case F16 -> new F16Matrix(data, rows, cols);
             case BF16 -> new BF16Matrix(data, rows, cols);
-            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> QuantizedMatrices.wrap(dtype.name(), data, rows, cols);
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> QuantizedMatrices.wrap(dtype.name(), data, rows, cols);
             default -> throw new IllegalArgumentException("unsupported weight dtype " + dtype
-                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)");
+                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)");
         };
     }
 

@@ -10,6 +10,7 @@ import dev.rudder.runtime.io.gguf.GgufValue;
 import dev.rudder.runtime.io.gguf.GgufWriter;
 import dev.rudder.runtime.sample.Sampler;
 import dev.rudder.runtime.tensor.GgmlReferenceQuantizer;
+import dev.rudder.runtime.tensor.Iq4XsQuantizer;
 import dev.rudder.runtime.tensor.LowBitKQuantizer;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,10 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * GGUF models holding Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K or Q3_K matrices (the golden set has none): the tiny llama.cpp
+ * GGUF models holding Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K or Q3_K matrices (the golden set has none): the tiny llama.cpp
  * model of {@code ../shared/models/tiny-quant-gguf} (F16) with every matrix quantized by ggml's reference quantizers
  * ({@link GgmlReferenceQuantizer}, transcribed from ggml-quants.c) or, for Q2_K and Q3_K, packed in ggml's layout by
- * a plain round-to-nearest quantizer ({@link LowBitKQuantizer}), against the same model whose matrices are F32
+ * a plain round-to-nearest quantizer ({@link LowBitKQuantizer}; IQ4_XS: {@link Iq4XsQuantizer}), against the same model whose matrices are F32
  * holding the values those blocks stand for (computed by the quantizer from its integers and f16 scales, not read
  * back). Float32 activations on both, so the README's golden tolerances apply: |logit - reference| <= 2e-4 after the
  * prompt (prefill: the matmul path) and at every decode step (matvec: the fused kernels), and the same greedy ids
@@ -51,8 +52,8 @@ class LegacyQuantGgufLogitsTest {
             for (GgufTensor t : src.tensors()) {
                 float[] x = src.readFloats(t);
                 if (t.dims().length == 2) {
-                    GgmlReferenceQuantizer.Quantized b = type.endsWith("_K")
-                            ? LowBitKQuantizer.quantize(type, x) : GgmlReferenceQuantizer.quantize(type, x);
+                    GgmlReferenceQuantizer.Quantized b = type.equals("IQ4_XS") ? Iq4XsQuantizer.quantize(x)
+                            : type.endsWith("_K") ? LowBitKQuantizer.quantize(type, x) : GgmlReferenceQuantizer.quantize(type, x);
                     q.add(t.name(), GgmlType.valueOf(type), () -> MemorySegment.ofArray(b.blocks()), t.dims());
                     f.addF32(t.name(), b.values(), t.dims());
                 } else {
@@ -104,7 +105,7 @@ class LegacyQuantGgufLogitsTest {
     }
 
     @ParameterizedTest(name = "{0}: logits within 2e-4 of the F32 model of the same values, greedy ids equal")
-    @ValueSource(strings = {"Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K"})
+    @ValueSource(strings = {"Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K"})
     void logitsMatchTheModelOfTheExactValues(String type) throws IOException {
         Path qFile = tmp.resolve("tiny-" + type + ".gguf");
         Path fFile = tmp.resolve("tiny-" + type + "-values-F32.gguf");

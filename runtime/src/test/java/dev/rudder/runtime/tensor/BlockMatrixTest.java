@@ -29,6 +29,7 @@ class BlockMatrixTest {
             case "Q5_0" -> new Layout(32, 22, new int[] {0});
             case "Q5_1" -> new Layout(32, 24, new int[] {0, 2});
             case "IQ4_NL" -> new Layout(32, 18, new int[] {0});
+            case "IQ4_XS" -> new Layout(256, 136, new int[] {0});
             case "Q2_K" -> new Layout(256, 84, new int[] {80, 82});
             case "Q3_K" -> new Layout(256, 110, new int[] {108});
             case "Q4_K" -> new Layout(256, 144, new int[] {0, 2});
@@ -64,7 +65,7 @@ class BlockMatrixTest {
     }
 
     @ParameterizedTest(name = "{0}: vector matvec and matmul equal the scalar reference")
-    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void vectorPathsMatchTheScalarReference(String type) {
         Layout l = layout(type);
         try (Arena arena = Arena.ofConfined()) {
@@ -107,7 +108,7 @@ class BlockMatrixTest {
     }
 
     @ParameterizedTest(name = "{0}: the vector widening (matmul) is the exact dequantization, bit for bit")
-    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void vectorWideningIsTheExactDequantization(String type) {
         Layout l = layout(type);
         int rows = 5;
@@ -132,7 +133,7 @@ class BlockMatrixTest {
     }
 
     @ParameterizedTest(name = "{0}: a row's matvec bits depend only on the row and the input (range, batch)")
-    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void matvecBitsDoNotDependOnRangeOrBatch(String type) {
         Layout l = layout(type);
         int rows = 11;

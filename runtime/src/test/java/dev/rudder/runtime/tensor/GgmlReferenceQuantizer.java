@@ -152,7 +152,7 @@ public final class GgmlReferenceQuantizer {
     }
 
     /** ggml's {@code best_index_int8} over the IQ4_NL table: the nearest entry, ties to the upper one. */
-    private static int bestIndex(float v) {
+    static int bestIndex(float v) {
         int idx = 0;
         for (int step = 8; step > 0; step >>= 1) {
             int j = idx + step;

@@ -32,7 +32,7 @@ class KernelAllocationTest {
     private static final long LIMIT_NANOS = 30_000_000_000L;
 
     @ParameterizedTest(name = "{0}: the compiled kernels allocate nothing")
-    @ValueSource(strings = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void compiledKernelsDoNotAllocate(String type) {
         assumeTrue(VectorSupport.useVector(), "the Vector API path is off");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();

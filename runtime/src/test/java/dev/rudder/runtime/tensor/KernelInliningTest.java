@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class KernelInliningTest {
     private static final String[] TYPES =
-            {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"};
+            {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"};
     private static final Pattern TASK = Pattern.compile("<task compile_id='(\\d+)'( compile_kind='osr')? method='([^' ]+) ([^' ]+) ");
     private static final Pattern METHOD =
             Pattern.compile("<method id='(\\d+)' holder='(\\d+)' name='([^']+)' return='(\\d+)'(?: arguments='([^']*)')?");

@@ -26,7 +26,7 @@ class LargeMatrixTest {
     private static final int TAIL = 8;
 
     @ParameterizedTest
-    @ValueSource(strings = {"BF16", "F16", "F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @ValueSource(strings = {"BF16", "F16", "F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void rowsPastTwoGibibytesGiveTheBitsOfTheSameRowsInASmallMatrix(String type, @TempDir Path dir) throws Exception {
         int rowBytes = switch (type) {
             case "BF16", "F16" -> 2 * COLS;
@@ -34,6 +34,7 @@ class LargeMatrixTest {
             case "Q8_0" -> COLS / Q8_0Matrix.BLOCK * Q8_0Matrix.BLOCK_BYTES;
             case "Q4_1" -> COLS / Q4_1Matrix.BLOCK * Q4_1Matrix.BLOCK_BYTES;
             case "IQ4_NL" -> COLS / IQ4_NLMatrix.BLOCK * IQ4_NLMatrix.BLOCK_BYTES;
+            case "IQ4_XS" -> COLS / IQ4_XSMatrix.BLOCK * IQ4_XSMatrix.BLOCK_BYTES;
             case "Q5_0" -> COLS / Q5_0Matrix.BLOCK * Q5_0Matrix.BLOCK_BYTES;
             case "Q5_1" -> COLS / Q5_1Matrix.BLOCK * Q5_1Matrix.BLOCK_BYTES;
             case "Q2_K" -> COLS / Q2KMatrix.BLOCK * Q2KMatrix.BLOCK_BYTES;
@@ -79,6 +80,7 @@ class LargeMatrixTest {
                     }
                 }
                 case "Q4_K", "Q5_K" -> superBlock(tail, r, 0, type.equals("Q4_K") ? Q4KMatrix.BLOCK_BYTES : Q5KMatrix.BLOCK_BYTES);
+                case "IQ4_XS" -> superBlock(tail, r, 0, IQ4_XSMatrix.BLOCK_BYTES);   // f16 d first, then scales and nibbles
                 case "Q6_K" -> superBlock(tail, r, Q6KMatrix.BLOCK_BYTES - 2, Q6KMatrix.BLOCK_BYTES);
                 case "Q3_K" -> superBlock(tail, r, Q3KMatrix.D, Q3KMatrix.BLOCK_BYTES);
                 case "Q2_K" -> {   // d and dmin at the end
@@ -149,6 +151,7 @@ class LargeMatrixTest {
             case "Q8_0" -> new Q8_0Matrix(data, rows, COLS, true);
             case "Q4_1" -> new Q4_1Matrix(data, rows, COLS, true);
             case "IQ4_NL" -> new IQ4_NLMatrix(data, rows, COLS, true);
+            case "IQ4_XS" -> new IQ4_XSMatrix(data, rows, COLS, true);
             case "Q5_0" -> new Q5_0Matrix(data, rows, COLS, true);
             case "Q5_1" -> new Q5_1Matrix(data, rows, COLS, true);
             case "Q2_K" -> new Q2KMatrix(data, rows, COLS, true);

@@ -21,7 +21,8 @@ class LegacyBlockTypesTest {
     /** Every weight of {@code bytes} (one or more blocks) read on both paths. */
     private static float[][] weights(String type, byte[] bytes) {
         MemorySegment seg = MemorySegment.ofArray(bytes);
-        int cols = bytes.length / GgmlReferenceQuantizer.blockBytes(type) * 32;
+        dev.rudder.runtime.io.DType t = dev.rudder.runtime.io.DType.valueOf(type);
+        int cols = bytes.length / t.byteSize() * t.blockSize();
         float[] scalar = new float[cols];
         QuantizedMatrices.wrap(type, seg, 1, cols, false).readRow(0, scalar, 0);
         float[] dequantized = new float[cols];
@@ -144,6 +145,38 @@ class LegacyBlockTypesTest {
         assertEquals(-0.25f * -127, want[0]);
         assertEquals(-0.25f * -127, want[31]);
         assertWeights(want, "IQ4_NL", b);
+    }
+
+    /**
+     * IQ4_XS: eight 32-weight sub-blocks, each scaled by {@code d * (ls - 32)} with a 6-bit {@code ls} whose low 4 bits
+     * are nibble (ib % 2) of {@code scales_l[ib / 2]} and high 2 bits are bits 2ib, 2ib+1 of {@code scales_h}; nibbles as
+     * IQ4_NL's. The block is built here byte by byte, with a different scale and nibble pattern per sub-block.
+     */
+    @Test
+    void iq4_xsScalesEachSubBlockBySixBitsSplitOverTwoFields() {
+        int[] table = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+        byte[] b = new byte[136];
+        short d = Float.floatToFloat16(0.5f);
+        b[0] = (byte) d;
+        b[1] = (byte) (d >> 8);
+        int scalesH = 0;
+        int[] ls = new int[8];
+        float[] want = new float[256];
+        for (int ib = 0; ib < 8; ib++) {
+            ls[ib] = 3 + 8 * ib;                                // 3 .. 59: every high-bit pattern, both nibble halves
+            scalesH |= (ls[ib] >> 4) << (2 * ib);
+            b[4 + ib / 2] |= (byte) ((ls[ib] & 0xF) << (4 * (ib % 2)));
+            for (int j = 0; j < 16; j++) {
+                int lo = (j + ib) % 16, hi = (3 * j + ib) % 16;
+                b[8 + 16 * ib + j] = (byte) (lo | hi << 4);
+                want[32 * ib + j] = (0.5f * (ls[ib] - 32)) * table[lo];
+                want[32 * ib + 16 + j] = (0.5f * (ls[ib] - 32)) * table[hi];
+            }
+        }
+        b[2] = (byte) scalesH;
+        b[3] = (byte) (scalesH >> 8);
+        assertEquals(0.5f * (3 - 32) * table[0], want[0]);
+        assertWeights(want, "IQ4_XS", b);
     }
 
     @ParameterizedTest(name = "{0}: blocks of ggml's reference quantizer read back as the values it chose")

@@ -49,7 +49,7 @@ public enum GgmlType {
     /** Types a model's weights may have in Rudder (matrices; norms must be F32/F16/BF16). */
     public boolean isWeightType() {
         return switch (this) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }

@@ -98,7 +98,7 @@ class GgufModelBadInputTest {
         tensorInfo(b, "blk.0.ffn_gate.weight").putInt(4 + 16, GgmlType.IQ2_XXS.id());
         String m = loadFails(b, "iq.gguf").getMessage();
         assertTrue(m.contains("blk.0.ffn_gate.weight") && m.contains("type IQ2_XXS is not supported; supported: F32, F16,"
-                + " Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, BF16"), m);
+                + " Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, BF16"), m);
         byte[] c = good();
         tensorInfo(c, "blk.0.ffn_gate.weight").putInt(4 + 16, 77);
         assertTrue(loadFails(c, "unknown.gguf").getMessage().contains("unknown ggml type 77"));
