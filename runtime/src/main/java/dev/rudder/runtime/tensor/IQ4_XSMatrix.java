@@ -146,6 +146,53 @@ public final class IQ4_XSMatrix extends BlockMatrix {
             aB.intoArray(t, tOff + L);
         }
 
+        /**
+         * {@link #lanes2} with two inputs: each row's nibbles looked up once for both (batched decode); per row and
+         * input the operations of {@link #lanes} in its order.
+         */
+        @Override
+        void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
+            MemorySegment seg = m.data;
+            int bA = (int) (rA * rowBytes), bB = (int) (rB * rowBytes);
+            FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
+            FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
+            for (int b = 0; b < m.cols / BLOCK; b++) {
+                int oA = bA + b * BLOCK_BYTES, oB = bB + b * BLOCK_BYTES;
+                float dA = f16(seg, oA), dB = f16(seg, oB);
+                int shA = seg.get(SHORT_LE, oA + 2), slA = seg.get(INT_LE, oA + 4);
+                int shB = seg.get(SHORT_LE, oB + 2), slB = seg.get(INT_LE, oB + 4);
+                for (int ib = 0; ib < BLOCK / SUB; ib++) {
+                    int q = QS + ib * (SUB / 2);
+                    int xo = b * BLOCK + ib * SUB;
+                    FloatVector sAa = FloatVector.zero(F), sBa = FloatVector.zero(F);
+                    FloatVector sAb = FloatVector.zero(F), sBb = FloatVector.zero(F);
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector iA = ints(seg, oA + q + p * L), iB = ints(seg, oB + q + p * L);
+                        FloatVector lA = lookup(iA, KV), hA = lookup(high(iA), KV);
+                        FloatVector lB = lookup(iB, KV), hB = lookup(high(iB), KV);
+                        FloatVector xl = FloatVector.fromArray(F, x, xa + xo + p * L);
+                        FloatVector xh = FloatVector.fromArray(F, x, xa + xo + 16 + p * L);
+                        sAa = hA.fma(xh, lA.fma(xl, sAa));
+                        sBa = hB.fma(xh, lB.fma(xl, sBa));
+                        xl = FloatVector.fromArray(F, x, xb + xo + p * L);
+                        xh = FloatVector.fromArray(F, x, xb + xo + 16 + p * L);
+                        sAb = hA.fma(xh, lA.fma(xl, sAb));
+                        sBb = hB.fma(xh, lB.fma(xl, sBb));
+                    }
+                    FloatVector dlA = FloatVector.broadcast(F, dA * (scale(shA, slA, ib) - 32));
+                    FloatVector dlB = FloatVector.broadcast(F, dB * (scale(shB, slB, ib) - 32));
+                    aAa = sAa.fma(dlA, aAa);
+                    aBa = sBa.fma(dlB, aBa);
+                    aAb = sAb.fma(dlA, aAb);
+                    aBb = sBb.fma(dlB, aBb);
+                }
+            }
+            aAa.intoArray(t, ta);
+            aBa.intoArray(t, ta + L);
+            aAb.intoArray(t, tb);
+            aBb.intoArray(t, tb + L);
+        }
+
         /** The exact dequantization ({@code (d * (ls - 32)) * value}, as {@link IQ4_XSMatrix#dequantize}) in vectors. */
         @Override
         public void widen(int row, float[] dst, int off) {
