@@ -139,14 +139,10 @@ public final class CudaGpu implements Gpu {
     private static volatile boolean graphs = !"0".equals(System.getenv("RUDDER_CUDA_GRAPHS"))
             && Boolean.parseBoolean(System.getProperty("rudder.cuda.graphs", "true"));
 
-    private static final java.util.concurrent.atomic.LongAdder CAPTURED = new java.util.concurrent.atomic.LongAdder();
-    private static final java.util.concurrent.atomic.LongAdder REPLAYED = new java.util.concurrent.atomic.LongAdder();
-    private static final java.util.concurrent.atomic.LongAdder DIFFERED = new java.util.concurrent.atomic.LongAdder();
-
     /** Steps captured as graphs, replayed, and held for a graph but then different (since the JVM started). */
     public static String graphCounts() {
-        return "graphs: " + CAPTURED.sum() + " captured, " + REPLAYED.sum() + " steps replayed, "
-                + DIFFERED.sum() + " held steps that differed";
+        return "graphs: " + StepReplay.CAPTURED.sum() + " captured, " + StepReplay.REPLAYED.sum() + " steps replayed, "
+                + StepReplay.DIFFERED.sum() + " held steps that differed";
     }
 
     /** Turns graph replay on or off for queues made from now on (the GPU check compares both). */
@@ -156,57 +152,27 @@ public final class CudaGpu implements Gpu {
 
     /**
      * A {@link Queue} on one CUDA stream; makes the device's context current on the calling thread
-     * first. A step is what the queue issues between two waits (a decode step ends by downloading
-     * its logits). When a step repeats the last one launch for launch (same kernels, geometries
-     * and arguments: decode steps do, their positions live in the device's row table), it is
-     * captured into a {@link CudaGraph}, and later steps are held until their wait and replayed
-     * with one launch when they match it again, else issued one by one as before.
+     * first. Repeated steps are replayed as CUDA graphs ({@link StepReplay}).
      */
     private final class StreamQueue implements Queue {
         private final CudaStream stream;
         private final CudaDriver cu = device.driver();
         private KernelProfile.Recorder profile;   // created on the first launch while profiling
-        private final LaunchRecord step = new LaunchRecord();       // launches since the last wait
-        private final LaunchRecord previous = new LaunchRecord();   // the step before
-        private final LaunchRecord graphed = new LaunchRecord();    // what `graph` replays
         private final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
-        private final KernelArgs reissue = new KernelArgs(arena);
-        private CudaGraph graph;
-        private boolean holding;     // this step's launches are held for the graph, not yet issued
-        private boolean mixed;       // this step queued other work between its launches: not a graph
-        private boolean graphsOff = !graphs || !cu.hasGraphs();
+        private final KernelArgs captureArgs = new KernelArgs(arena);
+        private final StepReplay replay;
 
         StreamQueue(CudaStream stream) {
             this.stream = stream;
+            this.replay = new StepReplay(direct, new KernelArgs(arena), graphs && cu.hasGraphs());
         }
 
         private void bind() {
             device.bind();
         }
 
-        /** Before work a graph cannot hold (host copies): held operations go first, and the step is no graph. */
-        private void otherWork() {
-            if (step.size() > 0) {
-                if (holding) {
-                    issueStep();
-                }
-                mixed = true;
-            }
-        }
-
-        /** Whether this operation goes into the step's record: graphs on and not profiling (profiled steps are no graph). */
-        private boolean record() {
-            if (graphsOff) {
-                return false;
-            }
-            if (KernelProfile.on()) {
-                otherWork();
-                return false;
-            }
-            return true;
-        }
-
-        private final LaunchRecord.Issuer direct = new LaunchRecord.Issuer() {
+        /** The stream itself, and graphs captured from it: where {@link StepReplay} issues. */
+        private final StepReplay.Device direct = new StepReplay.Device() {
             @Override
             public void launch(Kernel kernel, LaunchGeometry g, KernelArgs args) {
                 stream.launch(functions.get(kernel), g, args);
@@ -221,65 +187,30 @@ public final class CudaGpu implements Gpu {
             public void fill32(long dst, long count, int value) {
                 fillNow(dst, count, value);
             }
+
+            @Override
+            public StepReplay.Graph capture(LaunchRecord step) {
+                CudaGraph g = CudaGraph.capture(stream, () -> step.issue(captureArgs, this));
+                return new StepReplay.Graph() {
+                    @Override
+                    public void launch() {
+                        g.launch(stream);
+                    }
+
+                    @Override
+                    public void close() {
+                        g.close();
+                    }
+                };
+            }
         };
 
-        private void issueStep() {
-            holding = false;
-            step.issue(reissue, direct);
-        }
-
-        /** At a wait: replays or issues a held step, captures a step that repeated, starts the next step. */
-        private void endStep() {
-            if (graphsOff || step.size() == 0) {
-                return;
-            }
-            try {
-                if (holding) {
-                    if (step.sameAs(graphed)) {
-                        graph.launch(stream);
-                        holding = false;   // after the launch: if it throws, the step is issued one by one below
-                        REPLAYED.increment();
-                    } else {
-                        issueStep();
-                        dropGraph();
-                        DIFFERED.increment();
-                    }
-                } else if (!mixed && step.sameAs(previous)) {
-                    dropGraph();
-                    graph = CudaGraph.capture(stream, () -> step.issue(reissue, direct));
-                    graphed.copyFrom(step);
-                    holding = false;
-                    nextHeld = true;
-                    CAPTURED.increment();
-                }
-            } catch (CudaException e) {
-                graphsOff = true;   // this driver or GPU will not do it: launch one by one from now on
-                if (holding) {
-                    issueStep();
-                }
-                dropGraph();
-            }
-            previous.copyFrom(step);
-            step.clear();
-            mixed = false;
-            holding = nextHeld && graph != null;
-            nextHeld = holding;
-        }
-
-        private boolean nextHeld;    // hold the next step's launches: the last one was replayed or captured
-
-        private void dropGraph() {
-            if (graph != null) {
-                graph.close();
-                graph = null;
-            }
-            nextHeld = false;
-        }
+        // ---- Queue
 
         @Override
         public void upload(MemorySegment src, long dst) {
             bind();
-            otherWork();
+            replay.hostWork();
             try {
                 cu.check("cuMemcpyHtoDAsync_v2", (int) cu.cuMemcpyHtoDAsync.invokeExact(dst, src, src.byteSize(), stream.handle()));
             } catch (Throwable t) {
@@ -293,7 +224,7 @@ public final class CudaGpu implements Gpu {
         @Override
         public void download(long src, MemorySegment dst) {
             bind();
-            endStep();
+            replay.endStep();
             try {
                 cu.check("cuMemcpyDtoHAsync_v2", (int) cu.cuMemcpyDtoHAsync.invokeExact(dst, src, dst.byteSize(), stream.handle()));
             } catch (Throwable t) {
@@ -306,13 +237,12 @@ public final class CudaGpu implements Gpu {
         @Override
         public void copy(long dst, long src, long bytes) {
             bind();
-            if (record()) {
-                step.addCopy(dst, src, bytes);
-                if (holding) {
-                    return;
-                }
+            if (KernelProfile.on()) {
+                replay.hostWork();
+                copyNow(dst, src, bytes);
+            } else {
+                replay.copy(dst, src, bytes);
             }
-            copyNow(dst, src, bytes);
         }
 
         private void copyNow(long dst, long src, long bytes) {
@@ -326,13 +256,12 @@ public final class CudaGpu implements Gpu {
         @Override
         public void fill32(long dst, long count, int value) {
             bind();
-            if (record()) {
-                step.addFill(dst, count, value);
-                if (holding) {
-                    return;
-                }
+            if (KernelProfile.on()) {
+                replay.hostWork();
+                fillNow(dst, count, value);
+            } else {
+                replay.fill32(dst, count, value);
             }
-            fillNow(dst, count, value);
         }
 
         private void fillNow(long dst, long count, int value) {
@@ -350,28 +279,21 @@ public final class CudaGpu implements Gpu {
             }
             bind();
             if (KernelProfile.on()) {
-                otherWork();   // timed one by one: no graph
-                mixed = true;
+                replay.hostWork();   // timed one by one: no graph
                 if (profile == null) {
                     profile = new KernelProfile.Recorder(device);
                 }
                 profile.bracket(kernel.entry(), stream, () -> stream.launch(functions.get(kernel), g, args));
                 return;
             }
-            if (record()) {
-                step.add(kernel, g, args);
-                if (holding) {
-                    return;
-                }
-            }
-            stream.launch(functions.get(kernel), g, args);
+            replay.launch(kernel, g, args);
         }
 
         private void closeStream() {
             if (profile != null) {
                 profile.close();
             }
-            dropGraph();
+            replay.close();
             stream.close();
             arena.close();
         }
@@ -385,7 +307,7 @@ public final class CudaGpu implements Gpu {
         @Override
         public void synchronize() {
             bind();
-            endStep();
+            replay.endStep();
             stream.synchronize();
             collectProfile();
         }
