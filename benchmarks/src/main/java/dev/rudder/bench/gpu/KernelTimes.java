@@ -94,10 +94,11 @@ final class KernelTimes {
                             if (offset + sh.weightBytes() > POOL) {
                                 offset = 0;
                             }
-                            args.clear().ptr(pool.at(offset)).ptr(x).i32(sh.cols).ptr(y).i32(sh.rows).ptr(0L)
-                                    .i32(sh.rows).i32(sh.cols);
                             if (sh.swiglu) {   // (W, x, xs, h, bias, inter, cols)
                                 args.clear().ptr(pool.at(offset)).ptr(x).i32(sh.cols).ptr(y).ptr(0L).i32(sh.rows).i32(sh.cols);
+                            } else {           // (W, x, xs, y, ys, bias, rows, cols)
+                                args.clear().ptr(pool.at(offset)).ptr(x).i32(sh.cols).ptr(y).i32(sh.rows).ptr(0L)
+                                        .i32(sh.rows).i32(sh.cols);
                             }
                             s.launch(f, g, args);
                             offset += (sh.weightBytes() + 4095) / 4096 * 4096;
