@@ -8,9 +8,9 @@ import dev.rudder.runtime.cuda.CudaStream;
 import dev.rudder.runtime.cuda.DeviceBuffer;
 import dev.rudder.runtime.cuda.KernelArgs;
 import dev.rudder.runtime.cuda.LaunchGeometry;
+import dev.rudder.runtime.cuda.PtxSource;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,7 +52,7 @@ final class KernelTimes {
         List<CudaModule> modules = new ArrayList<>();
         List<CudaFunction> matvecs = new ArrayList<>();
         List<CudaFunction> swiglus = new ArrayList<>();
-        CudaModule base = dev.loadModule("matvec", committedPtx("matvec"));
+        CudaModule base = dev.loadModule("matvec", PtxSource.read("matvec"));
         modules.add(base);
         matvecs.add(base.function("matvec_bf16"));
         swiglus.add(base.function("matvec_swiglu_bf16"));
@@ -128,15 +128,6 @@ final class KernelTimes {
             System.out.printf("host time per kernel launch (cuLaunchKernel from Java, best of 5 x 2000): %.2f us%n", best);
         } finally {
             modules.forEach(CudaModule::close);
-        }
-    }
-
-    private static String committedPtx(String module) throws IOException {
-        try (InputStream in = CudaDevice.class.getResourceAsStream(module + ".ptx")) {
-            if (in == null) {
-                throw new IOException(module + ".ptx is not among the runtime's resources");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 }

@@ -6,11 +6,12 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /** The committed PTX of one kernel module, read from the classpath (no CUDA toolkit needed). */
-final class PtxSource {
+public final class PtxSource {
     private PtxSource() {
     }
 
-    static String read(String module) {
+    /** The PTX text of module {@code module} (e.g. {@code matvec}), as the runtime loads it. */
+    public static String read(String module) {
         String name = module + ".ptx";
         try (InputStream in = PtxSource.class.getResourceAsStream(name)) {
             if (in == null) {
