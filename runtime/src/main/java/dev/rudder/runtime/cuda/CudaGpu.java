@@ -190,18 +190,7 @@ public final class CudaGpu implements Gpu {
 
             @Override
             public StepReplay.Graph capture(LaunchRecord step) {
-                CudaGraph g = CudaGraph.capture(stream, () -> step.issue(captureArgs, this));
-                return new StepReplay.Graph() {
-                    @Override
-                    public void launch() {
-                        g.launch(stream);
-                    }
-
-                    @Override
-                    public void close() {
-                        g.close();
-                    }
-                };
+                return CudaGraph.capture(stream, () -> step.issue(captureArgs, this));
             }
         };
 

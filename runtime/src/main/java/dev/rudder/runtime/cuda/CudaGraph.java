@@ -9,17 +9,20 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * An instantiated CUDA graph: kernel launches captured from a stream once and replayed with one
  * {@code cuGraphLaunch}. A decode step issues ~9 launches per layer; from Java each costs the
  * host ~4.8 us (measured on an H200), which bounds small models' decode by the host, not the GPU.
+ * Replayed on the stream it was captured from.
  */
-final class CudaGraph implements AutoCloseable {
+final class CudaGraph implements StepReplay.Graph {
     private static final int CAPTURE_MODE_RELAXED = 2;   // other threads may allocate meanwhile
 
     private final CudaDriver cu;
+    private final CudaStream stream;
     private final MemorySegment graph;
     private final MemorySegment exec;
     private boolean closed;
 
-    private CudaGraph(CudaDriver cu, MemorySegment graph, MemorySegment exec) {
-        this.cu = cu;
+    private CudaGraph(CudaStream stream, MemorySegment graph, MemorySegment exec) {
+        this.cu = stream.device().driver();
+        this.stream = stream;
         this.graph = graph;
         this.exec = exec;
     }
@@ -55,14 +58,15 @@ final class CudaGraph implements AutoCloseable {
                 cu.call("cuGraphDestroy", cu.cuGraphDestroy, graph);
                 cu.check("cuGraphInstantiateWithFlags", i);
             }
-            return new CudaGraph(cu, graph, out.get(ADDRESS, 0));
+            return new CudaGraph(stream, graph, out.get(ADDRESS, 0));
         } catch (Throwable t) {
             throw CudaDriver.rethrow(t);
         }
     }
 
-    /** Queues the whole graph on {@code stream}. */
-    void launch(CudaStream stream) {
+    /** Queues the whole graph on its stream. */
+    @Override
+    public void launch() {
         try {
             cu.check("cuGraphLaunch", (int) cu.cuGraphLaunch.invokeExact(exec, stream.handle()));
         } catch (Throwable t) {

@@ -93,16 +93,14 @@ final class LaunchRecord {
             if (kernels[i] != o.kernels[i] || !geometries[i].equals(o.geometries[i])) {
                 return "launch " + i + ": " + kernels[i] + " " + geometries[i] + " vs " + o.kernels[i] + " " + o.geometries[i];
             }
-            int n = argStart[i + 1] - argStart[i];
-            if (n != o.argStart[i + 1] - o.argStart[i]
-                    || !Arrays.equals(args, argStart[i], argStart[i + 1], o.args, o.argStart[i], o.argStart[i + 1])) {
-                for (int j = 0; j < n; j++) {
-                    if (args[argStart[i] + j] != o.args[o.argStart[i] + j]) {
-                        return "launch " + i + " (" + kernels[i] + "): argument " + j + " is " + args[argStart[i] + j]
-                                + " vs " + o.args[o.argStart[i] + j];
-                    }
-                }
-                return "launch " + i + " (" + kernels[i] + "): argument count " + n;
+            int n = argStart[i + 1] - argStart[i], on = o.argStart[i + 1] - o.argStart[i];
+            if (n != on) {
+                return "launch " + i + " (" + kernels[i] + "): " + n + " arguments vs " + on;
+            }
+            int j = Arrays.mismatch(args, argStart[i], argStart[i + 1], o.args, o.argStart[i], o.argStart[i + 1]);
+            if (j >= 0) {
+                return "launch " + i + " (" + kernels[i] + "): argument " + j + " is " + args[argStart[i] + j]
+                        + " vs " + o.args[o.argStart[i] + j];
             }
         }
         return size == o.size ? null : "launches: " + size + " vs " + o.size;

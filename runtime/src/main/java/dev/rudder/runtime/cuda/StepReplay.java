@@ -46,10 +46,6 @@ final class StepReplay {
         this.off = !on;
     }
 
-    boolean holding() {
-        return holding;
-    }
-
     /** A kernel launch of the current step. */
     void launch(Kernel kernel, LaunchGeometry g, KernelArgs args) {
         if (!off) {
