@@ -43,9 +43,13 @@ public final class IQ4_XSMatrix extends BlockMatrix {
         dequantize(data, offset, dst, dOff, n);
     }
 
-    /** Sub-block {@code ib}'s 6-bit scale from the block's {@code scales_h} and little-endian {@code scales_l} words. */
-    static int scale(int scalesH, int scalesL, int ib) {
-        return (scalesL >>> (4 * ib)) & 0xF | ((scalesH >>> (2 * ib)) & 3) << 4;
+    /**
+     * Sub-block {@code ib}'s multiplier {@code d * (ls - 32)}: {@code ls} is 6 bits, the low 4 from the block's
+     * little-endian {@code scales_l} word, the high 2 from {@code scales_h}.
+     */
+    static float subScale(float d, int scalesH, int scalesL, int ib) {
+        int ls = (scalesL >>> (4 * ib)) & 0xF | ((scalesH >>> (2 * ib)) & 3) << 4;
+        return d * (ls - 32);
     }
 
     /** ggml's {@code dequantize_row_iq4_xs}. */
@@ -55,7 +59,7 @@ public final class IQ4_XSMatrix extends BlockMatrix {
             float d = f16(seg, o);
             int sh = seg.get(SHORT_LE, o + 2), sl = seg.get(INT_LE, o + 4);
             for (int ib = 0; ib < BLOCK / SUB; ib++) {
-                float dl = d * (scale(sh, sl, ib) - 32);
+                float dl = subScale(d, sh, sl, ib);
                 int base = dOff + b * BLOCK + ib * SUB;
                 for (int j = 0; j < SUB / 2; j++) {
                     int q = Q4KMatrix.u8(seg, o + QS + ib * (SUB / 2) + j);
@@ -108,7 +112,7 @@ public final class IQ4_XSMatrix extends BlockMatrix {
                         s = lookup(i, KV).fma(FloatVector.fromArray(F, x, xb + p * L), s);
                         s = lookup(high(i), KV).fma(FloatVector.fromArray(F, x, xb + 16 + p * L), s);
                     }
-                    acc = s.fma(FloatVector.broadcast(F, d * (scale(sh, sl, ib) - 32)), acc);
+                    acc = s.fma(FloatVector.broadcast(F, subScale(d, sh, sl, ib)), acc);
                 }
             }
             acc.intoArray(t, tOff);
@@ -138,8 +142,8 @@ public final class IQ4_XSMatrix extends BlockMatrix {
                         sA = lookup(high(iA), KV).fma(xh, sA);
                         sB = lookup(high(iB), KV).fma(xh, sB);
                     }
-                    aA = sA.fma(FloatVector.broadcast(F, dA * (scale(shA, slA, ib) - 32)), aA);
-                    aB = sB.fma(FloatVector.broadcast(F, dB * (scale(shB, slB, ib) - 32)), aB);
+                    aA = sA.fma(FloatVector.broadcast(F, subScale(dA, shA, slA, ib)), aA);
+                    aB = sB.fma(FloatVector.broadcast(F, subScale(dB, shB, slB, ib)), aB);
                 }
             }
             aA.intoArray(t, tOff);
@@ -179,8 +183,8 @@ public final class IQ4_XSMatrix extends BlockMatrix {
                         sAb = hA.fma(xh, lA.fma(xl, sAb));
                         sBb = hB.fma(xh, lB.fma(xl, sBb));
                     }
-                    FloatVector dlA = FloatVector.broadcast(F, dA * (scale(shA, slA, ib) - 32));
-                    FloatVector dlB = FloatVector.broadcast(F, dB * (scale(shB, slB, ib) - 32));
+                    FloatVector dlA = FloatVector.broadcast(F, subScale(dA, shA, slA, ib));
+                    FloatVector dlB = FloatVector.broadcast(F, subScale(dB, shB, slB, ib));
                     aAa = sAa.fma(dlA, aAa);
                     aBa = sBa.fma(dlB, aBa);
                     aAb = sAb.fma(dlA, aAb);
@@ -203,7 +207,7 @@ public final class IQ4_XSMatrix extends BlockMatrix {
                 float d = f16(seg, o);
                 int sh = seg.get(SHORT_LE, o + 2), sl = seg.get(INT_LE, o + 4);
                 for (int ib = 0; ib < BLOCK / SUB; ib++) {
-                    FloatVector dl = FloatVector.broadcast(F, d * (scale(sh, sl, ib) - 32));
+                    FloatVector dl = FloatVector.broadcast(F, subScale(d, sh, sl, ib));
                     long q = o + QS + ib * (SUB / 2);
                     int y = off + b * BLOCK + ib * SUB;
                     for (int p = 0; p < PARTS; p++) {
