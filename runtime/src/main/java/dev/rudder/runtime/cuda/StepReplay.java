@@ -31,8 +31,8 @@ final class StepReplay {
 
     private final Device device;
     private final KernelArgs reissue;
-    private final LaunchRecord step = new LaunchRecord();       // operations since the last wait
-    private final LaunchRecord previous = new LaunchRecord();   // the step before
+    private LaunchRecord step = new LaunchRecord();       // operations since the last wait
+    private LaunchRecord previous = new LaunchRecord();   // the step before (the two swap at each wait)
     private final LaunchRecord graphed = new LaunchRecord();    // what `graph` replays
     private Graph graph;
     private boolean holding;     // this step's operations are held for the graph, not yet issued
@@ -125,7 +125,9 @@ final class StepReplay {
             dropGraph();
             holdNext = false;
         }
-        previous.copyFrom(step);
+        LaunchRecord done = step;
+        step = previous;
+        previous = done;
         step.clear();
         mixed = false;
         holding = holdNext && graph != null;
