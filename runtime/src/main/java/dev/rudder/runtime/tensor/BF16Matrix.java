@@ -188,11 +188,13 @@ public final class BF16Matrix extends SegmentMatrix {
             long b0 = i0, b1 = i1, b2 = i2, b3 = i3;
             int group = L == 16 && n > 2 ? 4 : 2;           // inputs per pass
             int padded = (n + group - 1) / group * group;
-            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * padded) * L);  // [inputs, 4 rows, L lanes]
+            int slots = Vectors.laneSumSlots(4 * padded);
+            float[] t = Scratch.get().t(slots * L);  // [inputs, 4 rows, L lanes]; quads: [inputs, L lanes]
             if (group == 4) {
                 for (int i = 0; i < n; i += 4) {
-                    quad(i0, i1, i2, i3, x, base + i * stride, stride, Math.min(4, n - i), t, 4 * i * L);
+                    quad(i0, i1, i2, i3, x, base + i * stride, stride, Math.min(4, n - i), t, i * L);
                 }
+                Vectors.laneSumsAfterTwoLevels(t, slots / 4);
             } else {
                 for (int i = 0; i < n; i += 2) {
                     int oa = base + i * stride;
@@ -238,8 +240,8 @@ public final class BF16Matrix extends SegmentMatrix {
                     a2b.intoArray(t, ta + 6 * L);
                     a3b.intoArray(t, ta + 7 * L);
                 }
+                laneSums(t, 4 * padded);
             }
-            laneSums(t, 4 * padded);
             System.arraycopy(t, 0, res, 0, 4 * n);
             for (int c = main; c < cols; c++) {
                 long o = 2L * c;
@@ -303,22 +305,38 @@ public final class BF16Matrix extends SegmentMatrix {
                 a3c = hi.fma(dc, lo.fma(ec, a3c));
                 a3d = hi.fma(dd, lo.fma(ed, a3d));
             }
-            a0a.intoArray(t, ta);
-            a1a.intoArray(t, ta + L);
-            a2a.intoArray(t, ta + 2 * L);
-            a3a.intoArray(t, ta + 3 * L);
-            a0b.intoArray(t, ta + 4 * L);
-            a1b.intoArray(t, ta + 5 * L);
-            a2b.intoArray(t, ta + 6 * L);
-            a3b.intoArray(t, ta + 7 * L);
-            a0c.intoArray(t, ta + 8 * L);
-            a1c.intoArray(t, ta + 9 * L);
-            a2c.intoArray(t, ta + 10 * L);
-            a3c.intoArray(t, ta + 11 * L);
-            a0d.intoArray(t, ta + 12 * L);
-            a1d.intoArray(t, ta + 13 * L);
-            a2d.intoArray(t, ta + 14 * L);
-            a3d.intoArray(t, ta + 15 * L);
+            // the lane-sum tree's first two levels in registers: per input, its four rows' accumulators become one
+            // vector of four quarter-width partial sums, the vector Vectors.laneSums would have made of them
+            int[] tree = Vectors.tree();
+            IntVector p0 = IntVector.fromArray(I, tree, 0), q0 = IntVector.fromArray(I, tree, L);
+            IntVector p1 = IntVector.fromArray(I, tree, 2 * L), q1 = IntVector.fromArray(I, tree, 3 * L);
+            IntVector u = a0a.reinterpretAsInts(), v = a1a.reinterpretAsInts();
+            IntVector ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+            u = a2a.reinterpretAsInts();
+            v = a3a.reinterpretAsInts();
+            IntVector cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta);
+            u = a0b.reinterpretAsInts();
+            v = a1b.reinterpretAsInts();
+            ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+            u = a2b.reinterpretAsInts();
+            v = a3b.reinterpretAsInts();
+            cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta + L);
+            u = a0c.reinterpretAsInts();
+            v = a1c.reinterpretAsInts();
+            ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+            u = a2c.reinterpretAsInts();
+            v = a3c.reinterpretAsInts();
+            cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta + 2 * L);
+            u = a0d.reinterpretAsInts();
+            v = a1d.reinterpretAsInts();
+            ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+            u = a2d.reinterpretAsInts();
+            v = a3d.reinterpretAsInts();
+            cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta + 3 * L);
         }
 
         @Override
