@@ -112,9 +112,9 @@ public final class BF16Matrix extends SegmentMatrix {
                 w = IntVector.fromMemorySegment(I, seg, (long) (i3 + o), ByteOrder.LITTLE_ENDIAN);
                 a3 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a3));
             }
-            // the lane-sum tree of the four accumulators in registers (as Vectors.laneSums(t, 4) runs it: levels 0
-            // and 1 on the four together, then the one vector paired with itself); through memory it cost a
-            // third of the decode speed at 2048 columns (19.5 against 27 GB/s of weights, one thread)
+            // Vectors.laneSums4 in registers, on the accumulators as they are (written out here: a vector passed to a
+            // method C2 does not inline is boxed); through the scratch array, single-stream decode at 2048 columns
+            // ran 19-22 GB/s of weights against 26-28 (one thread)
             int[] tree = Vectors.tree();
             IntVector p = IntVector.fromArray(I, tree, 0), q = IntVector.fromArray(I, tree, L);
             IntVector u = a0.reinterpretAsInts(), v = a1.reinterpretAsInts();
@@ -152,26 +152,13 @@ public final class BF16Matrix extends SegmentMatrix {
                 w = IntVector.fromMemorySegment(I, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
                 a3 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a3));
             }
-            // the lane-sum tree of the four accumulators in registers (as Vectors.laneSums(t, 4) runs it: levels 0
-            // and 1 on the four together, then the one vector paired with itself); through memory it cost a
-            // third of the decode speed at 2048 columns (19.5 against 27 GB/s of weights, one thread)
-            int[] tree = Vectors.tree();
-            IntVector p = IntVector.fromArray(I, tree, 0), q = IntVector.fromArray(I, tree, L);
-            IntVector u = a0.reinterpretAsInts(), v = a1.reinterpretAsInts();
-            IntVector ab = p.selectFrom(u, v).reinterpretAsFloats().add(q.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
-            u = a2.reinterpretAsInts();
-            v = a3.reinterpretAsInts();
-            IntVector cd = p.selectFrom(u, v).reinterpretAsFloats().add(q.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
-            p = IntVector.fromArray(I, tree, 2 * L);
-            q = IntVector.fromArray(I, tree, 3 * L);
-            FloatVector sums = p.selectFrom(ab, cd).reinterpretAsFloats().add(q.selectFrom(ab, cd).reinterpretAsFloats());
-            for (int level = 2; level < LEVELS; level++) {
-                p = IntVector.fromArray(I, tree, 2 * level * L);
-                q = IntVector.fromArray(I, tree, (2 * level + 1) * L);
-                u = sums.reinterpretAsInts();
-                sums = p.selectFrom(u, u).reinterpretAsFloats().add(q.selectFrom(u, u).reinterpretAsFloats());
-            }
-            tails(sums.lane(0), sums.lane(1), sums.lane(2), sums.lane(3), x, xOff, b0, b1, b2, b3, res);
+            float[] t = Scratch.get().t(4 * L);  // [4 rows, L lanes], then the 4 sums
+            a0.intoArray(t, 0);
+            a1.intoArray(t, L);
+            a2.intoArray(t, 2 * L);
+            a3.intoArray(t, 3 * L);
+            Vectors.laneSums4(t);
+            tails(t[0], t[1], t[2], t[3], x, xOff, b0, b1, b2, b3, res);
         }
 
         /**

@@ -148,7 +148,7 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
         public final void dot4(int r0, int r1, int r2, int r3, float[] x, int xOff, float[] res) {
             float[] t = Scratch.get().t(4 * Vectors.L);   // [4 rows, L lanes], then the 4 sums
             lanes4(r0, r1, r2, r3, x, xOff, t, 0);
-            Vectors.laneSums(t, 4);
+            Vectors.laneSums4(t);
             System.arraycopy(t, 0, res, 0, 4);
         }
 

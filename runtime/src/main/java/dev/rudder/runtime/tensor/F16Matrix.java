@@ -96,7 +96,7 @@ public final class F16Matrix extends SegmentMatrix {
             float[] t = Scratch.get().t(4 * L);    // [4 rows, L lanes], then the 4 sums
             pair(r0, r1, x, xOff, t, 0);
             pair(r2, r3, x, xOff, t, 2 * L);
-            Vectors.laneSums(t, 4);
+            Vectors.laneSums4(t);
             res[0] = tail(t[0], r0, x, xOff);
             res[1] = tail(t[1], r1, x, xOff);
             res[2] = tail(t[2], r2, x, xOff);

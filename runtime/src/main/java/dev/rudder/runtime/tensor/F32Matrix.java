@@ -114,7 +114,7 @@ public final class F32Matrix extends SegmentMatrix {
          * then the tail columns in order, into {@code res}.
          */
         private void sumsAndTails(float[] t, float[] x, int xOff, long b0, long b1, long b2, long b3, float[] res) {
-            laneSums(t, 4);
+            Vectors.laneSums4(t);
             float d0 = t[0], d1 = t[1], d2 = t[2], d3 = t[3];
             for (int c = main; c < cols; c++) {
                 float xv = x[xOff + c];

@@ -136,6 +136,23 @@ class LaneTreeTest {
     }
 
     @Test
+    void fourSumsInRegistersMatchTheGeneralTreeBitForBit() {
+        Random r = new Random(44);
+        int lanes = Vectors.L;
+        for (int it = 0; it < 60_000; it++) {
+            float[] t = new float[4 * lanes];
+            for (int j = 0; j < t.length; j++) {
+                t[j] = it % 3 == 0 ? (float) r.nextGaussian() : value(r);
+            }
+            float[] expected = scalarSums(t, 4, lanes);
+            Vectors.laneSums4(t);
+            for (int k = 0; k < 4; k++) {
+                assertEquals(Float.floatToIntBits(expected[k]), Float.floatToIntBits(t[k]), "output " + k + ", iteration " + it);
+            }
+        }
+    }
+
+    @Test
     void eightLanesMatchTheScalarHalvingSumBitForBit() {
         check(8, 60_000, 8);
     }
