@@ -59,17 +59,10 @@ final class LaneTree {
      * methods: a vector passed to a method C2 does not inline is boxed (seen when the sweeps were split off).
      */
     static void sum(VectorSpecies<Float> f, VectorSpecies<Integer> i, int[] idx, float[] t, int n) {
-        sumFrom(f, i, idx, t, n, 0);
-    }
-
-    /**
-     * {@link #sum} continued from {@code level}: {@code t[0 .. m*L)} holds the m vectors (a power of two) that
-     * the first {@code level} levels made, as {@link #sum} would have left them; on return {@code t[0 .. m*L)}
-     * holds the finished sums in order. Lets a kernel run the first levels in registers on its accumulators.
-     */
-    static void sumFrom(VectorSpecies<Float> f, VectorSpecies<Integer> i, int[] idx, float[] t, int m, int level) {
         int lanes = f.length();
         int levels = idx.length / (2 * lanes);
+        int m = n;                                    // vectors left
+        int level = 0;
         while (level < levels && m > 1) {
             IntVector p0 = IntVector.fromArray(i, idx, 2 * level * lanes);
             IntVector q0 = IntVector.fromArray(i, idx, (2 * level + 1) * lanes);

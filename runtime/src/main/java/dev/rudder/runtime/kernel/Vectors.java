@@ -84,16 +84,6 @@ public final class Vectors {
     }
 
     /**
-     * {@link #laneSums} for a kernel that ran the tree's first two levels itself, in registers, with the
-     * permutes of {@link #tree()}: {@code t[0 .. m*L)} holds the m vectors those levels made (each the sums of
-     * four consecutive accumulators at a quarter of the width; m a power of two), as {@link #laneSums} would
-     * have made them. On return {@code t[0 .. 4m)} holds the 4m sums, bit-identical to {@link #laneSums}.
-     */
-    public static void laneSumsAfterTwoLevels(float[] t, int m) {
-        LaneTree.sumFrom(F, I, TREE, t, m, 2);
-    }
-
-    /**
      * The permute indexes of the lane-sum tree for {@link #F} ({@link LaneTree#indexes}: per level P then Q, L
      * ints each; an index below L picks lane U[index], else V[index - L]). Shared, not to be written.
      */

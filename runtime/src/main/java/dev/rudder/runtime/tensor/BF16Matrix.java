@@ -203,13 +203,11 @@ public final class BF16Matrix extends SegmentMatrix {
             long b0 = i0, b1 = i1, b2 = i2, b3 = i3;
             int group = L == 16 && n > 2 ? 4 : 2;           // inputs per pass
             int padded = (n + group - 1) / group * group;
-            int slots = Vectors.laneSumSlots(4 * padded);
-            float[] t = Scratch.get().t(slots * L);  // [inputs, 4 rows, L lanes]; quads: [inputs, L lanes]
+            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * padded) * L);  // [inputs, 4 rows, L lanes]; quads: [inputs, 4 rows] sums
             if (group == 4) {
                 for (int i = 0; i < n; i += 4) {
-                    quad(i0, i1, i2, i3, x, base + i * stride, stride, Math.min(4, n - i), t, i * L);
+                    quad(i0, i1, i2, i3, x, base + i * stride, stride, Math.min(4, n - i), t, 4 * i);
                 }
-                Vectors.laneSumsAfterTwoLevels(t, slots / 4);
             } else {
                 for (int i = 0; i < n; i += 2) {
                     int oa = base + i * stride;
@@ -273,8 +271,8 @@ public final class BF16Matrix extends SegmentMatrix {
 
         /**
          * One pass of {@link #dot4xN} over four inputs (the first {@code m} of them at {@code o, o + stride, ..}; the
-         * others repeat the first and are discarded): sixteen FMA chains, each {@code dot1}'s, to
-         * {@code t[ta ..)} as [4 inputs, 4 rows, L lanes]. With 32 vector registers (AVX-512) four inputs per pass
+         * others repeat the first and are discarded): sixteen FMA chains, each {@code dot1}'s, and their lane sums, to
+         * {@code t[ta .. ta + 16)} as [4 inputs, 4 rows]; L = 16 only. With 32 vector registers (AVX-512) four inputs per pass
          * load and widen each weight block once per four inputs instead of two. Only Vector API calls in the loop:
          * C2 inlines those whatever the size of the compilation, where a helper of ours past its inlining node cutoff
          * would stay a call and box its vectors (see KernelInliningTest).
@@ -320,8 +318,9 @@ public final class BF16Matrix extends SegmentMatrix {
                 a3c = hi.fma(dc, lo.fma(ec, a3c));
                 a3d = hi.fma(dd, lo.fma(ed, a3d));
             }
-            // the lane-sum tree's first two levels in registers: per input, its four rows' accumulators become one
-            // vector of four quarter-width partial sums, the vector Vectors.laneSums would have made of them
+            // the whole lane-sum tree in registers (L = 16: four levels), as Vectors.laneSums runs it over this pass's
+            // 16 accumulators [4 inputs, 4 rows]: levels 0-1 per input (its four rows), levels 2-3 across the four
+            // inputs; the one vector left holds the 16 sums in that order
             int[] tree = Vectors.tree();
             IntVector p0 = IntVector.fromArray(I, tree, 0), q0 = IntVector.fromArray(I, tree, L);
             IntVector p1 = IntVector.fromArray(I, tree, 2 * L), q1 = IntVector.fromArray(I, tree, 3 * L);
@@ -330,28 +329,35 @@ public final class BF16Matrix extends SegmentMatrix {
             u = a2a.reinterpretAsInts();
             v = a3a.reinterpretAsInts();
             IntVector cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
-            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta);
+            IntVector ia = p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).reinterpretAsInts();
             u = a0b.reinterpretAsInts();
             v = a1b.reinterpretAsInts();
             ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
             u = a2b.reinterpretAsInts();
             v = a3b.reinterpretAsInts();
             cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
-            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta + L);
+            IntVector ib = p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).reinterpretAsInts();
             u = a0c.reinterpretAsInts();
             v = a1c.reinterpretAsInts();
             ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
             u = a2c.reinterpretAsInts();
             v = a3c.reinterpretAsInts();
             cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
-            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta + 2 * L);
+            IntVector ic = p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).reinterpretAsInts();
             u = a0d.reinterpretAsInts();
             v = a1d.reinterpretAsInts();
             ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
             u = a2d.reinterpretAsInts();
             v = a3d.reinterpretAsInts();
             cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
-            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta + 3 * L);
+            IntVector id = p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).reinterpretAsInts();
+            p0 = IntVector.fromArray(I, tree, 4 * L);
+            q0 = IntVector.fromArray(I, tree, 5 * L);
+            p1 = IntVector.fromArray(I, tree, 6 * L);
+            q1 = IntVector.fromArray(I, tree, 7 * L);
+            ab = p0.selectFrom(ia, ib).reinterpretAsFloats().add(q0.selectFrom(ia, ib).reinterpretAsFloats()).reinterpretAsInts();
+            cd = p0.selectFrom(ic, id).reinterpretAsFloats().add(q0.selectFrom(ic, id).reinterpretAsFloats()).reinterpretAsInts();
+            p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).intoArray(t, ta);
         }
 
         @Override

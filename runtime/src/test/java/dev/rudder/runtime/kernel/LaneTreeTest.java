@@ -91,50 +91,6 @@ class LaneTreeTest {
         }
     }
 
-    /**
-     * One level of the tree in scalar code, from {@link LaneTree#indexes}: vectors (2j, 2j+1) of {@code t} become
-     * vector j, {@code P + Q} lane by lane. What a kernel runs in registers before {@link LaneTree#sumFrom}.
-     */
-    private static float[] scalarLevel(float[] t, int vectors, int lanes, int[] idx, int level) {
-        float[] out = new float[vectors / 2 * lanes];
-        for (int j = 0; j < vectors / 2; j++) {
-            for (int lane = 0; lane < lanes; lane++) {
-                int p = idx[2 * level * lanes + lane];
-                int q = idx[(2 * level + 1) * lanes + lane];
-                float a = p < lanes ? t[2 * j * lanes + p] : t[(2 * j + 1) * lanes + p - lanes];
-                float b = q < lanes ? t[2 * j * lanes + q] : t[(2 * j + 1) * lanes + q - lanes];
-                out[j * lanes + lane] = a + b;
-            }
-        }
-        return out;
-    }
-
-    @Test
-    void continuingFromTheThirdLevelGivesTheSameSumsAsTheWholeTree() {
-        Random r = new Random(23);
-        for (int lanes : new int[] {8, 16}) {
-            int[] idx = LaneTree.indexes(lanes);
-            for (int it = 0; it < 6_000; it++) {
-                int n = 4 << (it % 4);                     // 4 .. 32 accumulators
-                float[] t = new float[n * lanes];
-                for (int j = 0; j < t.length; j++) {
-                    t[j] = it % 3 == 0 ? (float) r.nextGaussian() : value(r);
-                }
-                float[] expected = scalarSums(t, n, lanes);
-                float[] twoLevels = scalarLevel(scalarLevel(t, n, lanes, idx, 0), n / 2, lanes, idx, 1);
-                if (lanes == 8) {
-                    LaneTree.sumFrom(F256, I256, IDX256, twoLevels, n / 4, 2);
-                } else {
-                    LaneTree.sumFrom(F512, I512, IDX512, twoLevels, n / 4, 2);
-                }
-                for (int k = 0; k < n; k++) {
-                    assertEquals(Float.floatToIntBits(expected[k]), Float.floatToIntBits(twoLevels[k]),
-                            "L = " + lanes + ", n = " + n + ", output " + k);
-                }
-            }
-        }
-    }
-
     @Test
     void fourSumsInRegistersMatchTheGeneralTreeBitForBit() {
         Random r = new Random(44);
