@@ -14,7 +14,6 @@ import static dev.rudder.runtime.kernel.Vectors.F;
 import static dev.rudder.runtime.kernel.Vectors.I;
 import static dev.rudder.runtime.kernel.Vectors.bf16High;
 import static dev.rudder.runtime.kernel.Vectors.bf16Low;
-import static dev.rudder.runtime.kernel.Vectors.laneSums;
 
 /**
  * bfloat16 weights (the upper 16 bits of a float32), little-endian, row-major. Widening is exact:
@@ -182,8 +181,9 @@ public final class BF16Matrix extends SegmentMatrix {
         }
 
         /**
-         * Inputs two at a time against the four rows: per pass eight FMA chains, each one {@code dot1}'s, all
-         * written to the lane scratch, then one {@link Vectors#laneSums} for the 4n results and the tails. Two
+         * Inputs two at a time against the four rows (four at a time on AVX-512, {@link #quad}): per pass eight FMA
+         * chains, each one {@code dot1}'s, and their lane sums in registers ({@link Vectors#laneSums}'s tree), the
+         * pass's 8 sums to the lane scratch, then the tails. Two
          * inputs per pass keep the loop small enough for C2 to inline every vector operation (four hit its
          * inlining node cutoff and boxed vectors); later passes find the four rows in L1. An odd last input is
          * paired with itself (its copy discarded).
@@ -212,7 +212,6 @@ public final class BF16Matrix extends SegmentMatrix {
                 for (int i = 0; i < n; i += 2) {
                     int oa = base + i * stride;
                     int ob = i + 1 < n ? oa + stride : oa;
-                    int ta = 4 * i * L;
                     FloatVector a0a = FloatVector.zero(F), a0b = FloatVector.zero(F);
                     FloatVector a1a = FloatVector.zero(F), a1b = FloatVector.zero(F);
                     FloatVector a2a = FloatVector.zero(F), a2b = FloatVector.zero(F);
@@ -244,16 +243,39 @@ public final class BF16Matrix extends SegmentMatrix {
                         a3a = hi.fma(da, lo.fma(ea, a3a));
                         a3b = hi.fma(db, lo.fma(eb, a3b));
                     }
-                    a0a.intoArray(t, ta);
-                    a1a.intoArray(t, ta + L);
-                    a2a.intoArray(t, ta + 2 * L);
-                    a3a.intoArray(t, ta + 3 * L);
-                    a0b.intoArray(t, ta + 4 * L);
-                    a1b.intoArray(t, ta + 5 * L);
-                    a2b.intoArray(t, ta + 6 * L);
-                    a3b.intoArray(t, ta + 7 * L);
+                    // the lane-sum tree in registers, as Vectors.laneSums runs it over [2 inputs, 4 rows]: levels 0-1
+                    // per input, level 2 across the two, later levels (L = 16) on the one vector paired with itself
+                    int[] tree = Vectors.tree();
+                    IntVector p0 = IntVector.fromArray(I, tree, 0), q0 = IntVector.fromArray(I, tree, L);
+                    IntVector p1 = IntVector.fromArray(I, tree, 2 * L), q1 = IntVector.fromArray(I, tree, 3 * L);
+                    IntVector u = a0a.reinterpretAsInts(), v = a1a.reinterpretAsInts();
+                    IntVector ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+                    u = a2a.reinterpretAsInts();
+                    v = a3a.reinterpretAsInts();
+                    IntVector cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+                    IntVector ia = p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).reinterpretAsInts();
+                    u = a0b.reinterpretAsInts();
+                    v = a1b.reinterpretAsInts();
+                    ab = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+                    u = a2b.reinterpretAsInts();
+                    v = a3b.reinterpretAsInts();
+                    cd = p0.selectFrom(u, v).reinterpretAsFloats().add(q0.selectFrom(u, v).reinterpretAsFloats()).reinterpretAsInts();
+                    IntVector ib = p1.selectFrom(ab, cd).reinterpretAsFloats().add(q1.selectFrom(ab, cd).reinterpretAsFloats()).reinterpretAsInts();
+                    if (LEVELS == 2) {                         // L = 4: two levels, each input's vector is done
+                        ia.reinterpretAsFloats().intoArray(t, 4 * i);
+                        ib.reinterpretAsFloats().intoArray(t, 4 * i + 4);
+                    } else {
+                        p0 = IntVector.fromArray(I, tree, 4 * L);
+                        q0 = IntVector.fromArray(I, tree, 5 * L);
+                        u = p0.selectFrom(ia, ib).reinterpretAsFloats().add(q0.selectFrom(ia, ib).reinterpretAsFloats()).reinterpretAsInts();
+                        for (int level = 3; level < LEVELS; level++) {
+                            p0 = IntVector.fromArray(I, tree, 2 * level * L);
+                            q0 = IntVector.fromArray(I, tree, (2 * level + 1) * L);
+                            u = p0.selectFrom(u, u).reinterpretAsFloats().add(q0.selectFrom(u, u).reinterpretAsFloats()).reinterpretAsInts();
+                        }
+                        u.reinterpretAsFloats().intoArray(t, 4 * i);   // [2 inputs, 4 rows] sums (L = 16: 8 spare lanes after)
+                    }
                 }
-                laneSums(t, 4 * padded);
             }
             System.arraycopy(t, 0, res, 0, 4 * n);
             for (int c = main; c < cols; c++) {
@@ -371,7 +393,7 @@ public final class BF16Matrix extends SegmentMatrix {
             }
             float[] t = Scratch.get().t(L);
             a.intoArray(t, 0);
-            laneSums(t, 1);
+            Vectors.laneSums(t, 1);
             float d = t[0];
             for (int c = main; c < cols; c++) {
                 d += at(seg, b + 2L * c) * x[xOff + c];
