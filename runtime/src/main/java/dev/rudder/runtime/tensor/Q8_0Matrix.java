@@ -71,22 +71,23 @@ public final class Q8_0Matrix extends BlockMatrix {
         /** {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}. */
         @Override
         void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
-            MemorySegment seg = m.data;
-            int bA = (int) (rA * rowBytes) + 2, bB = (int) (rB * rowBytes) + 2;
+            // each row as its own slice, offsets from its start: C2 then drops the per-load bounds arithmetic that
+            // offsets into the whole matrix kept (matvec [2048, 2048] ~20% faster in a harness, in cache and not)
+            MemorySegment segA = m.data.asSlice(rA * rowBytes, rowBytes), segB = m.data.asSlice(rB * rowBytes, rowBytes);
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
-                int o = b * BLOCK_BYTES;
+                long o = (long) b * BLOCK_BYTES;
                 int xb = xOff + b * BLOCK;
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
                     FloatVector xp = FloatVector.fromArray(F, x, xb + p * L);
-                    sA = ((FloatVector) ByteVector.fromMemorySegment(B, seg, bA + o + p * L, ByteOrder.LITTLE_ENDIAN)
+                    sA = ((FloatVector) ByteVector.fromMemorySegment(B, segA, o + 2 + p * L, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2F, F, 0)).fma(xp, sA);
-                    sB = ((FloatVector) ByteVector.fromMemorySegment(B, seg, bB + o + p * L, ByteOrder.LITTLE_ENDIAN)
+                    sB = ((FloatVector) ByteVector.fromMemorySegment(B, segB, o + 2 + p * L, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2F, F, 0)).fma(xp, sB);
                 }
-                aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o - 2)), aA);
-                aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o - 2)), aB);
+                aA = sA.fma(FloatVector.broadcast(F, f16(segA, o)), aA);
+                aB = sB.fma(FloatVector.broadcast(F, f16(segB, o)), aB);
             }
             aA.intoArray(t, tOff);
             aB.intoArray(t, tOff + L);
