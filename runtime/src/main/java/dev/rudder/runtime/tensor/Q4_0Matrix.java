@@ -83,15 +83,16 @@ public final class Q4_0Matrix extends BlockMatrix {
         /** {@link #lanes} of rows rA and rB to {@code t[tOff ..)} and {@code t[tOff + L ..)}, in one loop. */
         @Override
         void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
-            MemorySegment seg = m.data;
-            int bA = (int) (rA * rowBytes) + 2, bB = (int) (rB * rowBytes) + 2;
+            // each row as its own slice, offsets from its start (as Q8_0: fewer instructions per load than int
+            // offsets into the whole matrix)
+            MemorySegment segA = m.data.asSlice(rA * rowBytes, rowBytes), segB = m.data.asSlice(rB * rowBytes, rowBytes);
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
-                int o = b * BLOCK_BYTES;
+                long o = (long) b * BLOCK_BYTES;
                 int xb = xOff + b * BLOCK;
                 FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector iA = ints(seg, bA + o + p * L), iB = ints(seg, bB + o + p * L);
+                    IntVector iA = ints(segA, o + 2 + p * L), iB = ints(segB, o + 2 + p * L);
                     FloatVector xl = FloatVector.fromArray(F, x, xb + p * L);
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + p * L);
                     sA = lookup(iA, Q).fma(xl, sA);
@@ -99,8 +100,8 @@ public final class Q4_0Matrix extends BlockMatrix {
                     sA = lookup(high(iA), Q).fma(xh, sA);
                     sB = lookup(high(iB), Q).fma(xh, sB);
                 }
-                aA = sA.fma(FloatVector.broadcast(F, f16(seg, bA + o - 2)), aA);
-                aB = sB.fma(FloatVector.broadcast(F, f16(seg, bB + o - 2)), aB);
+                aA = sA.fma(FloatVector.broadcast(F, f16(segA, o)), aA);
+                aB = sB.fma(FloatVector.broadcast(F, f16(segB, o)), aB);
             }
             aA.intoArray(t, tOff);
             aB.intoArray(t, tOff + L);
