@@ -96,19 +96,18 @@ public final class Q8_0Matrix extends BlockMatrix {
         /** {@link #lanes2} with two inputs: each row's bytes widened once for both (batched decode), same order. */
         @Override
         void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
-            MemorySegment seg = m.data;
-            int bA = (int) (rA * rowBytes) + 2, bB = (int) (rB * rowBytes) + 2;
+            MemorySegment segA = m.data.asSlice(rA * rowBytes, rowBytes), segB = m.data.asSlice(rB * rowBytes, rowBytes);
             FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
             FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
-                int o = b * BLOCK_BYTES;
+                long o = (long) b * BLOCK_BYTES;
                 int xo = b * BLOCK;
                 FloatVector sAa = FloatVector.zero(F), sBa = FloatVector.zero(F);
                 FloatVector sAb = FloatVector.zero(F), sBb = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    FloatVector wA = (FloatVector) ByteVector.fromMemorySegment(B, seg, bA + o + p * L,
+                    FloatVector wA = (FloatVector) ByteVector.fromMemorySegment(B, segA, o + 2 + p * L,
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector wB = (FloatVector) ByteVector.fromMemorySegment(B, seg, bB + o + p * L,
+                    FloatVector wB = (FloatVector) ByteVector.fromMemorySegment(B, segB, o + 2 + p * L,
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
                     FloatVector xp = FloatVector.fromArray(F, x, xa + xo + p * L);
                     sAa = wA.fma(xp, sAa);
@@ -117,8 +116,8 @@ public final class Q8_0Matrix extends BlockMatrix {
                     sAb = wA.fma(xp, sAb);
                     sBb = wB.fma(xp, sBb);
                 }
-                FloatVector dA = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, bA + o - 2)));
-                FloatVector dB = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, bB + o - 2)));
+                FloatVector dA = FloatVector.broadcast(F, Float.float16ToFloat(segA.get(SHORT_LE, o)));
+                FloatVector dB = FloatVector.broadcast(F, Float.float16ToFloat(segB.get(SHORT_LE, o)));
                 aAa = sAa.fma(dA, aAa);
                 aBa = sBa.fma(dB, aBa);
                 aAb = sAb.fma(dA, aAb);
