@@ -114,19 +114,18 @@ public final class Q4_0Matrix extends BlockMatrix {
          */
         @Override
         void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
-            MemorySegment seg = m.data;
-            int bA = (int) (rA * rowBytes) + 2, bB = (int) (rB * rowBytes) + 2;
+            MemorySegment segA = m.data.asSlice(rA * rowBytes, rowBytes), segB = m.data.asSlice(rB * rowBytes, rowBytes);
             FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
             FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
-                int o = b * BLOCK_BYTES;
+                long o = (long) b * BLOCK_BYTES;
                 int xo = b * BLOCK;
                 FloatVector sAa = FloatVector.zero(F), sBa = FloatVector.zero(F);
                 FloatVector sAb = FloatVector.zero(F), sBb = FloatVector.zero(F);
                 for (int p = 0; p < PARTS; p++) {
-                    IntVector iA = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, bA + o + p * L,
+                    IntVector iA = (IntVector) ByteVector.fromMemorySegment(BYTES, segA, o + 2 + p * L,
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
-                    IntVector iB = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, bB + o + p * L,
+                    IntVector iB = (IntVector) ByteVector.fromMemorySegment(BYTES, segB, o + 2 + p * L,
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
                     IntVector jA = iA.lanewise(VectorOperators.ASHR, 4), jB = iB.lanewise(VectorOperators.ASHR, 4);
                     FloatVector lA, hA, lB, hB;   // NibbleBlocks.lookup of the low and high nibbles
@@ -150,8 +149,8 @@ public final class Q4_0Matrix extends BlockMatrix {
                     sAb = hA.fma(xh, lA.fma(xl, sAb));
                     sBb = hB.fma(xh, lB.fma(xl, sBb));
                 }
-                FloatVector dA = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, bA + o - 2)));
-                FloatVector dB = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(SHORT_LE, bB + o - 2)));
+                FloatVector dA = FloatVector.broadcast(F, Float.float16ToFloat(segA.get(SHORT_LE, o)));
+                FloatVector dB = FloatVector.broadcast(F, Float.float16ToFloat(segB.get(SHORT_LE, o)));
                 aAa = sAa.fma(dA, aAa);
                 aBa = sBa.fma(dB, aBa);
                 aAb = sAb.fma(dA, aAb);
