@@ -59,9 +59,10 @@ public final class Vectors {
     /**
      * {@link #laneSums}{@code (t, 4)} in registers: the four accumulators {@code t[0 .. 4L)} loaded once, levels 0
      * and 1 on the four together, the remaining levels on the one vector paired with itself (what
-     * {@link LaneTree#sum} does for four), the sums written to {@code t[0 .. 4)}; bit-identical to it. Every row
-     * kernel's {@code dot4} ends here: the general tree's loop and index loads cost single-stream decode of the
-     * 1B shape (2048 columns, BF16) a fifth of its speed.
+     * {@link LaneTree#sum} does for four), the sums written to {@code t[0 .. 4)}; bit-identical to it. Row kernels'
+     * {@code dot4} end here (BF16's int-offset one runs the same tree on its accumulators in registers): the general
+     * tree's loop and index loads cost single-stream decode of the 1B shape (2048 columns, BF16) a fifth of its
+     * speed. Needs L >= 4 (every SIMD shape the Vector API prefers: SSE, NEON and wider).
      */
     public static void laneSums4(float[] t) {
         int[] tree = TREE;
