@@ -87,6 +87,15 @@ abstract sealed class BlockMatrix extends SegmentMatrix permits Q8_0Matrix, Q4_0
         }
 
         /**
+         * Row {@code row} as a segment of its own (offsets from the row's start): how the Q8_0, Q4_0 and IQ4_NL kernels
+         * read rows (fewer instructions per load than int offsets into the whole matrix) and the K types' long-offset
+         * path past 2 GiB.
+         */
+        final MemorySegment rowSegment(int row) {
+            return m.data.asSlice(row * rowBytes, rowBytes);
+        }
+
+        /**
          * The L bytes at {@code o}, sign-extended to int lanes. Kernels load L bytes per float vector: converting a
          * later part of a wider byte vector ({@code convertShape(B2F, F, 1)}) is not intrinsified, and C2 allocated a
          * vector per call (K-quant decode ran at 1-3 G weights/s).

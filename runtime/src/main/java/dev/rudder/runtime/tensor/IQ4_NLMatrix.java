@@ -92,7 +92,7 @@ public final class IQ4_NLMatrix extends BlockMatrix {
         @Override
         void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             // each row as its own slice, offsets from its start (as Q4_0: fewer instructions per load)
-            MemorySegment segA = m.data.asSlice(rA * rowBytes, rowBytes), segB = m.data.asSlice(rB * rowBytes, rowBytes);
+            MemorySegment segA = rowSegment(rA), segB = rowSegment(rB);
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = (long) b * BLOCK_BYTES;
@@ -121,7 +121,7 @@ public final class IQ4_NLMatrix extends BlockMatrix {
          */
         @Override
         void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
-            MemorySegment segA = m.data.asSlice(rA * rowBytes, rowBytes), segB = m.data.asSlice(rB * rowBytes, rowBytes);
+            MemorySegment segA = rowSegment(rA), segB = rowSegment(rB);
             FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
             FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {

@@ -198,7 +198,7 @@ public final class Q4KMatrix extends BlockMatrix {
             if (intOffsets) {
                 row(m.data, (int) (row * rowBytes), m.cols / BLOCK, x, xOff, t, tOff);
             } else {
-                row(m.data.asSlice(row * rowBytes, rowBytes), 0, m.cols / BLOCK, x, xOff, t, tOff);
+                row(rowSegment(row), 0, m.cols / BLOCK, x, xOff, t, tOff);
             }
         }
 

@@ -65,7 +65,7 @@ public final class Q6KMatrix extends BlockMatrix {
 
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
-            MemorySegment seg = intOffsets ? m.data : m.data.asSlice(row * rowBytes, rowBytes);
+            MemorySegment seg = intOffsets ? m.data : rowSegment(row);
             int base = intOffsets ? (int) (row * rowBytes) : 0;
             low(seg, base, m.cols / BLOCK, x, xOff, t, tOff);
             high(seg, base, m.cols / BLOCK, x, xOff, t, tOff);

@@ -73,7 +73,7 @@ public final class Q8_0Matrix extends BlockMatrix {
         void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
             // each row as its own slice, offsets from its start: C2 then drops the per-load bounds arithmetic that
             // offsets into the whole matrix kept (matvec [2048, 2048] ~20% faster in a harness, in cache and not)
-            MemorySegment segA = m.data.asSlice(rA * rowBytes, rowBytes), segB = m.data.asSlice(rB * rowBytes, rowBytes);
+            MemorySegment segA = rowSegment(rA), segB = rowSegment(rB);
             FloatVector aA = FloatVector.zero(F), aB = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = (long) b * BLOCK_BYTES;
@@ -96,7 +96,7 @@ public final class Q8_0Matrix extends BlockMatrix {
         /** {@link #lanes2} with two inputs: each row's bytes widened once for both (batched decode), same order. */
         @Override
         void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
-            MemorySegment segA = m.data.asSlice(rA * rowBytes, rowBytes), segB = m.data.asSlice(rB * rowBytes, rowBytes);
+            MemorySegment segA = rowSegment(rA), segB = rowSegment(rB);
             FloatVector aAa = FloatVector.zero(F), aBa = FloatVector.zero(F);
             FloatVector aAb = FloatVector.zero(F), aBb = FloatVector.zero(F);
             for (int b = 0; b < m.cols / BLOCK; b++) {
