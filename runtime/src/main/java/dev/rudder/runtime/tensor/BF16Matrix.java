@@ -203,7 +203,8 @@ public final class BF16Matrix extends SegmentMatrix {
             long b0 = i0, b1 = i1, b2 = i2, b3 = i3;
             int group = L == 16 && n > 2 ? 4 : 2;           // inputs per pass
             int padded = (n + group - 1) / group * group;
-            float[] t = Scratch.get().t(Vectors.laneSumSlots(4 * padded) * L);  // [inputs, 4 rows, L lanes]; quads: [inputs, 4 rows] sums
+            // [padded inputs, 4 rows] sums; a pass stores a whole vector at its first input's sums, so L floats of room past them
+            float[] t = Scratch.get().t(4 * padded + L);
             if (group == 4) {
                 for (int i = 0; i < n; i += 4) {
                     quad(i0, i1, i2, i3, x, base + i * stride, stride, Math.min(4, n - i), t, 4 * i);
