@@ -41,8 +41,9 @@ public final class Q6KMatrix extends BlockMatrix {
 
     /**
      * Fused dot in two passes over the row ({@link #low}: quarters 0 and 1 of each half super-block, {@link #high}:
-     * quarters 2 and 3, which finds the row in cache), L positions at a time: each 6-bit quant rebuilt in int lanes
-     * from L-byte loads of ql and qh, made float, multiplied with the activations and by {@code d * scale} of its
+     * quarters 2 and 3, which finds the row in cache), L positions at a time: each 6-bit quant rebuilt in byte lanes
+     * from L-byte loads of ql and qh (a 16-lane byte op costs half a 16-lane int op on AVX-512), then widened and made
+     * float, multiplied with the activations and by {@code d * scale} of its
      * 16-weight group; one accumulator per quarter, int byte offsets. Widening (matmul) by the same dequantization in
      * vectors, a quarter super-block per call (a whole half per method allocated its vectors once compiled;
      * KernelAllocationTest).
@@ -61,6 +62,25 @@ public final class Q6KMatrix extends BlockMatrix {
             return (FloatVector) q.lanewise(VectorOperators.ASHR, qShift).and(0xF)
                     .or(h.lanewise(VectorOperators.ASHR, hShift).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
                     .convert(VectorOperators.I2F, 0);
+        }
+
+        /** L bytes at {@code o}. */
+        private static ByteVector bytes(MemorySegment seg, long o) {
+            return ByteVector.fromMemorySegment(BYTES, seg, o, ByteOrder.LITTLE_ENDIAN);
+        }
+
+        /**
+         * Every byte of {@code v} shifted by {@code n} within its 16-bit pair: the bits that cross into the neighbour
+         * byte are the ones the callers mask off, and a 16-bit shift is one instruction where x86 has no byte shift.
+         */
+        private static ByteVector shift(ByteVector v, VectorOperators.Binary op, int n) {
+            return v.reinterpretAsShorts().lanewise(op, n).reinterpretAsBytes();
+        }
+
+        /** The 6-bit quants {@code (low 4 bits of q) | (bits 4-5 of h)}, minus 32, as floats (sign-extended, exact). */
+        private static FloatVector floats(ByteVector q, ByteVector h) {
+            ByteVector w = q.and((byte) 0xF).or(h.and((byte) 0x30)).sub((byte) 32);
+            return (FloatVector) ((IntVector) w.convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
         }
 
         @Override
@@ -86,12 +106,10 @@ public final class Q6KMatrix extends BlockMatrix {
                     int ql = o + 64 * half, qh = o + 128 + 32 * half, sc = o + 192 + 8 * half;
                     int xq = xOff + b * BLOCK + 128 * half;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector h = ints(seg, qh + p * L).lanewise(VectorOperators.LSHL, 4);   // bits 0-1 at 4-5
+                        ByteVector h = bytes(seg, qh + p * L);
                         int g = sc + (p * L) / 16;   // the scale byte of these positions' 16-weight group in quarter 0
-                        FloatVector w0 = (FloatVector) ints(seg, ql + p * L).and(0xF).or(h.and(0x30)).sub(32)
-                                .convert(VectorOperators.I2F, 0);
-                        FloatVector w1 = (FloatVector) ints(seg, ql + 32 + p * L).and(0xF)
-                                .or(h.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+                        FloatVector w0 = floats(bytes(seg, ql + p * L), shift(h, VectorOperators.LSHL, 4));   // h bits 0-1
+                        FloatVector w1 = floats(bytes(seg, ql + 32 + p * L), shift(h, VectorOperators.LSHL, 2));   // 2-3
                         acc0 = w0.mul(FloatVector.fromArray(F, x, xq + p * L))
                                 .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g)), acc0);
                         acc1 = w1.mul(FloatVector.fromArray(F, x, xq + 32 + p * L))
@@ -112,13 +130,11 @@ public final class Q6KMatrix extends BlockMatrix {
                     int ql = o + 64 * half, qh = o + 128 + 32 * half, sc = o + 192 + 8 * half;
                     int xq = xOff + b * BLOCK + 128 * half;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector h = ints(seg, qh + p * L);
+                        ByteVector h = bytes(seg, qh + p * L);
                         int g = sc + 4 + (p * L) / 16;
-                        FloatVector w2 = (FloatVector) ints(seg, ql + p * L).lanewise(VectorOperators.ASHR, 4).and(0xF)
-                                .or(h.and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
-                        FloatVector w3 = (FloatVector) ints(seg, ql + 32 + p * L).lanewise(VectorOperators.ASHR, 4)
-                                .and(0xF).or(h.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32)
-                                .convert(VectorOperators.I2F, 0);
+                        FloatVector w2 = floats(shift(bytes(seg, ql + p * L), VectorOperators.LSHR, 4), h);   // h bits 4-5
+                        FloatVector w3 = floats(shift(bytes(seg, ql + 32 + p * L), VectorOperators.LSHR, 4),
+                                shift(h, VectorOperators.LSHR, 2));   // 6-7
                         acc2 = w2.mul(FloatVector.fromArray(F, x, xq + 64 + p * L))
                                 .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g)), acc2);
                         acc3 = w3.mul(FloatVector.fromArray(F, x, xq + 96 + p * L))
@@ -154,15 +170,10 @@ public final class Q6KMatrix extends BlockMatrix {
                     int ql = o + 64 * half, qh = o + 128 + 32 * half, sc = o + 192 + 8 * half;
                     int xq = b * BLOCK + 128 * half;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector h = ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, qh + p * L, ByteOrder.LITTLE_ENDIAN)
-                                .convertShape(VectorOperators.B2I, Vectors.I, 0)).lanewise(VectorOperators.LSHL, 4);
+                        ByteVector h = bytes(seg, qh + p * L);
                         int g = sc + (p * L) / 16;
-                        FloatVector w0 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0)).and(0xF)
-                                .or(h.and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
-                        FloatVector w1 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + 32 + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0)).and(0xF)
-                                .or(h.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+                        FloatVector w0 = floats(bytes(seg, ql + p * L), shift(h, VectorOperators.LSHL, 4));
+                        FloatVector w1 = floats(bytes(seg, ql + 32 + p * L), shift(h, VectorOperators.LSHL, 2));
                         FloatVector s0 = FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g));
                         FloatVector s1 = FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g + 2));
                         a0 = w0.mul(FloatVector.fromArray(F, x, xa + xq + p * L)).fma(s0, a0);
@@ -187,17 +198,11 @@ public final class Q6KMatrix extends BlockMatrix {
                     int ql = o + 64 * half, qh = o + 128 + 32 * half, sc = o + 192 + 8 * half;
                     int xq = b * BLOCK + 128 * half;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector h = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, qh + p * L, ByteOrder.LITTLE_ENDIAN)
-                                .convertShape(VectorOperators.B2I, Vectors.I, 0);
+                        ByteVector h = bytes(seg, qh + p * L);
                         int g = sc + 4 + (p * L) / 16;
-                        FloatVector w2 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0))
-                                .lanewise(VectorOperators.ASHR, 4).and(0xF).or(h.and(0x30)).sub(32)
-                                .convert(VectorOperators.I2F, 0);
-                        FloatVector w3 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + 32 + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0))
-                                .lanewise(VectorOperators.ASHR, 4).and(0xF).or(h.lanewise(VectorOperators.ASHR, 2).and(0x30))
-                                .sub(32).convert(VectorOperators.I2F, 0);
+                        FloatVector w2 = floats(shift(bytes(seg, ql + p * L), VectorOperators.LSHR, 4), h);
+                        FloatVector w3 = floats(shift(bytes(seg, ql + 32 + p * L), VectorOperators.LSHR, 4),
+                                shift(h, VectorOperators.LSHR, 2));
                         FloatVector s2 = FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g));
                         FloatVector s3 = FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, g + 2));
                         a2 = w2.mul(FloatVector.fromArray(F, x, xa + xq + 64 + p * L)).fma(s2, a2);
