@@ -5,7 +5,8 @@ package dev.rudder.runtime.tensor;
  * which: {@link #x} the drivers' prepared inputs, {@link #w} widened weights (matmul driver,
  * row-widening kernels), {@link #h} raw 16-bit weights, {@link #t} lane sums, {@link #res} the
  * four results of a {@link RowKernel#dot4}, {@link #resN} those of a {@link RowKernel#dot4xN},
- * {@link #batchOut} those of several row groups gathered by the batch driver.
+ * {@link #batchOut} those of several row groups gathered by the batch driver, {@link #scales} a
+ * super-block's scales in the Q6_K kernels.
  */
 final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
@@ -17,6 +18,7 @@ final class Scratch {
     private float[] batchOut = new float[0];
     private final float[] res = new float[4];
     private final float[] resN = new float[4 * RowKernel.MAX_BATCH];
+    private final float[] scales = new float[16];
 
     static Scratch get() {
         return LOCAL.get();
@@ -65,6 +67,11 @@ final class Scratch {
     /** Four floats for the results of one {@link RowKernel#dot4}. */
     float[] res() {
         return res;
+    }
+
+    /** Sixteen floats: the scales of one Q6_K super-block times its d, [16 groups of 16 weights]. */
+    float[] scales() {
+        return scales;
     }
 
     /** The results of one {@link RowKernel#dot4xN}, {@code [MAX_BATCH inputs, 4 rows]}. */
