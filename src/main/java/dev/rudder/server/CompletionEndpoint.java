@@ -8,6 +8,8 @@ import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -50,11 +52,11 @@ final class CompletionEndpoint {
     private int run(Context ctx, OpenAiRequest.Endpoint endpoint) throws IOException, InterruptedException {
         OpenAiRequest req = OpenAiRequest.parse(endpoint, ctx.body(), rudder, profiles, options);
         Job job = new Job(req.prompt(), req.sampling(), req.maxTokens(), req.ignoreEos(), req.stop(), req.profile(),
-                req.prompt().length + req.maxTokens(), System.nanoTime() + options.timeLimit().toNanos());
+                req.prompt().length + req.maxTokens(), System.nanoTime() + options.timeLimit().toNanos(), req.logprobs());
         BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
         Sequence seq = scheduler.submit(job, events::add);
         OpenAiResponses out = new OpenAiResponses(endpoint, endpoint.idPrefix + UUID.randomUUID(), options.modelId(),
-                req.profile().name());
+                req.profile().name(), req.logprobs() >= 0);
         try {
             return req.stream() ? stream(ctx, events, out, req.includeUsage(), seq) : whole(ctx, events, out);
         } finally {
@@ -64,11 +66,15 @@ final class CompletionEndpoint {
 
     private int whole(Context ctx, BlockingQueue<JobEvent> events, OpenAiResponses out) throws InterruptedException {
         StringBuilder text = new StringBuilder();
+        List<TokenLogprob> logprobs = new ArrayList<>();
         while (true) {
             switch (events.take()) {
-                case JobEvent.Text t -> text.append(t.text());
+                case JobEvent.Text t -> {
+                    text.append(t.text());
+                    logprobs.addAll(t.logprobs());
+                }
                 case JobEvent.Done d -> {
-                    ctx.contentType("application/json").result(json(out.complete(text.toString(), d)));
+                    ctx.contentType("application/json").result(json(out.complete(text.toString(), logprobs, d)));
                     return 200;
                 }
                 case JobEvent.Failed f -> throw f.error();
@@ -102,12 +108,12 @@ final class CompletionEndpoint {
             while (true) {
                 switch (e) {
                     case JobEvent.Text t -> {
-                        send(os, out.textChunk(t.text(), firstText));
+                        send(os, out.textChunk(t.text(), t.logprobs(), firstText));
                         firstText = false;
                     }
                     case JobEvent.Done d -> {
                         if (firstText) {
-                            send(os, out.textChunk("", true));
+                            send(os, out.textChunk("", List.of(), true));
                         }
                         send(os, out.finalChunk(d));
                         if (includeUsage) {

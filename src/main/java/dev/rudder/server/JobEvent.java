@@ -1,9 +1,15 @@
 package dev.rudder.server;
 
+import java.util.List;
+
 /** What a running job reports to the request that submitted it, in order: text pieces, then one end. */
 sealed interface JobEvent {
-    /** Generated text, safe to show (never part of a stop string). */
-    record Text(String text) implements JobEvent {
+    /**
+     * Generated text, safe to show (never part of a stop string), and the log-probabilities of the tokens sampled
+     * since the previous text event when the request asked for them (else empty). A token whose text is held back
+     * (an unfinished character, a possible stop string) has its entry sent with the text that releases it.
+     */
+    record Text(String text, List<TokenLogprob> logprobs) implements JobEvent {
     }
 
     /** The job ended normally. {@code gateOpen}/{@code gateScore} are null when the profile has no gate. */

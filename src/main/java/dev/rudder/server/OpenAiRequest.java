@@ -16,10 +16,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * A parsed body of {@code POST /v1/chat/completions} or {@code /v1/completions}: OpenAI's fields
  * plus the sampling options of {@code rudder generate} ({@code top_k}, {@code min_p},
  * {@code repetition_penalty}, {@code ignore_eos}) and {@code "rudder": {"profile": NAME}}.
- * Every problem is a 400 naming the field.
+ * Every problem is a 400 naming the field. {@code logprobs}: how many alternatives come with each
+ * generated token's log-probability, {@code -1} when the request asked for none.
  */
 record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, int maxTokens, boolean ignoreEos,
-                     List<String> stop, SteeringProfiles.Profile profile, boolean stream, boolean includeUsage) {
+                     List<String> stop, SteeringProfiles.Profile profile, boolean stream, boolean includeUsage,
+                     int logprobs) {
 
     enum Endpoint {
         CHAT("chat.completion", "chatcmpl-"), COMPLETIONS("text_completion", "cmpl-");
@@ -77,7 +79,37 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
         boolean stream = bool(root, "stream");
         boolean includeUsage = stream && root.path("stream_options").path("include_usage").asBoolean(false);
         return new OpenAiRequest(endpoint, prompt, sampling, maxTokens, bool(root, "ignore_eos"), stops(root),
-                profile(root, profiles, options), stream, includeUsage);
+                profile(root, profiles, options), stream, includeUsage, logprobs(endpoint, root));
+    }
+
+    /**
+     * Chat: {@code logprobs} true or false and {@code top_logprobs} 0-20 (only with logprobs true); completions
+     * (the legacy API): {@code logprobs} 0-20, the number of alternatives. {@code -1} when none was asked for.
+     */
+    private static int logprobs(Endpoint endpoint, JsonNode root) {
+        JsonNode lp = root.get("logprobs");
+        if (endpoint == Endpoint.CHAT) {
+            boolean on = bool(root, "logprobs");
+            if (!root.hasNonNull("top_logprobs")) {
+                return on ? 0 : -1;
+            }
+            if (!on) {
+                throw ApiException.badRequest("top_logprobs", "top_logprobs needs logprobs: true");
+            }
+            return alternatives(root, "top_logprobs");
+        }
+        if (lp == null || lp.isNull() || (lp.isBoolean() && !lp.asBoolean())) {
+            return -1;
+        }
+        return lp.isBoolean() ? 0 : alternatives(root, "logprobs");
+    }
+
+    private static int alternatives(JsonNode root, String field) {
+        long n = integral(root, field);
+        if (n < 0 || n > TokenLogprob.MAX_TOP) {
+            throw ApiException.badRequest(field, field + " must be between 0 and " + TokenLogprob.MAX_TOP + ", got " + n);
+        }
+        return (int) n;
     }
 
     private static void rejectUnsupported(JsonNode root) {
@@ -88,10 +120,6 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
             if (root.hasNonNull(f) && root.get(f).asDouble(1) != 0) {
                 throw ApiException.badRequest(f, f + " is not supported; use repetition_penalty");
             }
-        }
-        JsonNode logprobs = root.path("logprobs");   // chat: a boolean; completions: a count
-        if (logprobs.isBoolean() ? logprobs.asBoolean() : logprobs.asInt(0) > 0) {
-            throw ApiException.badRequest("logprobs", "logprobs are not supported");
         }
         if (root.path("echo").asBoolean(false) || (root.hasNonNull("best_of") && root.get("best_of").asInt(-1) != 1)
                 || (root.hasNonNull("suffix") && !root.get("suffix").asText().isEmpty())) {

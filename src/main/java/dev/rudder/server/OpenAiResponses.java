@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
 /** The JSON objects of OpenAI's chat and text completion responses and stream chunks, plus the {@code rudder} field. */
 final class OpenAiResponses {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -13,16 +16,19 @@ final class OpenAiResponses {
     private final long created = System.currentTimeMillis() / 1000;
     private final String model;
     private final String profile;
+    private final boolean logprobs;   // whether the request asked for log-probabilities
+    private int textOffset;           // completions' text_offset: characters of the answer before the next token
 
-    OpenAiResponses(OpenAiRequest.Endpoint endpoint, String id, String model, String profile) {
+    OpenAiResponses(OpenAiRequest.Endpoint endpoint, String id, String model, String profile, boolean logprobs) {
         this.endpoint = endpoint;
         this.id = id;
         this.model = model;
         this.profile = profile;
+        this.logprobs = logprobs;
     }
 
-    /** The whole answer (stream false). */
-    ObjectNode complete(String text, JobEvent.Done done) {
+    /** The whole answer (stream false), with the log-probabilities of its tokens if asked for. */
+    ObjectNode complete(String text, List<TokenLogprob> tokens, JobEvent.Done done) {
         ObjectNode o = head(endpoint.object);
         ObjectNode choice = o.putArray("choices").addObject();
         choice.put("index", 0);
@@ -33,15 +39,15 @@ final class OpenAiResponses {
         } else {
             choice.put("text", text);
         }
-        choice.putNull("logprobs");
+        putLogprobs(choice, tokens);
         choice.put("finish_reason", done.reason().wire);
         o.set("usage", usage(done));
         o.set("rudder", rudder(done));
         return o;
     }
 
-    /** A stream chunk carrying text; {@code first} also names the role (chat). */
-    ObjectNode textChunk(String text, boolean first) {
+    /** A stream chunk carrying text and its tokens' log-probabilities if asked for; {@code first} also names the role (chat). */
+    ObjectNode textChunk(String text, List<TokenLogprob> tokens, boolean first) {
         ObjectNode o = head(chunkObject());
         ObjectNode choice = o.putArray("choices").addObject();
         choice.put("index", 0);
@@ -54,7 +60,7 @@ final class OpenAiResponses {
         } else {
             choice.put("text", text);
         }
-        choice.putNull("logprobs");
+        putLogprobs(choice, tokens);
         choice.putNull("finish_reason");
         return o;
     }
@@ -115,6 +121,62 @@ final class OpenAiResponses {
         ArrayNode names = m.putObject("rudder").putArray("profiles");
         profiles.forEach(names::add);
         return m;
+    }
+
+    /**
+     * {@code choice.logprobs}: null when not asked for; chat: {@code {content: [{token, logprob, bytes, top_logprobs}],
+     * refusal: null}}; completions: {@code {tokens, token_logprobs, top_logprobs: [{text: logprob}], text_offset}},
+     * offsets counted in characters from the start of the answer across a stream's chunks.
+     */
+    private void putLogprobs(ObjectNode choice, List<TokenLogprob> tokens) {
+        if (!logprobs) {
+            choice.putNull("logprobs");
+            return;
+        }
+        ObjectNode lp = choice.putObject("logprobs");
+        if (endpoint == OpenAiRequest.Endpoint.CHAT) {
+            ArrayNode content = lp.putArray("content");
+            for (TokenLogprob t : tokens) {
+                ObjectNode c = token(content.addObject(), t.text(), t.logprob());
+                ArrayNode top = c.putArray("top_logprobs");
+                for (TokenLogprob.Alternative a : t.top()) {
+                    token(top.addObject(), a.text(), a.logprob());
+                }
+            }
+            lp.putNull("refusal");
+            return;
+        }
+        ArrayNode texts = lp.putArray("tokens");
+        ArrayNode values = lp.putArray("token_logprobs");
+        ArrayNode tops = lp.putArray("top_logprobs");
+        ArrayNode offsets = lp.putArray("text_offset");
+        for (TokenLogprob t : tokens) {
+            texts.add(t.text());
+            values.add(t.logprob());
+            ObjectNode top = tops.addObject();
+            for (TokenLogprob.Alternative a : t.top()) {
+                if (!top.has(a.text())) {   // two ids with the same text: the likelier one stands for both
+                    top.put(a.text(), a.logprob());
+                }
+            }
+            offsets.add(textOffset);
+            textOffset += t.text().length();
+        }
+    }
+
+    /** {@code token}, {@code logprob} and {@code bytes} (its UTF-8; null for a piece of a character, shown as U+FFFD). */
+    private static ObjectNode token(ObjectNode o, String text, double logprob) {
+        o.put("token", text);
+        o.put("logprob", logprob);
+        if (text.indexOf('\uFFFD') >= 0) {
+            o.putNull("bytes");
+        } else {
+            ArrayNode bytes = o.putArray("bytes");
+            for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+                bytes.add(b & 0xFF);
+            }
+        }
+        return o;
     }
 
     private String chunkObject() {

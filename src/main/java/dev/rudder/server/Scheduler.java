@@ -41,6 +41,7 @@ final class Scheduler implements AutoCloseable {
     private final int maxQueued;
     private final int prefillChunk;
     private final Set<Integer> eos;
+    private final TokenLogprob.Texts tokenTexts;
 
     private final LinkedBlockingQueue<Sequence> waiting = new LinkedBlockingQueue<>();
     private final AtomicInteger inFlight = new AtomicInteger();   // waiting + active
@@ -62,6 +63,7 @@ final class Scheduler implements AutoCloseable {
         this.maxQueued = maxQueued;
         this.prefillChunk = prefillChunk;
         this.eos = rudder.stopTokens();
+        this.tokenTexts = new TokenLogprob.Texts(rudder.tokenizer().orElse(null));
         metrics.gauges(waiting::size, () -> activeCount);
         thread = Thread.ofPlatform().name("rudder-scheduler").daemon().start(this::loop);
     }
@@ -361,14 +363,21 @@ final class Scheduler implements AutoCloseable {
             metrics.firstToken((System.nanoTime() - s.submittedNanos) / 1e9);
         }
         boolean stopToken = !job.ignoreEos() && eos.contains(next);
+        if (!stopToken && job.logprobs() >= 0) {   // an end-of-sequence token is not part of the answer
+            s.logprobs.add(TokenLogprob.of(logits, next, job.logprobs(), tokenTexts));
+        }
         if (!stopToken && s.decoder != null) {
             String text = s.stops.accept(s.decoder.accept(next));
-            if (!text.isEmpty()) {
-                s.events.accept(new JobEvent.Text(text));
-            }
             if (s.stops.hit()) {
+                List<TokenLogprob> logprobs = s.takeLogprobsCovering(text.length());
+                if (!text.isEmpty() || !logprobs.isEmpty()) {
+                    s.events.accept(new JobEvent.Text(text, logprobs));
+                }
                 finish(s, JobEvent.FinishReason.STOP);
                 return;
+            }
+            if (!text.isEmpty()) {   // entries of held-back text wait for the text that releases them
+                s.events.accept(new JobEvent.Text(text, s.takeLogprobs()));
             }
         }
         if (stopToken) {
@@ -382,11 +391,11 @@ final class Scheduler implements AutoCloseable {
     }
 
     private void finish(Sequence s, JobEvent.FinishReason reason) {
-        if (!s.stops.hit()) {
+        if (!s.stops.hit()) {   // after a stop string, entries still held belong to it and are dropped
             String rest = s.decoder == null ? "" : s.stops.accept(s.decoder.flush());
             rest += s.stops.flush();
-            if (!rest.isEmpty()) {
-                s.events.accept(new JobEvent.Text(rest));
+            if (!rest.isEmpty() || !s.logprobs.isEmpty()) {
+                s.events.accept(new JobEvent.Text(rest, s.takeLogprobs()));
             }
         }
         retire(s);

@@ -4,6 +4,8 @@ import dev.rudder.runtime.model.Session;
 import dev.rudder.runtime.sample.Sampler;
 import dev.rudder.tokenizer.StreamingDecoder;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -31,6 +33,7 @@ final class Sequence {
     int nextToken = -1;                // sampled, not yet fed (DECODE state)
     Boolean gateOpen;
     Double gateScore;
+    final List<TokenLogprob> logprobs = new ArrayList<>();   // entries not yet sent with a text event
 
     Sequence(Job job, Consumer<JobEvent> events) {
         this.job = job;
@@ -44,5 +47,29 @@ final class Sequence {
 
     boolean cancelled() {
         return cancelled;
+    }
+
+    /**
+     * After a stop string: the entries of the tokens that reach into the {@code chars} characters released before it
+     * (a token may straddle the cut); the rest belong to the stop string and are dropped.
+     */
+    List<TokenLogprob> takeLogprobsCovering(int chars) {
+        int keep = 0;
+        for (int at = 0; keep < logprobs.size() && at < chars; keep++) {
+            at += logprobs.get(keep).text().length();
+        }
+        List<TokenLogprob> out = List.copyOf(logprobs.subList(0, keep));
+        logprobs.clear();
+        return out;
+    }
+
+    /** The entries gathered since the last text event, handed over (the list starts again empty). */
+    List<TokenLogprob> takeLogprobs() {
+        if (logprobs.isEmpty()) {
+            return List.of();
+        }
+        List<TokenLogprob> out = List.copyOf(logprobs);
+        logprobs.clear();
+        return out;
     }
 }

@@ -10,12 +10,15 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
 import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionChoice;
 import com.openai.models.completions.CompletionCreateParams;
 import dev.rudder.ChatMessage;
 import dev.rudder.Generation;
 import dev.rudder.GenerationRequest;
 import dev.rudder.Rudder;
+import dev.rudder.runtime.model.Session;
 import dev.rudder.runtime.steer.SteeringPlan;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -157,6 +160,99 @@ class OpenAiClientTest {
     }
 
     @Test
+    void logprobsAreTheModelsLogSoftmaxOfEachTokenWhetherStreamedOrNot() {
+        String q = ServerFixture.instructions("harmless_val.jsonl", 2).get(1);
+        int n = 6;
+        ChatCompletion c = client.chat().completions().create(chat(q, null, n).logprobs(true).topLogprobs(3L).build());
+        List<ChatCompletionTokenLogprob> content = c.choices().get(0).logprobs().orElseThrow().content().orElseThrow();
+        String answer = c.choices().get(0).message().content().orElse("");
+        boolean length = c.choices().get(0).finishReason().asString().equals("length");
+        long tokens = c.usage().orElseThrow().completionTokens();
+        assertEquals(length ? tokens : tokens - 1, content.size(), "one entry per token of the answer");
+
+        // reference: the facade's own session, greedy, the log-softmax computed here in double
+        StringBuilder text = new StringBuilder();
+        try (Session s = rudder.newSession(512, SteeringPlan.NONE)) {
+            float[] logits = s.prefill(rudder.encodeChat(List.of(ChatMessage.user(q))));
+            for (ChatCompletionTokenLogprob e : content) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (float l : logits) {
+                    max = Math.max(max, l);
+                }
+                double z = 0;
+                for (float l : logits) {
+                    z += Math.exp(l - max);
+                }
+                Integer[] order = new Integer[logits.length];
+                for (int i = 0; i < order.length; i++) {
+                    order[i] = i;
+                }
+                float[] l = logits;
+                java.util.Arrays.sort(order, (a, b) -> Float.compare(l[b], l[a]));
+                double logZ = max + Math.log(z);
+                assertEquals(logits[order[0]] - logZ, e.logprob(), 1e-6, "greedy: the chosen token is the likeliest");
+                assertEquals(3, e.topLogprobs().size());
+                for (int k = 0; k < 3; k++) {
+                    assertEquals(logits[order[k]] - logZ, e.topLogprobs().get(k).logprob(), 1e-6);
+                }
+                assertEquals(e.token(), e.topLogprobs().get(0).token());
+                text.append(e.token());
+                logits = s.decode(order[0]);
+            }
+        }
+        assertEquals(answer, text.toString(), "the tokens spell the answer");
+
+        List<ChatCompletionTokenLogprob> streamed = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(
+                chat(q, null, n).logprobs(true).topLogprobs(3L).build())) {
+            s.stream().forEach(ch -> ch.choices().forEach(choice -> choice.logprobs()
+                    .flatMap(ChatCompletionChunk.Choice.Logprobs::content).ifPresent(streamed::addAll)));
+        }
+        assertEquals(content.size(), streamed.size());
+        for (int i = 0; i < content.size(); i++) {
+            assertEquals(content.get(i).token(), streamed.get(i).token());
+            assertEquals(content.get(i).logprob(), streamed.get(i).logprob());
+        }
+        assertTrue(client.chat().completions().create(chat(q, null, 2).build()).choices().get(0).logprobs().isEmpty(),
+                "no logprobs unless asked for");
+    }
+
+    @Test
+    void completionsLogprobsListTokensAlternativesAndOffsets() {
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("target").prompt("Once upon a time")
+                .maxTokens(8).temperature(0.0).logprobs(2L).build());
+        CompletionChoice choice = c.choices().get(0);
+        var lp = choice.logprobs().orElseThrow();
+        List<String> texts = lp.tokens().orElseThrow();
+        List<Double> values = lp.tokenLogprobs().orElseThrow();
+        List<Long> offsets = lp.textOffset().orElseThrow();
+        assertEquals(choice.text(), String.join("", texts));
+        assertEquals(texts.size(), values.size());
+        long at = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            assertEquals(at, offsets.get(i));
+            at += texts.get(i).length();
+            Map<String, JsonValue> top = lp.topLogprobs().orElseThrow().get(i)._additionalProperties();
+            assertTrue(top.size() <= 2 && !top.isEmpty(), top.toString());
+            assertEquals(values.get(i), top.get(texts.get(i)).convert(Double.class), 1e-12, "greedy: the token is its best alternative");
+            assertTrue(values.get(i) <= 0);
+        }
+
+        // a stop string: the entries end with the token that reaches into the text before it
+        String full = choice.text();
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
+        CompletionChoice cut = client.completions().create(CompletionCreateParams.builder().model("target")
+                .prompt("Once upon a time").maxTokens(8).temperature(0.0).logprobs(2L).stop(stop).build()).choices().get(0);
+        String kept = cut.text();
+        List<String> keptTokens = cut.logprobs().orElseThrow().tokens().orElseThrow();
+        String joined = String.join("", keptTokens);
+        assertTrue(joined.startsWith(kept), joined + " covers " + kept);
+        assertTrue(keptTokens.isEmpty() || joined.length() - keptTokens.get(keptTokens.size() - 1).length() < kept.length()
+                || kept.isEmpty(), "no entry lies wholly past the cut: " + keptTokens + " for " + kept);
+        assertEquals(texts.subList(0, keptTokens.size()), keptTokens);
+    }
+
+    @Test
     void seededSamplingRepeatsAndFollowsTheFacade() {
         String q = ServerFixture.instructions("harmless_val.jsonl", 1).get(0);
         ChatCompletionCreateParams p = chat(q, null, 32).temperature(0.9).topP(0.95).seed(1234L).build();
@@ -227,6 +323,13 @@ class OpenAiClientTest {
         BadRequestException tooLong = assertThrows(BadRequestException.class,
                 () -> client.chat().completions().create(chat(longPrompt, null, 8).build()));
         assertTrue(tooLong.getMessage().contains("context of 512 tokens"), tooLong.getMessage());
+
+        BadRequestException top = assertThrows(BadRequestException.class,
+                () -> client.chat().completions().create(chat("hi", null, 8).topLogprobs(2L).build()));
+        assertTrue(top.getMessage().contains("top_logprobs needs logprobs: true"), top.getMessage());
+        BadRequestException many = assertThrows(BadRequestException.class,
+                () -> client.chat().completions().create(chat("hi", null, 8).logprobs(true).topLogprobs(21L).build()));
+        assertTrue(many.getMessage().contains("between 0 and 20"), many.getMessage());
 
         BadRequestException temp = assertThrows(BadRequestException.class,
                 () -> client.chat().completions().create(chat("hi", null, 8).temperature(-1.0).build()));
