@@ -3,6 +3,7 @@ package dev.rudder.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rudder.Rudder;
+import dev.rudder.runtime.sample.SamplerOptions;
 import io.javalin.http.Context;
 
 import java.io.IOException;
@@ -51,76 +52,103 @@ final class CompletionEndpoint {
 
     private int run(Context ctx, OpenAiRequest.Endpoint endpoint) throws IOException, InterruptedException {
         OpenAiRequest req = OpenAiRequest.parse(endpoint, ctx.body(), rudder, profiles, options);
-        Job job = new Job(req.prompt(), req.sampling(), req.maxTokens(), req.ignoreEos(), req.stop(), req.profile(),
-                req.prompt().length + req.maxTokens(), System.nanoTime() + options.timeLimit().toNanos(), req.logprobs());
-        BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
-        Sequence seq = scheduler.submit(job, events::add);
-        OpenAiResponses out = new OpenAiResponses(endpoint, endpoint.idPrefix + UUID.randomUUID(), options.modelId(),
-                req.profile().name(), req.logprobs() >= 0);
+        BlockingQueue<Choice> events = new LinkedBlockingQueue<>();
+        List<Sequence> seqs = new ArrayList<>(req.n());
         try {
-            return req.stream() ? stream(ctx, events, out, req.includeUsage(), seq) : whole(ctx, events, out);
+            for (int i = 0; i < req.n(); i++) {   // n answers: n sequences, seeds seed, seed + 1, ...
+                SamplerOptions sp = req.sampling();
+                SamplerOptions sampling = new SamplerOptions(sp.temperature(), sp.topK(), sp.topP(), sp.minP(),
+                        sp.repetitionPenalty(), sp.seed() + i);
+                Job job = new Job(req.prompt(), sampling, req.maxTokens(), req.ignoreEos(), req.stop(), req.profile(),
+                        req.prompt().length + req.maxTokens(), System.nanoTime() + options.timeLimit().toNanos(),
+                        req.logprobs());
+                int index = i;
+                seqs.add(scheduler.submit(job, e -> events.add(new Choice(index, e))));
+            }
+            OpenAiResponses out = new OpenAiResponses(endpoint, endpoint.idPrefix + UUID.randomUUID(), options.modelId(),
+                    req.profile().name(), req.logprobs() >= 0);
+            return req.stream() ? stream(ctx, events, req.n(), out, req.includeUsage(), seqs) : whole(ctx, events, req.n(), out);
         } finally {
-            scheduler.cancel(seq);   // no-op when it finished; frees the slot when we leave early
+            seqs.forEach(scheduler::cancel);   // no-op for those that finished; frees the slots when we leave early
         }
     }
 
-    private int whole(Context ctx, BlockingQueue<JobEvent> events, OpenAiResponses out) throws InterruptedException {
-        StringBuilder text = new StringBuilder();
-        List<TokenLogprob> logprobs = new ArrayList<>();
-        while (true) {
-            switch (events.take()) {
+    /** A job's event, tagged with the index of the choice it belongs to. */
+    private record Choice(int index, JobEvent event) {
+    }
+
+    private int whole(Context ctx, BlockingQueue<Choice> events, int n, OpenAiResponses out) throws InterruptedException {
+        List<StringBuilder> texts = new ArrayList<>();
+        List<List<TokenLogprob>> logprobs = new ArrayList<>();
+        List<JobEvent.Done> done = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            texts.add(new StringBuilder());
+            logprobs.add(new ArrayList<>());
+            done.add(null);
+        }
+        for (int left = n; left > 0; ) {
+            Choice c = events.take();
+            switch (c.event()) {
                 case JobEvent.Text t -> {
-                    text.append(t.text());
-                    logprobs.addAll(t.logprobs());
+                    texts.get(c.index()).append(t.text());
+                    logprobs.get(c.index()).addAll(t.logprobs());
                 }
                 case JobEvent.Done d -> {
-                    ctx.contentType("application/json").result(json(out.complete(text.toString(), logprobs, d)));
-                    return 200;
+                    done.set(c.index(), d);
+                    left--;
                 }
                 case JobEvent.Failed f -> throw f.error();
             }
         }
+        ctx.contentType("application/json").result(json(out.complete(texts.stream().map(StringBuilder::toString).toList(),
+                logprobs, done)));
+        return 200;
     }
 
     /**
-     * Server-sent events in OpenAI's format; a failed write means the client left, and the job is
-     * cancelled. While the job waits for a slot (or a long prefill), an SSE comment every second
-     * finds clients that left, so they free their queue place too.
+     * Server-sent events in OpenAI's format, the choices' chunks interleaved as they come (each names its index);
+     * a failed write means the client left, and the jobs are cancelled. While the jobs wait for a slot (or a long
+     * prefill), an SSE comment every second finds clients that left, so they free their queue places too.
      */
-    private int stream(Context ctx, BlockingQueue<JobEvent> events, OpenAiResponses out, boolean includeUsage, Sequence seq)
-            throws InterruptedException {
-        JobEvent first = events.poll(1, TimeUnit.SECONDS);
-        if (first instanceof JobEvent.Failed f) {
+    private int stream(Context ctx, BlockingQueue<Choice> events, int n, OpenAiResponses out, boolean includeUsage,
+                       List<Sequence> seqs) throws InterruptedException {
+        Choice first = events.poll(1, TimeUnit.SECONDS);
+        if (first != null && first.event() instanceof JobEvent.Failed f) {
             throw f.error();   // nothing sent yet: an ordinary error response
         }
         ctx.status(200);
         ctx.res().setContentType("text/event-stream;charset=utf-8");
         ctx.res().setHeader("Cache-Control", "no-cache");
         ctx.res().setHeader("X-Accel-Buffering", "no");
-        boolean firstText = true;
+        boolean[] started = new boolean[n];
+        List<JobEvent.Done> done = new ArrayList<>();
         try {
             OutputStream os = ctx.res().getOutputStream();
             while (first == null) {
                 sendRaw(os, ": waiting\n\n");
                 first = events.poll(1, TimeUnit.SECONDS);
             }
-            JobEvent e = first;
+            Choice c = first;
             while (true) {
-                switch (e) {
+                int i = c.index();
+                switch (c.event()) {
                     case JobEvent.Text t -> {
-                        send(os, out.textChunk(t.text(), t.logprobs(), firstText));
-                        firstText = false;
+                        send(os, out.textChunk(i, t.text(), t.logprobs(), !started[i]));
+                        started[i] = true;
                     }
                     case JobEvent.Done d -> {
-                        if (firstText) {
-                            send(os, out.textChunk("", List.of(), true));
+                        if (!started[i]) {
+                            send(os, out.textChunk(i, "", List.of(), true));
                         }
-                        send(os, out.finalChunk(d));
-                        if (includeUsage) {
-                            send(os, out.usageChunk(d));
+                        send(os, out.finalChunk(i, d));
+                        done.add(d);
+                        if (done.size() == n) {
+                            if (includeUsage) {
+                                send(os, out.usageChunk(done));
+                            }
+                            sendRaw(os, "data: [DONE]\n\n");
+                            return 200;
                         }
-                        sendRaw(os, "data: [DONE]\n\n");
-                        return 200;
                     }
                     case JobEvent.Failed f -> {
                         send(os, OpenAiResponses.error(f.error()));
@@ -128,10 +156,10 @@ final class CompletionEndpoint {
                         return f.error().status;
                     }
                 }
-                e = events.take();
+                c = events.take();
             }
         } catch (IOException gone) {
-            scheduler.cancel(seq);
+            seqs.forEach(scheduler::cancel);
             return 499;   // client closed the connection (nginx's code)
         }
     }

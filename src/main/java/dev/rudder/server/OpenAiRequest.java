@@ -17,11 +17,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * plus the sampling options of {@code rudder generate} ({@code top_k}, {@code min_p},
  * {@code repetition_penalty}, {@code ignore_eos}) and {@code "rudder": {"profile": NAME}}.
  * Every problem is a 400 naming the field. {@code logprobs}: how many alternatives come with each
- * generated token's log-probability, {@code -1} when the request asked for none.
+ * generated token's log-probability, {@code -1} when the request asked for none; {@code n}: how many
+ * answers (choices) to generate for the prompt.
  */
 record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, int maxTokens, boolean ignoreEos,
                      List<String> stop, SteeringProfiles.Profile profile, boolean stream, boolean includeUsage,
-                     int logprobs) {
+                     int logprobs, int n) {
+
+    /** Most choices one request may ask for. */
+    static final int MAX_N = 16;
 
     enum Endpoint {
         CHAT("chat.completion", "chatcmpl-"), COMPLETIONS("text_completion", "cmpl-");
@@ -79,7 +83,21 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
         boolean stream = bool(root, "stream");
         boolean includeUsage = stream && root.path("stream_options").path("include_usage").asBoolean(false);
         return new OpenAiRequest(endpoint, prompt, sampling, maxTokens, bool(root, "ignore_eos"), stops(root),
-                profile(root, profiles, options), stream, includeUsage, logprobs(endpoint, root));
+                profile(root, profiles, options), stream, includeUsage, logprobs(endpoint, root), choices(root, options));
+    }
+
+    /** {@code n}: 1 to {@link #MAX_N}, and no more than the server can hold in flight at once. */
+    private static int choices(JsonNode root, ServerOptions options) {
+        if (!root.hasNonNull("n")) {
+            return 1;
+        }
+        long n = integral(root, "n");
+        int most = Math.min(MAX_N, options.maxConcurrent() + options.queue());
+        if (n < 1 || n > most) {
+            throw ApiException.badRequest("n", "n must be between 1 and " + most + ", got " + n
+                    + (n > most && most < MAX_N ? " (the server runs --max-concurrent + --queue = " + most + " at once)" : ""));
+        }
+        return (int) n;
     }
 
     /**
@@ -113,9 +131,6 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
     }
 
     private static void rejectUnsupported(JsonNode root) {
-        if (root.hasNonNull("n") && root.get("n").asInt(-1) != 1) {
-            throw ApiException.badRequest("n", "only n = 1 is supported");
-        }
         for (String f : List.of("frequency_penalty", "presence_penalty")) {
             if (root.hasNonNull(f) && root.get(f).asDouble(1) != 0) {
                 throw ApiException.badRequest(f, f + " is not supported; use repetition_penalty");

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The JSON objects of OpenAI's chat and text completion responses and stream chunks, plus the {@code rudder} field. */
 final class OpenAiResponses {
@@ -17,7 +19,7 @@ final class OpenAiResponses {
     private final String model;
     private final String profile;
     private final boolean logprobs;   // whether the request asked for log-probabilities
-    private int textOffset;           // completions' text_offset: characters of the answer before the next token
+    private final Map<Integer, Integer> textOffsets = new HashMap<>();   // completions' text_offset per choice: characters before its next token
 
     OpenAiResponses(OpenAiRequest.Endpoint endpoint, String id, String model, String profile, boolean logprobs) {
         this.endpoint = endpoint;
@@ -27,30 +29,37 @@ final class OpenAiResponses {
         this.logprobs = logprobs;
     }
 
-    /** The whole answer (stream false), with the log-probabilities of its tokens if asked for. */
-    ObjectNode complete(String text, List<TokenLogprob> tokens, JobEvent.Done done) {
+    /**
+     * The whole answer (stream false): one choice per generated answer, with the log-probabilities of its tokens if
+     * asked for; usage counts the prompt once and every answer's tokens; the rudder field is the first answer's (the
+     * gate decides on the prompt, the same for all).
+     */
+    ObjectNode complete(List<String> texts, List<List<TokenLogprob>> tokens, List<JobEvent.Done> done) {
         ObjectNode o = head(endpoint.object);
-        ObjectNode choice = o.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (endpoint == OpenAiRequest.Endpoint.CHAT) {
-            ObjectNode msg = choice.putObject("message");
-            msg.put("role", "assistant");
-            msg.put("content", text);
-        } else {
-            choice.put("text", text);
+        ArrayNode choices = o.putArray("choices");
+        for (int i = 0; i < texts.size(); i++) {
+            ObjectNode choice = choices.addObject();
+            choice.put("index", i);
+            if (endpoint == OpenAiRequest.Endpoint.CHAT) {
+                ObjectNode msg = choice.putObject("message");
+                msg.put("role", "assistant");
+                msg.put("content", texts.get(i));
+            } else {
+                choice.put("text", texts.get(i));
+            }
+            putLogprobs(choice, i, tokens.get(i));
+            choice.put("finish_reason", done.get(i).reason().wire);
         }
-        putLogprobs(choice, tokens);
-        choice.put("finish_reason", done.reason().wire);
         o.set("usage", usage(done));
-        o.set("rudder", rudder(done));
+        o.set("rudder", rudder(done.get(0)));
         return o;
     }
 
-    /** A stream chunk carrying text and its tokens' log-probabilities if asked for; {@code first} also names the role (chat). */
-    ObjectNode textChunk(String text, List<TokenLogprob> tokens, boolean first) {
+    /** A stream chunk carrying text of choice {@code index} and its tokens' log-probabilities if asked for; {@code first} also names the role (chat). */
+    ObjectNode textChunk(int index, String text, List<TokenLogprob> tokens, boolean first) {
         ObjectNode o = head(chunkObject());
         ObjectNode choice = o.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         if (endpoint == OpenAiRequest.Endpoint.CHAT) {
             ObjectNode delta = choice.putObject("delta");
             if (first) {
@@ -60,16 +69,16 @@ final class OpenAiResponses {
         } else {
             choice.put("text", text);
         }
-        putLogprobs(choice, tokens);
+        putLogprobs(choice, index, tokens);
         choice.putNull("finish_reason");
         return o;
     }
 
-    /** The chunk that ends the choice: finish_reason and the rudder field. */
-    ObjectNode finalChunk(JobEvent.Done done) {
+    /** The chunk that ends choice {@code index}: finish_reason and the rudder field. */
+    ObjectNode finalChunk(int index, JobEvent.Done done) {
         ObjectNode o = head(chunkObject());
         ObjectNode choice = o.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         if (endpoint == OpenAiRequest.Endpoint.CHAT) {
             choice.putObject("delta");
         } else {
@@ -82,11 +91,11 @@ final class OpenAiResponses {
     }
 
     /** The extra last chunk asked for by stream_options.include_usage: no choices, usage (and rudder again). */
-    ObjectNode usageChunk(JobEvent.Done done) {
+    ObjectNode usageChunk(List<JobEvent.Done> done) {
         ObjectNode o = head(chunkObject());
         o.putArray("choices");
         o.set("usage", usage(done));
-        o.set("rudder", rudder(done));
+        o.set("rudder", rudder(done.get(0)));
         return o;
     }
 
@@ -128,7 +137,7 @@ final class OpenAiResponses {
      * refusal: null}}; completions: {@code {tokens, token_logprobs, top_logprobs: [{text: logprob}], text_offset}},
      * offsets counted in characters from the start of the answer across a stream's chunks.
      */
-    private void putLogprobs(ObjectNode choice, List<TokenLogprob> tokens) {
+    private void putLogprobs(ObjectNode choice, int index, List<TokenLogprob> tokens) {
         if (!logprobs) {
             choice.putNull("logprobs");
             return;
@@ -159,8 +168,9 @@ final class OpenAiResponses {
                     top.put(a.text(), a.logprob());
                 }
             }
-            offsets.add(textOffset);
-            textOffset += t.text().length();
+            int at = textOffsets.getOrDefault(index, 0);
+            offsets.add(at);
+            textOffsets.put(index, at + t.text().length());
         }
     }
 
@@ -193,11 +203,16 @@ final class OpenAiResponses {
         return o;
     }
 
-    private static ObjectNode usage(JobEvent.Done done) {
+    private static ObjectNode usage(List<JobEvent.Done> done) {
+        int completion = 0;
+        for (JobEvent.Done d : done) {
+            completion += d.completionTokens();
+        }
+        int prompt = done.get(0).promptTokens();
         ObjectNode u = JSON.createObjectNode();
-        u.put("prompt_tokens", done.promptTokens());
-        u.put("completion_tokens", done.completionTokens());
-        u.put("total_tokens", done.promptTokens() + done.completionTokens());
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
         return u;
     }
 

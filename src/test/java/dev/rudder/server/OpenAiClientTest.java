@@ -18,6 +18,7 @@ import dev.rudder.ChatMessage;
 import dev.rudder.Generation;
 import dev.rudder.GenerationRequest;
 import dev.rudder.Rudder;
+import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.Session;
 import dev.rudder.runtime.steer.SteeringPlan;
 import org.junit.jupiter.api.AfterAll;
@@ -250,6 +251,44 @@ class OpenAiClientTest {
         assertTrue(keptTokens.isEmpty() || joined.length() - keptTokens.get(keptTokens.size() - 1).length() < kept.length()
                 || kept.isEmpty(), "no entry lies wholly past the cut: " + keptTokens + " for " + kept);
         assertEquals(texts.subList(0, keptTokens.size()), keptTokens);
+    }
+
+    @Test
+    void nChoicesAreTheSeedsSeedPlusOneAndSoOnWhetherStreamedOrNot() {
+        String q = ServerFixture.instructions("harmless_val.jsonl", 3).get(2);
+        ChatCompletionCreateParams p = chat(q, null, 16).temperature(0.9).seed(42L).n(3L).build();
+        ChatCompletion c = client.chat().completions().create(p);
+        assertEquals(3, c.choices().size());
+        PromptInput in = rudder.encodeChat(List.of(ChatMessage.user(q)));
+        long tokens = 0;
+        for (int i = 0; i < 3; i++) {
+            assertEquals(i, c.choices().get(i).index());
+            Generation g = rudder.generate(new GenerationRequest(in,
+                    new dev.rudder.runtime.sample.SamplerOptions(0.9f, 0, 1f, 0f, 1f, 42L + i), 16, SteeringPlan.NONE, 0, true), null);
+            assertEquals(g.text(), c.choices().get(i).message().content().orElse(""), "choice " + i);
+            tokens += g.tokens().size();
+        }
+        assertEquals(tokens, c.usage().orElseThrow().completionTokens());
+        assertEquals(in.tokenIds().size(), c.usage().orElseThrow().promptTokens(), "the prompt counts once");
+
+        StringBuilder[] streamed = {new StringBuilder(), new StringBuilder(), new StringBuilder()};
+        int[] finished = new int[3];
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(p)) {
+            s.stream().forEach(ch -> ch.choices().forEach(choice -> {
+                int i = (int) choice.index();
+                streamed[i].append(choice.delta().content().orElse(""));
+                if (choice.finishReason().isPresent()) {
+                    finished[i]++;
+                }
+            }));
+        }
+        for (int i = 0; i < 3; i++) {
+            assertEquals(c.choices().get(i).message().content().orElse(""), streamed[i].toString(), "streamed choice " + i);
+            assertEquals(1, finished[i], "one finish_reason per choice");
+        }
+        BadRequestException tooMany = assertThrows(BadRequestException.class,
+                () -> client.chat().completions().create(chat("hi", null, 2).n(17L).build()));
+        assertTrue(tooMany.getMessage().contains("n must be between 1 and"), tooMany.getMessage());
     }
 
     @Test

@@ -131,6 +131,31 @@ class ServerLimitsTest {
     }
 
     @Test
+    void nChoicesThatDoNotAllFitAre429AndLeaveNoSlotTaken() throws Exception {
+        CountDownLatch open = new CountDownLatch(1);
+        ServerOptions o = ServerOptions.defaults("target", 512).withLimits(2, 1, Duration.ofMinutes(1));
+        try (RudderServer s = RudderServer.start(rudder, profiles, o, gated(open))) {
+            CompletableFuture<HttpResponse<String>> a = HTTP.sendAsync(post(s, "/v1/chat/completions", body("Hi", 4, false), null),
+                    HttpResponse.BodyHandlers.ofString());
+            await(() -> s.scheduler().inFlight() == 1, "the first request runs");
+            String three = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 4, \"n\": 3}";
+            HttpResponse<String> c = send(post(s, "/v1/chat/completions", three, null));
+            assertEquals(429, c.statusCode(), c.body());   // 2 of its 3 choices had places: both are given back
+            assertEquals(1, s.scheduler().inFlight());
+            String two = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 4, \"n\": 2, \"temperature\": 0}";
+            CompletableFuture<HttpResponse<String>> b = HTTP.sendAsync(post(s, "/v1/chat/completions", two, null),
+                    HttpResponse.BodyHandlers.ofString());
+            await(() -> s.scheduler().inFlight() == 3, "both choices of the second request are admitted");
+            open.countDown();
+            assertEquals(200, a.get().statusCode());
+            JsonNode rb = JSON.readTree(b.get().body());
+            assertEquals(2, rb.get("choices").size(), rb.toString());
+            assertEquals(8, rb.get("usage").get("completion_tokens").asInt());
+            await(() -> s.scheduler().inFlight() == 0, "all slots are free again");
+        }
+    }
+
+    @Test
     void anApiKeyIsRequiredOnTheApiButNotOnHealth() throws Exception {
         try (RudderServer s = RudderServer.start(rudder, profiles, ServerOptions.defaults("target", 512).withApiKey("s3cret"))) {
             HttpResponse<String> none = send(post(s, "/v1/chat/completions", body("Hi", 2, false), null));
@@ -223,7 +248,10 @@ class ServerLimitsTest {
                     new Case("[1, 2]", null, "JSON object"),
                     new Case("{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}", "messages[0].role", "system, user or assistant"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": 7}]}", "messages[0].content", "string"),
-                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 2}", "n", "n = 1"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 0}", "n", "between 1 and 16"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 2.5}", "n", "integer"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_logprobs\": 1}", "top_logprobs", "logprobs: true"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": 3}", "logprobs", "true or false"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 0}", "max_tokens", "at least 1"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": [\"\"]}", "stop", "non-empty"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "stream", "true or false"),
