@@ -53,21 +53,26 @@ final class CompletionEndpoint {
     private int run(Context ctx, OpenAiRequest.Endpoint endpoint) throws IOException, InterruptedException {
         OpenAiRequest req = OpenAiRequest.parse(endpoint, ctx.body(), rudder, profiles, options);
         BlockingQueue<Choice> events = new LinkedBlockingQueue<>();
-        List<Sequence> seqs = new ArrayList<>(req.n());
+        int choices = req.prompts().size() * req.n();
+        List<Sequence> seqs = new ArrayList<>(choices);
+        List<String> echoes = new ArrayList<>(choices);   // per choice: the text it starts with
         try {
-            for (int i = 0; i < req.n(); i++) {   // n answers: n sequences, seeds seed, seed + 1, ...
+            for (int c = 0; c < choices; c++) {   // choice p * n + i: prompt p, seed + i
+                int[] prompt = req.prompts().get(c / req.n());
                 SamplerOptions sp = req.sampling();
                 SamplerOptions sampling = new SamplerOptions(sp.temperature(), sp.topK(), sp.topP(), sp.minP(),
-                        sp.repetitionPenalty(), sp.seed() + i);
-                Job job = new Job(req.prompt(), sampling, req.maxTokens(), req.ignoreEos(), req.stop(), req.profile(),
-                        req.prompt().length + req.maxTokens(), System.nanoTime() + options.timeLimit().toNanos(),
-                        req.logprobs());
-                int index = i;
+                        sp.repetitionPenalty(), sp.seed() + c % req.n());
+                boolean echo = !req.echoes().isEmpty();
+                Job job = new Job(prompt, sampling, req.maxTokens(), req.ignoreEos(), req.stop(), req.profile(),
+                        prompt.length + req.maxTokens(), System.nanoTime() + options.timeLimit().toNanos(),
+                        req.logprobs(), echo && req.logprobs() >= 0);
+                echoes.add(echo ? req.echoes().get(c / req.n()) : "");
+                int index = c;
                 seqs.add(scheduler.submit(job, e -> events.add(new Choice(index, e))));
             }
             OpenAiResponses out = new OpenAiResponses(endpoint, endpoint.idPrefix + UUID.randomUUID(), options.modelId(),
-                    req.profile().name(), req.logprobs() >= 0);
-            return req.stream() ? stream(ctx, events, req.n(), out, req.includeUsage(), seqs) : whole(ctx, events, req.n(), out);
+                    req.profile().name(), req.logprobs() >= 0, req.n());
+            return req.stream() ? stream(ctx, events, echoes, out, req.includeUsage(), seqs) : whole(ctx, events, echoes, out);
         } finally {
             seqs.forEach(scheduler::cancel);   // no-op for those that finished; frees the slots when we leave early
         }
@@ -77,18 +82,21 @@ final class CompletionEndpoint {
     private record Choice(int index, JobEvent event) {
     }
 
-    private int whole(Context ctx, BlockingQueue<Choice> events, int n, OpenAiResponses out) throws InterruptedException {
+    private int whole(Context ctx, BlockingQueue<Choice> events, List<String> echoes, OpenAiResponses out)
+            throws InterruptedException {
+        int n = echoes.size();
         List<StringBuilder> texts = new ArrayList<>();
         List<List<TokenLogprob>> logprobs = new ArrayList<>();
         List<JobEvent.Done> done = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            texts.add(new StringBuilder());
+            texts.add(new StringBuilder(echoes.get(i)));
             logprobs.add(new ArrayList<>());
             done.add(null);
         }
         for (int left = n; left > 0; ) {
             Choice c = events.take();
             switch (c.event()) {
+                case JobEvent.PromptLogprobs p -> logprobs.get(c.index()).addAll(0, p.logprobs());
                 case JobEvent.Text t -> {
                     texts.get(c.index()).append(t.text());
                     logprobs.get(c.index()).addAll(t.logprobs());
@@ -110,8 +118,9 @@ final class CompletionEndpoint {
      * a failed write means the client left, and the jobs are cancelled. While the jobs wait for a slot (or a long
      * prefill), an SSE comment every second finds clients that left, so they free their queue places too.
      */
-    private int stream(Context ctx, BlockingQueue<Choice> events, int n, OpenAiResponses out, boolean includeUsage,
-                       List<Sequence> seqs) throws InterruptedException {
+    private int stream(Context ctx, BlockingQueue<Choice> events, List<String> echoes, OpenAiResponses out,
+                       boolean includeUsage, List<Sequence> seqs) throws InterruptedException {
+        int n = echoes.size();
         Choice first = events.poll(1, TimeUnit.SECONDS);
         if (first != null && first.event() instanceof JobEvent.Failed f) {
             throw f.error();   // nothing sent yet: an ordinary error response
@@ -121,7 +130,8 @@ final class CompletionEndpoint {
         ctx.res().setHeader("Cache-Control", "no-cache");
         ctx.res().setHeader("X-Accel-Buffering", "no");
         boolean[] started = new boolean[n];
-        List<JobEvent.Done> done = new ArrayList<>();
+        JobEvent.Done[] done = new JobEvent.Done[n];   // by choice
+        int finished = 0;
         try {
             OutputStream os = ctx.res().getOutputStream();
             while (first == null) {
@@ -131,7 +141,15 @@ final class CompletionEndpoint {
             Choice c = first;
             while (true) {
                 int i = c.index();
+                if (!started[i] && !echoes.get(i).isEmpty()) {   // echo: the prompt first, with its log-probabilities if any
+                    List<TokenLogprob> lp = c.event() instanceof JobEvent.PromptLogprobs p ? p.logprobs() : List.of();
+                    send(os, out.textChunk(i, echoes.get(i), lp, true));
+                    started[i] = true;
+                }
                 switch (c.event()) {
+                    case JobEvent.PromptLogprobs p -> {
+                        // sent above, with the echo
+                    }
                     case JobEvent.Text t -> {
                         send(os, out.textChunk(i, t.text(), t.logprobs(), !started[i]));
                         started[i] = true;
@@ -141,10 +159,10 @@ final class CompletionEndpoint {
                             send(os, out.textChunk(i, "", List.of(), true));
                         }
                         send(os, out.finalChunk(i, d));
-                        done.add(d);
-                        if (done.size() == n) {
+                        done[i] = d;
+                        if (++finished == n) {
                             if (includeUsage) {
-                                send(os, out.usageChunk(done));
+                                send(os, out.usageChunk(List.of(done)));
                             }
                             sendRaw(os, "data: [DONE]\n\n");
                             return 200;

@@ -12,6 +12,13 @@ sealed interface JobEvent {
     record Text(String text, List<TokenLogprob> logprobs) implements JobEvent {
     }
 
+    /**
+     * The log-probabilities of the prompt's tokens (echo with logprobs), before any text: the first token has none
+     * (NaN, no alternatives), each later one its entry from the logits at the position before it.
+     */
+    record PromptLogprobs(List<TokenLogprob> logprobs) implements JobEvent {
+    }
+
     /** The job ended normally. {@code gateOpen}/{@code gateScore} are null when the profile has no gate. */
     record Done(FinishReason reason, int promptTokens, int completionTokens, Boolean gateOpen, Double gateScore)
             implements JobEvent {

@@ -18,11 +18,18 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code repetition_penalty}, {@code ignore_eos}) and {@code "rudder": {"profile": NAME}}.
  * Every problem is a 400 naming the field. {@code logprobs}: how many alternatives come with each
  * generated token's log-probability, {@code -1} when the request asked for none; {@code n}: how many
- * answers (choices) to generate for the prompt.
+ * answers (choices) to generate for each prompt. Completions take several prompts (an array of strings
+ * or of token-id arrays: choices {@code p * n + i}); with {@code echo} each answer starts with its
+ * prompt ({@code echoes}: the text to repeat per prompt, empty without echo) and, with logprobs, the
+ * prompt tokens' log-probabilities. {@code maxTokens} is at most the room each prompt leaves in the
+ * context, and 0 only with echo.
  */
-record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, int maxTokens, boolean ignoreEos,
+record OpenAiRequest(Endpoint endpoint, List<int[]> prompts, SamplerOptions sampling, int maxTokens, boolean ignoreEos,
                      List<String> stop, SteeringProfiles.Profile profile, boolean stream, boolean includeUsage,
-                     int logprobs, int n) {
+                     int logprobs, int n, List<String> echoes) {
+
+    /** Prompt positions times vocabulary entries an echo with logprobs may hold at once (256 MB of logits). */
+    static final long MAX_PROMPT_LOGITS = 64L << 20;
 
     /** Most choices one request may ask for. */
     static final int MAX_N = 16;
@@ -54,22 +61,37 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
             throw ApiException.badRequest(null, "the request body must be a JSON object");
         }
         rejectUnsupported(root);
-        int[] prompt = endpoint == Endpoint.CHAT ? chatPrompt(root, rudder) : completionPrompt(root, rudder);
-        if (prompt.length == 0) {
-            throw ApiException.badRequest(endpoint == Endpoint.CHAT ? "messages" : "prompt", "the prompt is empty");
+        boolean echo = bool(root, "echo");
+        if (echo && endpoint == Endpoint.CHAT) {
+            throw ApiException.badRequest("echo", "echo is not supported on chat completions");
         }
-        int room = options.context() - prompt.length;
-        if (room < 1) {
-            throw ApiException.badRequest(endpoint == Endpoint.CHAT ? "messages" : "prompt", "the prompt has "
-                    + prompt.length + " tokens, which leaves no room to generate in the server's context of "
-                    + options.context() + " tokens");
-        }
+        List<String> texts = new ArrayList<>();   // per prompt: its text as given, or its ids decoded
+        List<int[]> prompts = endpoint == Endpoint.CHAT ? List.of(chatPrompt(root, rudder)) : completionPrompts(root, rudder, texts);
+        String field = endpoint == Endpoint.CHAT ? "messages" : "prompt";
         Integer asked = optInt(root, "max_completion_tokens");
         if (asked == null) {
             asked = optInt(root, "max_tokens");
         }
-        if (asked != null && asked < 1) {
-            throw ApiException.badRequest("max_tokens", "max_tokens must be at least 1, got " + asked);
+        if (asked != null && asked < (echo ? 0 : 1)) {
+            throw ApiException.badRequest("max_tokens", "max_tokens must be at least " + (echo ? "0 (with echo)" : "1")
+                    + ", got " + asked);
+        }
+        int logprobs = logprobs(endpoint, root);
+        int room = Integer.MAX_VALUE;
+        for (int[] prompt : prompts) {
+            if (prompt.length == 0) {
+                throw ApiException.badRequest(field, "the prompt is empty");
+            }
+            room = Math.min(room, options.context() - prompt.length);
+            if (room < (asked != null && asked == 0 ? 0 : 1)) {
+                throw ApiException.badRequest(field, "the prompt has " + prompt.length + " tokens, which leaves no room to"
+                        + " generate in the server's context of " + options.context() + " tokens");
+            }
+            if (echo && logprobs >= 0 && (long) prompt.length * rudder.config().vocabSize() > MAX_PROMPT_LOGITS) {
+                throw ApiException.badRequest("echo", "echo with logprobs keeps the logits of every prompt position: at most "
+                        + MAX_PROMPT_LOGITS / rudder.config().vocabSize() + " prompt tokens for this model's vocabulary of "
+                        + rudder.config().vocabSize() + ", got " + prompt.length);
+            }
         }
         int maxTokens = asked == null ? room : Math.min(asked, room);
         Long seed = root.hasNonNull("seed") ? integral(root, "seed") : null;
@@ -82,20 +104,22 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
                 seed != null ? seed : ThreadLocalRandom.current().nextLong());
         boolean stream = bool(root, "stream");
         boolean includeUsage = stream && root.path("stream_options").path("include_usage").asBoolean(false);
-        return new OpenAiRequest(endpoint, prompt, sampling, maxTokens, bool(root, "ignore_eos"), stops(root),
-                profile(root, profiles, options), stream, includeUsage, logprobs(endpoint, root), choices(root, options));
+        return new OpenAiRequest(endpoint, prompts, sampling, maxTokens, bool(root, "ignore_eos"), stops(root),
+                profile(root, profiles, options), stream, includeUsage, logprobs, choices(root, options, prompts.size()),
+                echo ? texts : List.of());
     }
 
-    /** {@code n}: 1 to {@link #MAX_N}, and no more than the server can hold in flight at once. */
-    private static int choices(JsonNode root, ServerOptions options) {
-        if (!root.hasNonNull("n")) {
-            return 1;
-        }
-        long n = integral(root, "n");
+    /**
+     * {@code n}: 1 to {@link #MAX_N} answers per prompt, and no more answers in all than {@link #MAX_N} and than the
+     * server can hold in flight at once.
+     */
+    private static int choices(JsonNode root, ServerOptions options, int prompts) {
+        long n = root.hasNonNull("n") ? integral(root, "n") : 1;
         int most = Math.min(MAX_N, options.maxConcurrent() + options.queue());
-        if (n < 1 || n > most) {
-            throw ApiException.badRequest("n", "n must be between 1 and " + most + ", got " + n
-                    + (n > most && most < MAX_N ? " (the server runs --max-concurrent + --queue = " + most + " at once)" : ""));
+        if (n < 1 || n * prompts > most) {
+            String what = prompts == 1 ? "n" : "n times the " + prompts + " prompts";
+            throw ApiException.badRequest(prompts == 1 ? "n" : "prompt", what + " must be between 1 and " + most + ", got "
+                    + n * prompts + (most < MAX_N ? " (the server runs --max-concurrent + --queue = " + most + " at once)" : ""));
         }
         return (int) n;
     }
@@ -136,9 +160,9 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
                 throw ApiException.badRequest(f, f + " is not supported; use repetition_penalty");
             }
         }
-        if (root.path("echo").asBoolean(false) || (root.hasNonNull("best_of") && root.get("best_of").asInt(-1) != 1)
+        if ((root.hasNonNull("best_of") && root.get("best_of").asInt(-1) != 1)
                 || (root.hasNonNull("suffix") && !root.get("suffix").asText().isEmpty())) {
-            throw ApiException.badRequest("echo", "echo, best_of > 1 and suffix are not supported");
+            throw ApiException.badRequest("best_of", "best_of > 1 and suffix are not supported");
         }
         if (root.hasNonNull("tools") && !root.get("tools").isEmpty()) {
             throw ApiException.badRequest("tools", "tools are not supported");
@@ -189,30 +213,50 @@ record OpenAiRequest(Endpoint endpoint, int[] prompt, SamplerOptions sampling, i
     }
 
     /** A string, an array with one string, or an array of token ids. */
-    private static int[] completionPrompt(JsonNode root, Rudder rudder) {
+    /**
+     * A string, an array of token ids, or an array of strings or of token-id arrays (several prompts); {@code texts}
+     * gets each prompt's text (as given, or its ids decoded) for echo.
+     */
+    private static List<int[]> completionPrompts(JsonNode root, Rudder rudder, List<String> texts) {
         JsonNode p = root.get("prompt");
-        if (p != null && p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
-            p = p.get(0);
+        String expected = "prompt must be a string, an array of token ids, or an array of strings or of token-id arrays";
+        if (p == null || !(p.isTextual() || p.isArray()) || (p.isArray() && p.isEmpty())) {
+            throw ApiException.badRequest("prompt", expected);
         }
-        if (p != null && p.isTextual()) {
+        if (p.isTextual() || p.get(0).isIntegralNumber()) {
+            return List.of(completionPrompt(p, "prompt", rudder, texts));
+        }
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < p.size(); i++) {
+            JsonNode e = p.get(i);
+            if (!e.isTextual() && !(e.isArray() && !e.isEmpty() && e.get(0).isIntegralNumber())) {
+                throw ApiException.badRequest("prompt", expected + "; prompt[" + i + "] is neither");
+            }
+            out.add(completionPrompt(e, "prompt[" + i + "]", rudder, texts));
+        }
+        return out;
+    }
+
+    /** One prompt: a string, tokenized as {@code rudder generate} does, or an array of token ids used as they are. */
+    private static int[] completionPrompt(JsonNode p, String where, Rudder rudder, List<String> texts) {
+        if (p.isTextual()) {
+            texts.add(p.asText());
             try {
                 return toArray(rudder.encode(p.asText()).tokenIds());
             } catch (RuntimeException e) {
-                throw ApiException.badRequest("prompt", "cannot tokenize the prompt: " + e.getMessage());
+                throw ApiException.badRequest("prompt", "cannot tokenize " + where + ": " + e.getMessage());
             }
         }
-        if (p != null && p.isArray() && !p.isEmpty() && p.get(0).isInt()) {
-            int vocab = rudder.config().vocabSize();
-            int[] ids = new int[p.size()];
-            for (int i = 0; i < ids.length; i++) {
-                if (!p.get(i).isInt() || p.get(i).asInt() < 0 || p.get(i).asInt() >= vocab) {
-                    throw ApiException.badRequest("prompt", "prompt[" + i + "] must be a token id in 0.." + (vocab - 1));
-                }
-                ids[i] = p.get(i).asInt();
+        int vocab = rudder.config().vocabSize();
+        int[] ids = new int[p.size()];
+        for (int i = 0; i < ids.length; i++) {
+            if (!p.get(i).isInt() || p.get(i).asInt() < 0 || p.get(i).asInt() >= vocab) {
+                throw ApiException.badRequest("prompt", where + "[" + i + "] must be a token id in 0.." + (vocab - 1));
             }
-            return ids;
+            ids[i] = p.get(i).asInt();
         }
-        throw ApiException.badRequest("prompt", "prompt must be a string, an array of one string, or an array of token ids");
+        texts.add(rudder.tokenizer().map(t -> t.decode(ids, false)).orElse(""));
+        return ids;
     }
 
     private static List<String> stops(JsonNode root) {

@@ -19,20 +19,22 @@ final class OpenAiResponses {
     private final String model;
     private final String profile;
     private final boolean logprobs;   // whether the request asked for log-probabilities
+    private final int perPrompt;      // answers per prompt (n): choices p * n .. p * n + n - 1 share prompt p
     private final Map<Integer, Integer> textOffsets = new HashMap<>();   // completions' text_offset per choice: characters before its next token
 
-    OpenAiResponses(OpenAiRequest.Endpoint endpoint, String id, String model, String profile, boolean logprobs) {
+    OpenAiResponses(OpenAiRequest.Endpoint endpoint, String id, String model, String profile, boolean logprobs, int perPrompt) {
         this.endpoint = endpoint;
         this.id = id;
         this.model = model;
         this.profile = profile;
         this.logprobs = logprobs;
+        this.perPrompt = perPrompt;
     }
 
     /**
      * The whole answer (stream false): one choice per generated answer, with the log-probabilities of its tokens if
-     * asked for; usage counts the prompt once and every answer's tokens; the rudder field is the first answer's (the
-     * gate decides on the prompt, the same for all).
+     * asked for; usage counts each prompt once and every answer's tokens; the rudder field is the first answer's (the
+     * gate decides on the prompt: the same for all answers to it).
      */
     ObjectNode complete(List<String> texts, List<List<TokenLogprob>> tokens, List<JobEvent.Done> done) {
         ObjectNode o = head(endpoint.object);
@@ -135,7 +137,8 @@ final class OpenAiResponses {
     /**
      * {@code choice.logprobs}: null when not asked for; chat: {@code {content: [{token, logprob, bytes, top_logprobs}],
      * refusal: null}}; completions: {@code {tokens, token_logprobs, top_logprobs: [{text: logprob}], text_offset}},
-     * offsets counted in characters from the start of the answer across a stream's chunks.
+     * offsets counted in characters of the tokens' texts from the start of the choice (its echoed prompt included)
+     * across a stream's chunks; an echoed prompt's first token has null for its logprob and alternatives.
      */
     private void putLogprobs(ObjectNode choice, int index, List<TokenLogprob> tokens) {
         if (!logprobs) {
@@ -161,6 +164,14 @@ final class OpenAiResponses {
         ArrayNode offsets = lp.putArray("text_offset");
         for (TokenLogprob t : tokens) {
             texts.add(t.text());
+            int at = textOffsets.getOrDefault(index, 0);
+            offsets.add(at);
+            textOffsets.put(index, at + t.text().length());
+            if (t.top() == null) {   // an echoed prompt's first token: nothing predicts it
+                values.addNull();
+                tops.addNull();
+                continue;
+            }
             values.add(t.logprob());
             ObjectNode top = tops.addObject();
             for (TokenLogprob.Alternative a : t.top()) {
@@ -168,9 +179,6 @@ final class OpenAiResponses {
                     top.put(a.text(), a.logprob());
                 }
             }
-            int at = textOffsets.getOrDefault(index, 0);
-            offsets.add(at);
-            textOffsets.put(index, at + t.text().length());
         }
     }
 
@@ -203,12 +211,14 @@ final class OpenAiResponses {
         return o;
     }
 
-    private static ObjectNode usage(List<JobEvent.Done> done) {
+    /** Every answer's tokens, each prompt's once ({@code done} in choice order, or in any order when all share one prompt). */
+    private ObjectNode usage(List<JobEvent.Done> done) {
         int completion = 0;
-        for (JobEvent.Done d : done) {
-            completion += d.completionTokens();
+        int prompt = 0;
+        for (int c = 0; c < done.size(); c++) {
+            completion += done.get(c).completionTokens();
+            prompt += c % perPrompt == 0 ? done.get(c).promptTokens() : 0;
         }
-        int prompt = done.get(0).promptTokens();
         ObjectNode u = JSON.createObjectNode();
         u.put("prompt_tokens", prompt);
         u.put("completion_tokens", completion);

@@ -233,6 +233,13 @@ final class Scheduler implements AutoCloseable {
             if (s.state != Sequence.State.PREFILL) {
                 continue;
             }
+            if (s.job.promptLogprobs()) {   // its whole prompt in a pass of its own, when its turn comes
+                if (joint.isEmpty()) {
+                    prefillWithLogprobs(s);
+                    return;
+                }
+                continue;
+            }
             PromptInput part = nextPart(s);
             boolean joins = rows + part.length() <= Math.max(prefillChunk, part.length()) && joins(s, part);
             if (joint.isEmpty() && !joins) {
@@ -311,13 +318,48 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** The prompt is in: the gate's decision (gated profiles), then the first token as Generator samples it. */
+    /**
+     * Echo with logprobs: the whole prompt in one pass that keeps every position's logits (bounded by
+     * {@link OpenAiRequest#MAX_PROMPT_LOGITS}), the prompt tokens' log-probabilities reported, then on as any prompt.
+     */
+    private void prefillWithLogprobs(Sequence s) {
+        int[] prompt = s.job.prompt();
+        metrics.promptPass(1);
+        s.partsDone = s.parts.length;
+        s.prefilled = prompt.length;
+        float[][] all;
+        try {
+            all = s.session.prefillAllLogits(PromptInput.tokens(prompt));
+        } catch (BadInputException e) {
+            fail(s, ApiException.badRequest(null, e.getMessage()));
+            return;
+        }
+        List<TokenLogprob> entries = new ArrayList<>(prompt.length);
+        entries.add(TokenLogprob.first(prompt[0], tokenTexts));
+        for (int p = 1; p < prompt.length; p++) {
+            if (NonFiniteLogits.firstNonFinite(all[p - 1]) >= 0) {
+                fail(s, new ApiException(500, "server_error", null, "the model's output is not finite at prompt position "
+                        + (p - 1) + "; check the model's weights and the steering profile"));
+                return;
+            }
+            entries.add(TokenLogprob.of(all[p - 1], prompt[p], s.job.logprobs(), tokenTexts));
+            all[p - 1] = null;   // each row can go once used
+        }
+        s.events.accept(new JobEvent.PromptLogprobs(entries));
+        prefilled(s, all[prompt.length - 1]);
+    }
+
+    /** The prompt is in: the gate's decision (gated profiles), then the first token as Generator samples it (none for max_tokens 0). */
     private void prefilled(Sequence s, float[] logits) {
         if (s.job.profile().gated()) {
             SteeringReport r = s.session.report();
             s.gateOpen = r.gateOpen();
             s.gateScore = (double) r.gateScore();
             metrics.gate(s.job.profile().name(), r.gateOpen());
+        }
+        if (s.job.maxTokens() == 0) {
+            finish(s, JobEvent.FinishReason.LENGTH);
+            return;
         }
         advance(s, logits);
     }

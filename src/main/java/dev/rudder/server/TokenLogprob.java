@@ -9,9 +9,15 @@ import java.util.Map;
  * The model's log-probability of one generated token and of its {@code top} likeliest alternatives (OpenAI's
  * {@code logprobs}/{@code top_logprobs}): the log-softmax of the raw logits, before temperature, penalties and
  * top-k/top-p/min-p (as vLLM's default), so the figures describe the model whatever the sampling settings.
- * Alternatives are in descending order, ties by lower id. {@code text} is how the token reads inside a text.
+ * Alternatives are in descending order, ties by lower id. {@code text} is how the token reads inside a text. A
+ * prompt's first token has no log-probability ({@link #first}: NaN, no alternatives).
  */
 record TokenLogprob(String text, double logprob, Alternative[] top) {
+
+    /** The entry of a prompt's first token, which nothing predicts. */
+    static TokenLogprob first(int id, Texts texts) {
+        return new TokenLogprob(texts.of(id), Double.NaN, null);
+    }
 
     /** One of the likeliest tokens at this position. */
     record Alternative(String text, double logprob) {

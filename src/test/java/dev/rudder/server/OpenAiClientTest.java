@@ -160,6 +160,19 @@ class OpenAiClientTest {
         assertEquals("stop", cut.choices().get(0).finishReason().asString());
     }
 
+    /** log(sum(exp(logits))), in double: the reference the server's log-probabilities are checked against. */
+    private static double logNormaliser(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double z = 0;
+        for (float l : logits) {
+            z += Math.exp(l - max);
+        }
+        return max + Math.log(z);
+    }
+
     @Test
     void logprobsAreTheModelsLogSoftmaxOfEachTokenWhetherStreamedOrNot() {
         String q = ServerFixture.instructions("harmless_val.jsonl", 2).get(1);
@@ -176,21 +189,13 @@ class OpenAiClientTest {
         try (Session s = rudder.newSession(512, SteeringPlan.NONE)) {
             float[] logits = s.prefill(rudder.encodeChat(List.of(ChatMessage.user(q))));
             for (ChatCompletionTokenLogprob e : content) {
-                double max = Double.NEGATIVE_INFINITY;
-                for (float l : logits) {
-                    max = Math.max(max, l);
-                }
-                double z = 0;
-                for (float l : logits) {
-                    z += Math.exp(l - max);
-                }
+                double logZ = logNormaliser(logits);
                 Integer[] order = new Integer[logits.length];
                 for (int i = 0; i < order.length; i++) {
                     order[i] = i;
                 }
                 float[] l = logits;
                 java.util.Arrays.sort(order, (a, b) -> Float.compare(l[b], l[a]));
-                double logZ = max + Math.log(z);
                 assertEquals(logits[order[0]] - logZ, e.logprob(), 1e-6, "greedy: the chosen token is the likeliest");
                 assertEquals(3, e.topLogprobs().size());
                 for (int k = 0; k < 3; k++) {
@@ -289,6 +294,53 @@ class OpenAiClientTest {
         BadRequestException tooMany = assertThrows(BadRequestException.class,
                 () -> client.chat().completions().create(chat("hi", null, 2).n(17L).build()));
         assertTrue(tooMany.getMessage().contains("n must be between 1 and"), tooMany.getMessage());
+    }
+
+    @Test
+    void echoWithLogprobsScoresThePromptAsTheModelDoes() {
+        // what lm-evaluation-harness sends for a log-likelihood: the text back, with every prompt token's logprob
+        String text = "Once upon a time there was a little";
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("target").prompt(text)
+                .maxTokens(0).temperature(0.0).logprobs(2L).echo(true).build());
+        CompletionChoice choice = c.choices().get(0);
+        assertEquals(text, choice.text(), "max_tokens 0: the prompt alone");
+        assertEquals("length", choice.finishReason().asString());
+        var lp = choice.logprobs().orElseThrow();
+        PromptInput in = rudder.encode(text);
+        List<Integer> ids = in.tokenIds();
+        List<Double> values = lp.tokenLogprobs().orElseThrow();
+        assertEquals(ids.size(), values.size());
+        assertEquals(ids.size(), c.usage().orElseThrow().promptTokens());
+        assertEquals(0, c.usage().orElseThrow().completionTokens());
+        assertNull(values.get(0), "nothing predicts the first token");
+        try (Session s = rudder.newSession(512, SteeringPlan.NONE)) {
+            float[][] all = s.prefillAllLogits(in);
+            for (int p = 1; p < ids.size(); p++) {
+                float[] l = all[p - 1];
+                assertEquals(l[ids.get(p)] - logNormaliser(l), values.get(p), 1e-6, "prompt token " + p);
+            }
+        }
+
+        // several prompts (token-id arrays, as lm-eval sends them) with one new token each: choice i is prompt i,
+        // echoed and continued as a request of its own would be
+        List<List<Long>> prompts = List.of(ids.subList(0, 4).stream().map(Integer::longValue).toList(),
+                ids.stream().map(Integer::longValue).toList());
+        Completion two = client.completions().create(CompletionCreateParams.builder().model("target")
+                .prompt(CompletionCreateParams.Prompt.ofArrayOfTokenArrays(prompts)).maxTokens(1).temperature(0.0)
+                .logprobs(1L).echo(true).build());
+        assertEquals(2, two.choices().size());
+        for (int i = 0; i < 2; i++) {
+            CompletionChoice ch = two.choices().get(i);
+            int[] prompt = prompts.get(i).stream().mapToInt(Long::intValue).toArray();
+            Completion alone = client.completions().create(CompletionCreateParams.builder().model("target")
+                    .prompt(CompletionCreateParams.Prompt.ofArrayOfTokens(prompts.get(i))).maxTokens(1).temperature(0.0).build());
+            assertEquals(rudder.requireTokenizer().decode(prompt, false) + alone.choices().get(0).text(), ch.text());
+            List<Double> v = ch.logprobs().orElseThrow().tokenLogprobs().orElseThrow();
+            assertEquals(prompt.length + 1, v.size(), "the prompt's tokens and the new one");
+            assertEquals(values.subList(1, prompt.length), v.subList(1, prompt.length), "the same prompt, the same logprobs");
+        }
+        assertEquals(4 + ids.size(), two.usage().orElseThrow().promptTokens());
+        assertEquals(2, two.usage().orElseThrow().completionTokens());
     }
 
     @Test
