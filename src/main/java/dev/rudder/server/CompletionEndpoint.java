@@ -65,7 +65,7 @@ final class CompletionEndpoint {
                 boolean echo = !req.echoes().isEmpty();
                 Job job = new Job(prompt, sampling, req.maxTokens(), req.ignoreEos(), req.stop(), req.profile(),
                         prompt.length + req.maxTokens(), System.nanoTime() + options.timeLimit().toNanos(),
-                        req.logprobs(), echo && req.logprobs() >= 0);
+                        req.logprobs(), echo && req.logprobs() >= 0, req.logitBias());
                 echoes.add(echo ? req.echoes().get(c / req.n()) : "");
                 int index = c;
                 seqs.add(scheduler.submit(job, e -> events.add(new Choice(index, e))));

@@ -10,9 +10,10 @@ import java.util.List;
  * strings, the steering profile, the KV-cache length ({@code prompt.length + maxTokens} at most),
  * the {@link System#nanoTime()} by which it must be done, how many alternatives each generated
  * token's log-probability comes with ({@code -1}: no log-probabilities), and whether the prompt's
- * tokens get theirs too (echo; the prompt then runs in one pass of its own). {@code maxTokens} 0:
- * only the prompt runs.
+ * tokens get theirs too (echo; the prompt then runs in one pass of its own), and the logit bias
+ * applied before sampling. {@code maxTokens} 0: only the prompt runs.
  */
 record Job(int[] prompt, SamplerOptions sampling, int maxTokens, boolean ignoreEos, List<String> stop,
-           SteeringProfiles.Profile profile, int contextLength, long deadlineNanos, int logprobs, boolean promptLogprobs) {
+           SteeringProfiles.Profile profile, int contextLength, long deadlineNanos, int logprobs, boolean promptLogprobs,
+           LogitBias logitBias) {
 }

@@ -26,7 +26,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 record OpenAiRequest(Endpoint endpoint, List<int[]> prompts, SamplerOptions sampling, int maxTokens, boolean ignoreEos,
                      List<String> stop, SteeringProfiles.Profile profile, boolean stream, boolean includeUsage,
-                     int logprobs, int n, List<String> echoes) {
+                     int logprobs, int n, List<String> echoes, LogitBias logitBias) {
 
     /** Prompt positions times vocabulary entries an echo with logprobs may hold at once (256 MB of logits). */
     static final long MAX_PROMPT_LOGITS = 64L << 20;
@@ -106,7 +106,41 @@ record OpenAiRequest(Endpoint endpoint, List<int[]> prompts, SamplerOptions samp
         boolean includeUsage = stream && root.path("stream_options").path("include_usage").asBoolean(false);
         return new OpenAiRequest(endpoint, prompts, sampling, maxTokens, bool(root, "ignore_eos"), stops(root),
                 profile(root, profiles, options), stream, includeUsage, logprobs, choices(root, options, prompts.size()),
-                echo ? texts : List.of());
+                echo ? texts : List.of(), logitBias(root, rudder.config().vocabSize()));
+    }
+
+    /** {@code logit_bias}: an object from token ids (as strings, OpenAI's form) to numbers from -100 to 100. */
+    private static LogitBias logitBias(JsonNode root, int vocab) {
+        JsonNode b = root.get("logit_bias");
+        if (b == null || b.isNull()) {
+            return LogitBias.NONE;
+        }
+        if (!b.isObject()) {
+            throw ApiException.badRequest("logit_bias", "logit_bias must be an object from token ids to numbers");
+        }
+        int[] ids = new int[b.size()];
+        float[] values = new float[b.size()];
+        int i = 0;
+        for (var it = b.fields(); it.hasNext(); i++) {
+            var e = it.next();
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey().trim());
+            } catch (NumberFormatException nf) {
+                id = -1;
+            }
+            if (id < 0 || id >= vocab) {
+                throw ApiException.badRequest("logit_bias", "logit_bias keys must be token ids in 0.." + (vocab - 1)
+                        + ", got '" + e.getKey() + "'");
+            }
+            if (!e.getValue().isNumber() || Math.abs(e.getValue().asDouble()) > 100) {
+                throw ApiException.badRequest("logit_bias", "logit_bias values must be numbers from -100 to 100, got "
+                        + e.getValue() + " for token " + id);
+            }
+            ids[i] = id;
+            values[i] = (float) e.getValue().asDouble();
+        }
+        return new LogitBias(ids, values);
     }
 
     /**

@@ -397,7 +397,7 @@ final class Scheduler implements AutoCloseable {
                     + logits[bad] + ") at generated token " + (s.generated + 1) + "; check the model's weights and the steering profile"));
             return;
         }
-        int next = s.sampler.sample(logits);
+        int next = s.sampler.sample(job.logitBias().isEmpty() ? logits : (s.biased = job.logitBias().apply(logits, s.biased)));
         s.generated++;
         s.sampler.observe(next);
         metrics.generatedToken();

@@ -34,6 +34,7 @@ final class Sequence {
     Boolean gateOpen;
     Double gateScore;
     final List<TokenLogprob> logprobs = new ArrayList<>();   // entries not yet sent with a text event
+    float[] biased;                    // [vocab] the logits plus the job's logit bias (reused per step)
 
     Sequence(Job job, Consumer<JobEvent> events) {
         this.job = job;

@@ -21,6 +21,7 @@ import dev.rudder.Rudder;
 import dev.rudder.runtime.model.PromptInput;
 import dev.rudder.runtime.model.Session;
 import dev.rudder.runtime.steer.SteeringPlan;
+import dev.rudder.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -341,6 +342,34 @@ class OpenAiClientTest {
         }
         assertEquals(4 + ids.size(), two.usage().orElseThrow().promptTokens());
         assertEquals(2, two.usage().orElseThrow().completionTokens());
+    }
+
+    @Test
+    void logitBiasBansAndForcesTokensWhileLogprobsStayTheModels() {
+        String q = ServerFixture.instructions("domain_val.jsonl", 1).get(0);
+        ChatCompletion plain = client.chat().completions().create(chat(q, null, 1).logprobs(true).topLogprobs(2L).build());
+        var first = plain.choices().get(0).logprobs().orElseThrow().content().orElseThrow().get(0);
+        Tokenizer tok = rudder.requireTokenizer();
+        int greedy = rudder.requireTokenizer().encode(first.token(), false)[0];
+        assertEquals(first.token(), tok.decode(new int[] {greedy}, false), "the greedy token's id");
+
+        ChatCompletion banned = client.chat().completions().create(chat(q, null, 1).logprobs(true)
+                .logitBias(ChatCompletionCreateParams.LogitBias.builder()
+                        .putAdditionalProperty(Integer.toString(greedy), JsonValue.from(-100)).build()).build());
+        var second = banned.choices().get(0).logprobs().orElseThrow().content().orElseThrow().get(0);
+        assertEquals(first.topLogprobs().get(1).token(), second.token(), "banned: the runner-up instead");
+        assertEquals(first.topLogprobs().get(1).logprob(), second.logprob(), 1e-12, "the model's logprob, before the bias");
+
+        int forced = tok.encode(" zebra", false)[0];
+        ChatCompletion pushed = client.chat().completions().create(chat(q, null, 1)
+                .logitBias(ChatCompletionCreateParams.LogitBias.builder()
+                        .putAdditionalProperty(Integer.toString(forced), JsonValue.from(100)).build()).build());
+        assertEquals(tok.decode(new int[] {forced}, false), pushed.choices().get(0).message().content().orElse(""));
+
+        BadRequestException bad = assertThrows(BadRequestException.class, () -> client.chat().completions().create(chat(q, null, 1)
+                .logitBias(ChatCompletionCreateParams.LogitBias.builder()
+                        .putAdditionalProperty("99999999", JsonValue.from(5)).build()).build()));
+        assertTrue(bad.getMessage().contains("token ids in 0.."), bad.getMessage());
     }
 
     @Test
