@@ -198,8 +198,10 @@ record OpenAiRequest(Endpoint endpoint, List<int[]> prompts, SamplerOptions samp
                 || (root.hasNonNull("suffix") && !root.get("suffix").asText().isEmpty())) {
             throw ApiException.badRequest("best_of", "best_of > 1 and suffix are not supported");
         }
-        if (root.hasNonNull("tools") && !root.get("tools").isEmpty()) {
-            throw ApiException.badRequest("tools", "tools are not supported");
+        for (String f : List.of("tools", "functions")) {   // functions: the API's older name for tools
+            if (root.hasNonNull(f) && !root.get(f).isEmpty()) {
+                throw ApiException.badRequest(f, f + " are not supported");
+            }
         }
         if (root.has("response_format") && !root.path("response_format").path("type").asText("text").equals("text")) {
             throw ApiException.badRequest("response_format", "only text responses are supported");

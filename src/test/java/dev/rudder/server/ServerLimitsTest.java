@@ -252,6 +252,8 @@ class ServerLimitsTest {
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 2.5}", "n", "integer"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_logprobs\": 1}", "top_logprobs", "logprobs: true"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": 3}", "logprobs", "true or false"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"functions\": [{\"name\": \"f\"}]}", "functions", "not supported"),
+                    new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logit_bias\": {\"5\": 101}}", "logit_bias", "-100 to 100"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 0}", "max_tokens", "at least 1"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": [\"\"]}", "stop", "non-empty"),
                     new Case("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "stream", "true or false"),
