@@ -40,13 +40,12 @@ public final class Q6KMatrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot in two passes over the row ({@link #low}: quarters 0 and 1 of each half super-block, {@link #high}:
-     * quarters 2 and 3, which finds the row in cache), L positions at a time: each 6-bit quant rebuilt in byte lanes
-     * from L-byte loads of ql and qh (a 16-lane byte op costs half a 16-lane int op on AVX-512), then widened and made
-     * float, multiplied with the activations and by {@code d * scale} of its
-     * 16-weight group; one accumulator per quarter, int byte offsets. Widening (matmul) by the same dequantization in
-     * vectors, a quarter super-block per call (a whole half per method allocated its vectors once compiled;
-     * KernelAllocationTest).
+     * Fused dot in one pass over the row ({@link Vec#row}), L positions at a time: each 6-bit quant rebuilt in byte
+     * lanes from L-byte loads of ql and qh (a 16-lane byte op costs half a 16-lane int op on AVX-512), then widened and
+     * made float, multiplied with the activations and by {@code d * scale} of its 16-weight group (the super-block's
+     * 16 scales made floats once per super-block, written out in each loop: Vector API calls only); one accumulator
+     * per quarter of a half super-block, int byte offsets. Widening (matmul) by the same dequantization in vectors, a quarter super-block per call (a whole half
+     * per method allocated its vectors once compiled; KernelAllocationTest).
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -64,25 +63,6 @@ public final class Q6KMatrix extends BlockMatrix {
                     .convert(VectorOperators.I2F, 0);
         }
 
-        /** L bytes at {@code o}. */
-        private static ByteVector bytes(MemorySegment seg, long o) {
-            return ByteVector.fromMemorySegment(BYTES, seg, o, ByteOrder.LITTLE_ENDIAN);
-        }
-
-        /**
-         * Every byte of {@code v} shifted by {@code n} within its 16-bit pair: the bits that cross into the neighbour
-         * byte are the ones the callers mask off, and a 16-bit shift is one instruction where x86 has no byte shift.
-         */
-        private static ByteVector shift(ByteVector v, VectorOperators.Binary op, int n) {
-            return v.reinterpretAsShorts().lanewise(op, n).reinterpretAsBytes();
-        }
-
-        /** The 6-bit quants {@code (low 4 bits of q) | (bits 4-5 of h)}, minus 32, as floats (sign-extended, exact). */
-        private static FloatVector floats(ByteVector q, ByteVector h) {
-            ByteVector w = q.and((byte) 0xF).or(h.and((byte) 0x30)).sub((byte) 32);
-            return (FloatVector) ((IntVector) w.convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
-        }
-
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             rowLanes(row, x, xOff, t, tOff, Scratch.get().scales());
@@ -98,75 +78,64 @@ public final class Q6KMatrix extends BlockMatrix {
         private void rowLanes(int row, float[] x, int xOff, float[] t, int tOff, float[] s) {
             MemorySegment seg = intOffsets ? m.data : rowSegment(row);
             int base = intOffsets ? (int) (row * rowBytes) : 0;
-            low(seg, base, m.cols / BLOCK, x, xOff, t, tOff, s);
-            high(seg, base, m.cols / BLOCK, x, xOff, t, tOff, s);
+            row(seg, base, m.cols / BLOCK, x, xOff, t, tOff, s);
         }
 
         /**
-         * The super-block at {@code o}'s 16 scales times its d to {@code s}, as {@link Q6KMatrix#dequantize} rounds
-         * them ({@code d * sc}, one float multiply): vector work once per 256 weights instead of a byte load, a
-         * conversion and a multiply per 16.
+         * The row at byte {@code base}, all four quarters of each half super-block in one pass (the row streams from
+         * memory once): per L positions, the 6-bit quants of the four quarters rebuilt in byte lanes from one load each
+         * of qh and ql's two columns (masks and 16-bit shifts: x86 has no byte shift, and the bits that cross into the
+         * neighbouring byte are the ones masked off), widened to float, times the activations, times
+         * {@code d * scale} of their 16-weight group ({@code s}, per super-block); the accumulator lanes of quarters
+         * 0+1 plus those of 2+3 to {@code t[tOff ..)}. Only Vector API calls in the loop: C2 inlines those whatever the
+         * size of the compilation, where a helper of ours past its inlining budget would box the vectors.
          */
-        private static void scales(MemorySegment seg, int o, float d, float[] s) {
-            for (int k = 0; k < 16; k += L) {
-                ((FloatVector) ints(seg, o + 192 + k).convert(VectorOperators.I2F, 0)).mul(d).intoArray(s, k);
-            }
-        }
-
-        /**
-         * Quarters 0 and 1 of every half super-block of the row at byte {@code base} (the low nibbles of ql's two
-         * columns, qh bits 0-1 and 2-3): their accumulator lanes to {@code t[tOff ..)}. Two quarters per method, with
-         * {@link #high} beside it: all four in one loop passed C2's inlining node budget on some compilations, and the
-         * vectors then got boxed (3-5x slower).
-         */
-        private static void low(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff,
+        private static void row(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff,
                                 float[] s) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                int o = base + b * BLOCK_BYTES;
-                scales(seg, o, f16(seg, o + 208), s);
-                for (int half = 0; half < 2; half++) {
-                    int ql = o + 64 * half, qh = o + 128 + 32 * half;
-                    int xq = xOff + b * BLOCK + 128 * half;
-                    for (int p = 0; p < PARTS; p++) {
-                        ByteVector h = bytes(seg, qh + p * L);
-                        int g = 8 * half + (p * L) / 16;   // the scale of these positions' 16-weight group in quarter 0
-                        FloatVector w0 = floats(bytes(seg, ql + p * L), shift(h, VectorOperators.LSHL, 4));   // h bits 0-1
-                        FloatVector w1 = floats(bytes(seg, ql + 32 + p * L), shift(h, VectorOperators.LSHL, 2));   // 2-3
-                        acc0 = w0.mul(FloatVector.fromArray(F, x, xq + p * L))
-                                .fma(FloatVector.broadcast(F, s[g]), acc0);
-                        acc1 = w1.mul(FloatVector.fromArray(F, x, xq + 32 + p * L))
-                                .fma(FloatVector.broadcast(F, s[g + 2]), acc1);
-                    }
-                }
-            }
-            acc0.add(acc1).intoArray(t, tOff);
-        }
-
-        /** Quarters 2 and 3 (the high nibbles, qh bits 4-5 and 6-7), added to the lanes {@link #low} left in {@code t}. */
-        private static void high(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff,
-                                 float[] s) {
             FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 int o = base + b * BLOCK_BYTES;
-                scales(seg, o, f16(seg, o + 208), s);
+                for (int k = 0; k < 16; k += L) {   // the super-block's 16 scales times d, rounded as dequantize rounds them
+                    ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 192 + k, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0))
+                            .mul(f16(seg, o + 208)).intoArray(s, 0 + k);
+                }
                 for (int half = 0; half < 2; half++) {
                     int ql = o + 64 * half, qh = o + 128 + 32 * half;
                     int xq = xOff + b * BLOCK + 128 * half;
                     for (int p = 0; p < PARTS; p++) {
-                        ByteVector h = bytes(seg, qh + p * L);
-                        int g = 8 * half + 4 + (p * L) / 16;
-                        FloatVector w2 = floats(shift(bytes(seg, ql + p * L), VectorOperators.LSHR, 4), h);   // h bits 4-5
-                        FloatVector w3 = floats(shift(bytes(seg, ql + 32 + p * L), VectorOperators.LSHR, 4),
-                                shift(h, VectorOperators.LSHR, 2));   // 6-7
-                        acc2 = w2.mul(FloatVector.fromArray(F, x, xq + 64 + p * L))
-                                .fma(FloatVector.broadcast(F, s[g]), acc2);
-                        acc3 = w3.mul(FloatVector.fromArray(F, x, xq + 96 + p * L))
-                                .fma(FloatVector.broadcast(F, s[g + 2]), acc3);
+                        ByteVector h = ByteVector.fromMemorySegment(BYTES, seg, qh + p * L, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector qa = ByteVector.fromMemorySegment(BYTES, seg, ql + p * L, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector qc = ByteVector.fromMemorySegment(BYTES, seg, ql + 32 + p * L, ByteOrder.LITTLE_ENDIAN);
+                        int g = 8 * half + (p * L) / 16;   // the scale of these positions' 16-weight group in quarter 0
+                        // quarter 0: low nibbles of column a, h bits 0-1; 1: column c, bits 2-3; 2: high nibbles of a,
+                        // bits 4-5; 3: high nibbles of c, bits 6-7 (each moved to bits 4-5, then minus 32)
+                        ByteVector w0 = qa.and((byte) 0xF).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4)
+                                .reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector w1 = qc.and((byte) 0xF).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2)
+                                .reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector w2 = qa.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                                .and((byte) 0xF).or(h.and((byte) 0x30)).sub((byte) 32);
+                        ByteVector w3 = qc.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                                .and((byte) 0xF).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2)
+                                        .reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        acc0 = ((FloatVector) ((IntVector) w0.convertShape(VectorOperators.B2I, Vectors.I, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xq + p * L))
+                                .fma(FloatVector.broadcast(F, s[g]), acc0);
+                        acc1 = ((FloatVector) ((IntVector) w1.convertShape(VectorOperators.B2I, Vectors.I, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xq + 32 + p * L))
+                                .fma(FloatVector.broadcast(F, s[g + 2]), acc1);
+                        acc2 = ((FloatVector) ((IntVector) w2.convertShape(VectorOperators.B2I, Vectors.I, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xq + 64 + p * L))
+                                .fma(FloatVector.broadcast(F, s[g + 4]), acc2);
+                        acc3 = ((FloatVector) ((IntVector) w3.convertShape(VectorOperators.B2I, Vectors.I, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xq + 96 + p * L))
+                                .fma(FloatVector.broadcast(F, s[g + 6]), acc3);
                     }
                 }
             }
-            acc2.add(acc3).add(FloatVector.fromArray(F, t, tOff)).intoArray(t, tOff);
+            acc0.add(acc1).add(acc2.add(acc3)).intoArray(t, tOff);
         }
 
         @Override
@@ -175,70 +144,61 @@ public final class Q6KMatrix extends BlockMatrix {
             float[] s = Scratch.get().scales();
             for (int k = 0; k < 2; k++) {
                 int base = (int) ((k == 0 ? rA : rB) * rowBytes);
-                lowTwoInputs(m.data, base, blocks, x, xa, xb, t, ta + k * L, tb + k * L, s);
-                highTwoInputs(m.data, base, blocks, x, xa, xb, t, ta + k * L, tb + k * L, s);
+                rowTwoInputs(m.data, base, blocks, x, xa, xb, t, ta + k * L, tb + k * L, s);
             }
         }
 
         /**
-         * {@link #low} of a row with two inputs, at {@code xa} (to {@code t[ta ..)}) and {@code xb} (to
-         * {@code t[tb ..)}): each weight rebuilt once for both (batched decode), per input {@link #low}'s operations
-         * in its order. Vector API calls only in the loop.
+         * {@link #row} with two inputs, at {@code xa} (lanes to {@code t[ta ..)}) and {@code xb} (to {@code t[tb ..)}):
+         * each weight rebuilt once for both (batched decode), per input {@link #row}'s operations in its order.
          */
-        private static void lowTwoInputs(MemorySegment seg, int base, int blocks, float[] x, int xa, int xb, float[] t,
+        private static void rowTwoInputs(MemorySegment seg, int base, int blocks, float[] x, int xa, int xb, float[] t,
                                          int ta, int tb, float[] s) {
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 int o = base + b * BLOCK_BYTES;
-                scales(seg, o, f16(seg, o + 208), s);
+                for (int k = 0; k < 16; k += L) {   // the super-block's 16 scales times d, rounded as dequantize rounds them
+                    ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 192 + k, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0))
+                            .mul(f16(seg, o + 208)).intoArray(s, 0 + k);
+                }
                 for (int half = 0; half < 2; half++) {
                     int ql = o + 64 * half, qh = o + 128 + 32 * half;
                     int xq = b * BLOCK + 128 * half;
                     for (int p = 0; p < PARTS; p++) {
-                        ByteVector h = bytes(seg, qh + p * L);
+                        ByteVector h = ByteVector.fromMemorySegment(BYTES, seg, qh + p * L, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector qa = ByteVector.fromMemorySegment(BYTES, seg, ql + p * L, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector qc = ByteVector.fromMemorySegment(BYTES, seg, ql + 32 + p * L, ByteOrder.LITTLE_ENDIAN);
                         int g = 8 * half + (p * L) / 16;
-                        FloatVector w0 = floats(bytes(seg, ql + p * L), shift(h, VectorOperators.LSHL, 4));
-                        FloatVector w1 = floats(bytes(seg, ql + 32 + p * L), shift(h, VectorOperators.LSHL, 2));
-                        FloatVector s0 = FloatVector.broadcast(F, s[g]);
-                        FloatVector s1 = FloatVector.broadcast(F, s[g + 2]);
+                        FloatVector w0 = (FloatVector) ((IntVector) qa.and((byte) 0xF).or(h.reinterpretAsShorts()
+                                .lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
+                                .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
+                        FloatVector w1 = (FloatVector) ((IntVector) qc.and((byte) 0xF).or(h.reinterpretAsShorts()
+                                .lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
+                                .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
+                        FloatVector w2 = (FloatVector) ((IntVector) qa.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
+                                .reinterpretAsBytes().and((byte) 0xF).or(h.and((byte) 0x30)).sub((byte) 32)
+                                .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
+                        FloatVector w3 = (FloatVector) ((IntVector) qc.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
+                                .reinterpretAsBytes().and((byte) 0xF).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2)
+                                        .reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
+                                .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
+                        FloatVector s0 = FloatVector.broadcast(F, s[g]), s1 = FloatVector.broadcast(F, s[g + 2]);
+                        FloatVector s2 = FloatVector.broadcast(F, s[g + 4]), s3 = FloatVector.broadcast(F, s[g + 6]);
                         a0 = w0.mul(FloatVector.fromArray(F, x, xa + xq + p * L)).fma(s0, a0);
                         a1 = w1.mul(FloatVector.fromArray(F, x, xa + xq + 32 + p * L)).fma(s1, a1);
-                        c0 = w0.mul(FloatVector.fromArray(F, x, xb + xq + p * L)).fma(s0, c0);
-                        c1 = w1.mul(FloatVector.fromArray(F, x, xb + xq + 32 + p * L)).fma(s1, c1);
-                    }
-                }
-            }
-            a0.add(a1).intoArray(t, ta);
-            c0.add(c1).intoArray(t, tb);
-        }
-
-        /** {@link #high} of a row with two inputs, as {@link #lowTwoInputs}. */
-        private static void highTwoInputs(MemorySegment seg, int base, int blocks, float[] x, int xa, int xb, float[] t,
-                                          int ta, int tb, float[] s) {
-            FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                int o = base + b * BLOCK_BYTES;
-                scales(seg, o, f16(seg, o + 208), s);
-                for (int half = 0; half < 2; half++) {
-                    int ql = o + 64 * half, qh = o + 128 + 32 * half;
-                    int xq = b * BLOCK + 128 * half;
-                    for (int p = 0; p < PARTS; p++) {
-                        ByteVector h = bytes(seg, qh + p * L);
-                        int g = 8 * half + 4 + (p * L) / 16;
-                        FloatVector w2 = floats(shift(bytes(seg, ql + p * L), VectorOperators.LSHR, 4), h);
-                        FloatVector w3 = floats(shift(bytes(seg, ql + 32 + p * L), VectorOperators.LSHR, 4),
-                                shift(h, VectorOperators.LSHR, 2));
-                        FloatVector s2 = FloatVector.broadcast(F, s[g]);
-                        FloatVector s3 = FloatVector.broadcast(F, s[g + 2]);
                         a2 = w2.mul(FloatVector.fromArray(F, x, xa + xq + 64 + p * L)).fma(s2, a2);
                         a3 = w3.mul(FloatVector.fromArray(F, x, xa + xq + 96 + p * L)).fma(s3, a3);
+                        c0 = w0.mul(FloatVector.fromArray(F, x, xb + xq + p * L)).fma(s0, c0);
+                        c1 = w1.mul(FloatVector.fromArray(F, x, xb + xq + 32 + p * L)).fma(s1, c1);
                         c2 = w2.mul(FloatVector.fromArray(F, x, xb + xq + 64 + p * L)).fma(s2, c2);
                         c3 = w3.mul(FloatVector.fromArray(F, x, xb + xq + 96 + p * L)).fma(s3, c3);
                     }
                 }
             }
-            a2.add(a3).add(FloatVector.fromArray(F, t, ta)).intoArray(t, ta);
-            c2.add(c3).add(FloatVector.fromArray(F, t, tb)).intoArray(t, tb);
+            a0.add(a1).add(a2.add(a3)).intoArray(t, ta);
+            c0.add(c1).add(c2.add(c3)).intoArray(t, tb);
         }
 
         /** The exact dequantization in vectors: as {@link Q6KMatrix#dequantize}, {@code (d * scale) * (q - 32)}. */
