@@ -140,7 +140,10 @@ public final class Vectors {
         return s;
     }
 
-    /** bf16 bits in the low half of each int lane, widened to float (exact). */
+    /**
+     * bf16 bits in the low half of each int lane, widened to float (exact). The kernels write this and
+     * {@link #bf16High} out in their loops rather than call them (see BF16Matrix).
+     */
     public static FloatVector bf16Low(IntVector w) {
         return w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }

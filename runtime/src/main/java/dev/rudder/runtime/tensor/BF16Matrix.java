@@ -12,8 +12,6 @@ import java.nio.ByteOrder;
 
 import static dev.rudder.runtime.kernel.Vectors.F;
 import static dev.rudder.runtime.kernel.Vectors.I;
-import static dev.rudder.runtime.kernel.Vectors.bf16High;
-import static dev.rudder.runtime.kernel.Vectors.bf16Low;
 
 /**
  * bfloat16 weights (the upper 16 bits of a float32), little-endian, row-major. Widening is exact:
@@ -61,7 +59,10 @@ public final class BF16Matrix extends SegmentMatrix {
     /**
      * One FMA chain per row: per pair block, {@code acc = odd.fma(x_odd, even.fma(x_even, acc))};
      * then the fixed-order lane sum, then the tail columns in order. {@code dot4xN} runs 4n such
-     * chains (four rows, n inputs), each pair block loaded and widened once per row and two inputs.
+     * chains (four rows, n inputs), each pair block loaded and widened once per row and two inputs. The widening
+     * ({@link Vectors#bf16Low}, {@link Vectors#bf16High}) is written out in every loop: only Vector API calls are
+     * inlined whatever the size of the compilation, and a helper of ours left as a call boxes its vectors (in one of
+     * two full test runs at -XX:UseAVX=2 this kernel allocated on every call).
      */
     private static final class Vec implements RowKernel {
         private static final int L = F.length();
@@ -103,13 +104,17 @@ public final class BF16Matrix extends SegmentMatrix {
                 FloatVector x1 = FloatVector.fromArray(F, x, xOff + c + L);
                 int o = 2 * c;
                 IntVector w = IntVector.fromMemorySegment(I, seg, (long) (i0 + o), ByteOrder.LITTLE_ENDIAN);
-                a0 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a0));
+                a0 = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(x1, w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0));
                 w = IntVector.fromMemorySegment(I, seg, (long) (i1 + o), ByteOrder.LITTLE_ENDIAN);
-                a1 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a1));
+                a1 = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(x1, w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1));
                 w = IntVector.fromMemorySegment(I, seg, (long) (i2 + o), ByteOrder.LITTLE_ENDIAN);
-                a2 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a2));
+                a2 = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(x1, w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a2));
                 w = IntVector.fromMemorySegment(I, seg, (long) (i3 + o), ByteOrder.LITTLE_ENDIAN);
-                a3 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a3));
+                a3 = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(x1, w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a3));
             }
             // Vectors.laneSums4 in registers, on the accumulators as they are (written out here: a vector passed to a
             // method C2 does not inline is boxed); through the scratch array, single-stream decode at 2048 columns
@@ -143,13 +148,17 @@ public final class BF16Matrix extends SegmentMatrix {
                 FloatVector x1 = FloatVector.fromArray(F, x, xOff + c + L);
                 long o = 2L * c;
                 IntVector w = IntVector.fromMemorySegment(I, seg, b0 + o, ByteOrder.LITTLE_ENDIAN);
-                a0 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a0));
+                a0 = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(x1, w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0));
                 w = IntVector.fromMemorySegment(I, seg, b1 + o, ByteOrder.LITTLE_ENDIAN);
-                a1 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a1));
+                a1 = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(x1, w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1));
                 w = IntVector.fromMemorySegment(I, seg, b2 + o, ByteOrder.LITTLE_ENDIAN);
-                a2 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a2));
+                a2 = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(x1, w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a2));
                 w = IntVector.fromMemorySegment(I, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
-                a3 = bf16High(w).fma(x1, bf16Low(w).fma(x0, a3));
+                a3 = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(x1, w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a3));
             }
             float[] t = Scratch.get().t(4 * L);  // [4 rows, L lanes], then the 4 sums
             a0.intoArray(t, 0);
@@ -224,23 +233,23 @@ public final class BF16Matrix extends SegmentMatrix {
                         FloatVector db = FloatVector.fromArray(F, x, ob + c + L);
                         int o = 2 * c;
                         IntVector w = IntVector.fromMemorySegment(I, seg, (long) (i0 + o), ByteOrder.LITTLE_ENDIAN);
-                        FloatVector lo = bf16Low(w);
-                        FloatVector hi = bf16High(w);
+                        FloatVector lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                        FloatVector hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
                         a0a = hi.fma(da, lo.fma(ea, a0a));
                         a0b = hi.fma(db, lo.fma(eb, a0b));
                         w = IntVector.fromMemorySegment(I, seg, (long) (i1 + o), ByteOrder.LITTLE_ENDIAN);
-                        lo = bf16Low(w);
-                        hi = bf16High(w);
+                        lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                        hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
                         a1a = hi.fma(da, lo.fma(ea, a1a));
                         a1b = hi.fma(db, lo.fma(eb, a1b));
                         w = IntVector.fromMemorySegment(I, seg, (long) (i2 + o), ByteOrder.LITTLE_ENDIAN);
-                        lo = bf16Low(w);
-                        hi = bf16High(w);
+                        lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                        hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
                         a2a = hi.fma(da, lo.fma(ea, a2a));
                         a2b = hi.fma(db, lo.fma(eb, a2b));
                         w = IntVector.fromMemorySegment(I, seg, (long) (i3 + o), ByteOrder.LITTLE_ENDIAN);
-                        lo = bf16Low(w);
-                        hi = bf16High(w);
+                        lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                        hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
                         a3a = hi.fma(da, lo.fma(ea, a3a));
                         a3b = hi.fma(db, lo.fma(eb, a3b));
                     }
@@ -313,8 +322,8 @@ public final class BF16Matrix extends SegmentMatrix {
                 FloatVector ed = FloatVector.fromArray(F, x, od + c), dd = FloatVector.fromArray(F, x, od + c + L);
                 int off = 2 * c;
                 IntVector w = IntVector.fromMemorySegment(I, seg, (long) (i0 + off), ByteOrder.LITTLE_ENDIAN);
-                FloatVector lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();      // as bf16Low
-                FloatVector hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats(); // as bf16High
+                FloatVector lo = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector hi = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
                 a0a = hi.fma(da, lo.fma(ea, a0a));
                 a0b = hi.fma(db, lo.fma(eb, a0b));
                 a0c = hi.fma(dc, lo.fma(ec, a0c));
@@ -389,8 +398,8 @@ public final class BF16Matrix extends SegmentMatrix {
             FloatVector a = FloatVector.zero(F);
             for (int c = 0; c < main; c += BLOCK) {
                 IntVector w = IntVector.fromMemorySegment(I, seg, b + 2L * c, ByteOrder.LITTLE_ENDIAN);
-                a = bf16High(w).fma(FloatVector.fromArray(F, x, xOff + c + L),
-                        bf16Low(w).fma(FloatVector.fromArray(F, x, xOff + c), a));
+                a = w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOff + c + L),
+                        w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOff + c), a));
             }
             float[] t = Scratch.get().t(L);
             a.intoArray(t, 0);
@@ -407,8 +416,8 @@ public final class BF16Matrix extends SegmentMatrix {
             long b = row * rowBytes;
             for (int c = 0; c < main; c += BLOCK) {
                 IntVector w = IntVector.fromMemorySegment(I, seg, b + 2L * c, ByteOrder.LITTLE_ENDIAN);
-                bf16Low(w).intoArray(dst, off + c);
-                bf16High(w).intoArray(dst, off + c + L);
+                w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + c);
+                w.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().intoArray(dst, off + c + L);
             }
             for (int c = main; c < cols; c++) {
                 dst[off + c] = at(seg, b + 2L * c);
