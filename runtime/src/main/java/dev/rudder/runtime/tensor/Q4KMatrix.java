@@ -42,7 +42,11 @@ public final class Q4KMatrix extends BlockMatrix {
     /**
      * Fused dot: per sub-block of 32, {@code d*sc * sum(q*x) - dmin*m * sum(x)}, the nibbles of L bytes at a time
      * turned into floats by {@link NibbleBlocks#lookup}. The scale and min terms go to two accumulators (two
-     * dependency chains instead of one). Widening (matmul) by the same weights.
+     * dependency chains instead of one). The super-block's 8 scales and 8 mins are made floats once, in vectors
+     * ({@link KScales#table}); decoded per sub-block in scalar code they had cost as much as the dot product (Q4_K
+     * [2048, 2048] matvec, 1 thread: 4.4-4.5 -> 5.2-5.4 G weights/s at best of 25 rounds). Rows one at a time: a
+     * two-row loop sharing the activation loads was no faster from DRAM once the scales were out of the loop.
+     * Widening (matmul) by the same weights.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -60,14 +64,17 @@ public final class Q4KMatrix extends BlockMatrix {
 
         @Override
         void lanes2(int rA, int rB, float[] x, int xOff, float[] t, int tOff) {
-            row2(m.data, (int) (rA * rowBytes), (int) (rB * rowBytes), m.cols / BLOCK, x, xOff, t, tOff);
+            float[] s = Scratch.get().scales();
+            row(m.data, (int) (rA * rowBytes), m.cols / BLOCK, x, xOff, t, tOff, s);
+            row(m.data, (int) (rB * rowBytes), m.cols / BLOCK, x, xOff, t, tOff + L, s);
         }
 
         @Override
         void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
             int blocks = m.cols / BLOCK;
-            rowTwoInputs(m.data, (int) (rA * rowBytes), blocks, x, xa, xb, t, ta, tb);
-            rowTwoInputs(m.data, (int) (rB * rowBytes), blocks, x, xa, xb, t, ta + L, tb + L);
+            float[] s = Scratch.get().scales();
+            rowTwoInputs(m.data, (int) (rA * rowBytes), blocks, x, xa, xb, t, ta, tb, s);
+            rowTwoInputs(m.data, (int) (rB * rowBytes), blocks, x, xa, xb, t, ta + L, tb + L, s);
         }
 
         /**
@@ -76,17 +83,15 @@ public final class Q4KMatrix extends BlockMatrix {
          * operations of {@link #row} in its order. Vector API calls only in the loop, scales decoded before it.
          */
         private static void rowTwoInputs(MemorySegment seg, int b0, int blocks, float[] x, int xa, int xb, float[] t,
-                                         int ta, int tb) {
+                                         int ta, int tb, float[] s) {
             FloatVector qa = FloatVector.zero(F), ma = FloatVector.zero(F);
             FloatVector qb = FloatVector.zero(F), mb = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 int o = b0 + b * BLOCK_BYTES;
-                float d = f16(seg, o), negMin = -f16(seg, o + 2);
-                int w0 = seg.get(INT_LE, o + 4), w1 = seg.get(INT_LE, o + 8), w2 = seg.get(INT_LE, o + 12);
+                KScales.table(seg, o, f16(seg, o), -f16(seg, o + 2), s, 0);
                 int xo = b * BLOCK;
                 for (int j = 0; j < 4; j++) {
-                    float sc0 = d * KScales.scale(w0, w2, 2 * j), sc1 = d * KScales.scale(w0, w2, 2 * j + 1);
-                    float mn0 = negMin * KScales.min(w1, w2, 2 * j), mn1 = negMin * KScales.min(w1, w2, 2 * j + 1);
+                    float sc0 = s[2 * j], sc1 = s[2 * j + 1], mn0 = s[8 + 2 * j], mn1 = s[9 + 2 * j];
                     FloatVector loA = FloatVector.zero(F), hiA = FloatVector.zero(F);
                     FloatVector loB = FloatVector.zero(F), hiB = FloatVector.zero(F);
                     FloatVector sLoA = FloatVector.zero(F), sHiA = FloatVector.zero(F);
@@ -131,89 +136,26 @@ public final class Q4KMatrix extends BlockMatrix {
             qb.add(mb).intoArray(t, tb);
         }
 
-        /**
-         * {@link #row} of two rows at bytes {@code bA} and {@code bB} to {@code t[tOff ..)} and {@code t[tOff + L ..)}:
-         * two memory streams sharing the activation loads and sums; per row the operations of {@link #row} in its
-         * order. Twice row's size, this compilation passes C2's 18000-node inlining cutoff (with 8 lanes before the
-         * last nibble lookup), after which only the Vector API's own methods are inlined: its loop calls nothing
-         * else, and the scales are decoded before it, while the compilation is still small.
-         */
-        private static void row2(MemorySegment seg, int bA, int bB, int blocks, float[] x, int xOff, float[] t, int tOff) {
-            FloatVector qA = FloatVector.zero(F), mA = FloatVector.zero(F);
-            FloatVector qB = FloatVector.zero(F), mB = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                int oA = bA + b * BLOCK_BYTES, oB = bB + b * BLOCK_BYTES;
-                float dA = f16(seg, oA), negMinA = -f16(seg, oA + 2);
-                float dB = f16(seg, oB), negMinB = -f16(seg, oB + 2);
-                int a0 = seg.get(INT_LE, oA + 4), a1 = seg.get(INT_LE, oA + 8), a2 = seg.get(INT_LE, oA + 12);
-                int c0 = seg.get(INT_LE, oB + 4), c1 = seg.get(INT_LE, oB + 8), c2 = seg.get(INT_LE, oB + 12);
-                int xb = xOff + b * BLOCK;
-                for (int j = 0; j < 4; j++) {
-                    float scA0 = dA * KScales.scale(a0, a2, 2 * j), scA1 = dA * KScales.scale(a0, a2, 2 * j + 1);
-                    float mnA0 = negMinA * KScales.min(a1, a2, 2 * j), mnA1 = negMinA * KScales.min(a1, a2, 2 * j + 1);
-                    float scB0 = dB * KScales.scale(c0, c2, 2 * j), scB1 = dB * KScales.scale(c0, c2, 2 * j + 1);
-                    float mnB0 = negMinB * KScales.min(c1, c2, 2 * j), mnB1 = negMinB * KScales.min(c1, c2, 2 * j + 1);
-                    FloatVector loA = FloatVector.zero(F), hiA = FloatVector.zero(F);
-                    FloatVector loB = FloatVector.zero(F), hiB = FloatVector.zero(F);
-                    FloatVector sLo = FloatVector.zero(F), sHi = FloatVector.zero(F);
-                    int x0 = xb + 64 * j;
-                    for (int p = 0; p < PARTS; p++) {   // as row's loop; Vector API calls only (see row2's comment)
-                        IntVector iA = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oA + 16 + 32 * j + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
-                        IntVector iB = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, oB + 16 + 32 * j + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
-                        FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
-                        FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
-                        IntVector hA = iA.lanewise(VectorOperators.ASHR, 4), hB = iB.lanewise(VectorOperators.ASHR, 4);
-                        if (L == 16) {   // NibbleBlocks.lookup: one permute of the 16-entry table
-                            loA = iA.selectFrom(TABLE).reinterpretAsFloats().fma(xl, loA);
-                            hiA = hA.selectFrom(TABLE).reinterpretAsFloats().fma(xh, hiA);
-                            loB = iB.selectFrom(TABLE).reinterpretAsFloats().fma(xl, loB);
-                            hiB = hB.selectFrom(TABLE).reinterpretAsFloats().fma(xh, hiB);
-                        } else {         // its linear-table form: the nibble itself, converted
-                            loA = ((FloatVector) iA.and(0xF).convert(VectorOperators.I2F, 0)).fma(xl, loA);
-                            hiA = ((FloatVector) hA.and(0xF).convert(VectorOperators.I2F, 0)).fma(xh, hiA);
-                            loB = ((FloatVector) iB.and(0xF).convert(VectorOperators.I2F, 0)).fma(xl, loB);
-                            hiB = ((FloatVector) hB.and(0xF).convert(VectorOperators.I2F, 0)).fma(xh, hiB);
-                        }
-                        sLo = sLo.add(xl);
-                        sHi = sHi.add(xh);
-                    }
-                    qA = loA.fma(FloatVector.broadcast(F, scA0), qA);
-                    mA = sLo.fma(FloatVector.broadcast(F, mnA0), mA);
-                    qA = hiA.fma(FloatVector.broadcast(F, scA1), qA);
-                    mA = sHi.fma(FloatVector.broadcast(F, mnA1), mA);
-                    qB = loB.fma(FloatVector.broadcast(F, scB0), qB);
-                    mB = sLo.fma(FloatVector.broadcast(F, mnB0), mB);
-                    qB = hiB.fma(FloatVector.broadcast(F, scB1), qB);
-                    mB = sHi.fma(FloatVector.broadcast(F, mnB1), mB);
-                }
-            }
-            qA.add(mA).intoArray(t, tOff);
-            qB.add(mB).intoArray(t, tOff + L);
-        }
-
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             if (intOffsets) {
-                row(m.data, (int) (row * rowBytes), m.cols / BLOCK, x, xOff, t, tOff);
+                row(m.data, (int) (row * rowBytes), m.cols / BLOCK, x, xOff, t, tOff, Scratch.get().scales());
             } else {
-                row(rowSegment(row), 0, m.cols / BLOCK, x, xOff, t, tOff);
+                row(rowSegment(row), 0, m.cols / BLOCK, x, xOff, t, tOff, Scratch.get().scales());
             }
         }
 
         /**
          * The row of {@code blocks} super-blocks at byte {@code base}: its accumulator lanes to {@code t[tOff ..)}.
-         * Scales and mins decoded in scalar code (see {@link KScales}).
+         * Scales and mins made floats once per super-block ({@link KScales#table} into {@code s}, 16 floats).
          */
-        private static void row(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff) {
+        private static void row(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff,
+                                float[] s) {
             FloatVector accQ = FloatVector.zero(F);
             FloatVector accM = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 int o = base + b * BLOCK_BYTES;
-                float d = f16(seg, o);
-                float negMin = -f16(seg, o + 2);
-                int w0 = seg.get(INT_LE, o + 4), w1 = seg.get(INT_LE, o + 8), w2 = seg.get(INT_LE, o + 12);
+                KScales.table(seg, o, f16(seg, o), -f16(seg, o + 2), s, 0);
                 int xb = xOff + b * BLOCK;
                 for (int j = 0; j < 4; j++) {
                     FloatVector qxLo = FloatVector.zero(F);
@@ -230,10 +172,10 @@ public final class Q4KMatrix extends BlockMatrix {
                         sLo = sLo.add(xl);
                         sHi = sHi.add(xh);
                     }
-                    accQ = qxLo.fma(FloatVector.broadcast(F, d * KScales.scale(w0, w2, 2 * j)), accQ);
-                    accM = sLo.fma(FloatVector.broadcast(F, negMin * KScales.min(w1, w2, 2 * j)), accM);
-                    accQ = qxHi.fma(FloatVector.broadcast(F, d * KScales.scale(w0, w2, 2 * j + 1)), accQ);
-                    accM = sHi.fma(FloatVector.broadcast(F, negMin * KScales.min(w1, w2, 2 * j + 1)), accM);
+                    accQ = qxLo.fma(FloatVector.broadcast(F, s[2 * j]), accQ);
+                    accM = sLo.fma(FloatVector.broadcast(F, s[8 + 2 * j]), accM);
+                    accQ = qxHi.fma(FloatVector.broadcast(F, s[2 * j + 1]), accQ);
+                    accM = sHi.fma(FloatVector.broadcast(F, s[9 + 2 * j]), accM);
                 }
             }
             accQ.add(accM).intoArray(t, tOff);

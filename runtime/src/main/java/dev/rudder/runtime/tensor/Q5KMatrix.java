@@ -39,8 +39,8 @@ public final class Q5KMatrix extends BlockMatrix {
     }
 
     /**
-     * Fused dot as Q4_K's (scales decoded by {@link KScales}, L bytes per part), the fifth bit of each weight taken
-     * from the 32 {@code qh} bytes; widening (matmul) by the same dequantization in vectors.
+     * Fused dot as Q4_K's (scales made floats per super-block by {@link KScales#table}, L bytes per part), the fifth
+     * bit of each weight taken from the 32 {@code qh} bytes; widening (matmul) by the same dequantization in vectors.
      */
     private static final class Vec extends BlockKernel {
         static final VectorSpecies<Float> F = Vectors.F;
@@ -61,17 +61,18 @@ public final class Q5KMatrix extends BlockMatrix {
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             if (intOffsets) {
-                row(m.data, (int) (row * rowBytes), m.cols / BLOCK, x, xOff, t, tOff);
+                row(m.data, (int) (row * rowBytes), m.cols / BLOCK, x, xOff, t, tOff, Scratch.get().scales());
             } else {
-                row(rowSegment(row), 0, m.cols / BLOCK, x, xOff, t, tOff);
+                row(rowSegment(row), 0, m.cols / BLOCK, x, xOff, t, tOff, Scratch.get().scales());
             }
         }
 
         @Override
         void lanes2x2(int rA, int rB, float[] x, int xa, int xb, float[] t, int ta, int tb) {
             int blocks = m.cols / BLOCK;
-            rowTwoInputs(m.data, (int) (rA * rowBytes), blocks, x, xa, xb, t, ta, tb);
-            rowTwoInputs(m.data, (int) (rB * rowBytes), blocks, x, xa, xb, t, ta + L, tb + L);
+            float[] s = Scratch.get().scales();
+            rowTwoInputs(m.data, (int) (rA * rowBytes), blocks, x, xa, xb, t, ta, tb, s);
+            rowTwoInputs(m.data, (int) (rB * rowBytes), blocks, x, xa, xb, t, ta + L, tb + L, s);
         }
 
         /**
@@ -81,17 +82,15 @@ public final class Q5KMatrix extends BlockMatrix {
          * calls only in the loop, scales decoded before it.
          */
         private static void rowTwoInputs(MemorySegment seg, int b0, int blocks, float[] x, int xa, int xb, float[] t,
-                                         int ta, int tb) {
+                                         int ta, int tb, float[] s) {
             FloatVector qa = FloatVector.zero(F), ma = FloatVector.zero(F);
             FloatVector qb = FloatVector.zero(F), mb = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 int o = b0 + b * BLOCK_BYTES;
-                float d = f16(seg, o), negMin = -f16(seg, o + 2);
-                int w0 = seg.get(INT_LE, o + 4), w1 = seg.get(INT_LE, o + 8), w2 = seg.get(INT_LE, o + 12);
+                KScales.table(seg, o, f16(seg, o), -f16(seg, o + 2), s, 0);
                 int xo = b * BLOCK;
                 for (int j = 0; j < 4; j++) {
-                    float sc0 = d * KScales.scale(w0, w2, 2 * j), sc1 = d * KScales.scale(w0, w2, 2 * j + 1);
-                    float mn0 = negMin * KScales.min(w1, w2, 2 * j), mn1 = negMin * KScales.min(w1, w2, 2 * j + 1);
+                    float sc0 = s[2 * j], sc1 = s[2 * j + 1], mn0 = s[8 + 2 * j], mn1 = s[9 + 2 * j];
                     FloatVector loA = FloatVector.zero(F), hiA = FloatVector.zero(F);
                     FloatVector loB = FloatVector.zero(F), hiB = FloatVector.zero(F);
                     FloatVector sLoA = FloatVector.zero(F), sHiA = FloatVector.zero(F);
@@ -137,16 +136,15 @@ public final class Q5KMatrix extends BlockMatrix {
 
         /**
          * The row of {@code blocks} super-blocks at byte {@code base}: its accumulator lanes to {@code t[tOff ..)}.
-         * Scales and mins decoded in scalar code (see {@link KScales}).
+         * Scales and mins made floats once per super-block ({@link KScales#table} into {@code s}, 16 floats).
          */
-        private static void row(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff) {
+        private static void row(MemorySegment seg, int base, int blocks, float[] x, int xOff, float[] t, int tOff,
+                                float[] s) {
             FloatVector accQ = FloatVector.zero(F);
             FloatVector accM = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 int o = base + b * BLOCK_BYTES;
-                float d = f16(seg, o);
-                float negMin = -f16(seg, o + 2);
-                int w0 = seg.get(INT_LE, o + 4), w1 = seg.get(INT_LE, o + 8), w2 = seg.get(INT_LE, o + 12);
+                KScales.table(seg, o, f16(seg, o), -f16(seg, o + 2), s, 0);
                 int xb = xOff + b * BLOCK;
                 for (int j = 0; j < 4; j++) {
                     FloatVector qxLo = FloatVector.zero(F);
@@ -164,10 +162,10 @@ public final class Q5KMatrix extends BlockMatrix {
                         sLo = sLo.add(xl);
                         sHi = sHi.add(xh);
                     }
-                    accQ = qxLo.fma(FloatVector.broadcast(F, d * KScales.scale(w0, w2, 2 * j)), accQ);
-                    accM = sLo.fma(FloatVector.broadcast(F, negMin * KScales.min(w1, w2, 2 * j)), accM);
-                    accQ = qxHi.fma(FloatVector.broadcast(F, d * KScales.scale(w0, w2, 2 * j + 1)), accQ);
-                    accM = sHi.fma(FloatVector.broadcast(F, negMin * KScales.min(w1, w2, 2 * j + 1)), accM);
+                    accQ = qxLo.fma(FloatVector.broadcast(F, s[2 * j]), accQ);
+                    accM = sLo.fma(FloatVector.broadcast(F, s[8 + 2 * j]), accM);
+                    accQ = qxHi.fma(FloatVector.broadcast(F, s[2 * j + 1]), accQ);
+                    accM = sHi.fma(FloatVector.broadcast(F, s[9 + 2 * j]), accM);
                 }
             }
             accQ.add(accM).intoArray(t, tOff);

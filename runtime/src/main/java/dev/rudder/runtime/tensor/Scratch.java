@@ -6,7 +6,7 @@ package dev.rudder.runtime.tensor;
  * row-widening kernels), {@link #h} raw 16-bit weights, {@link #t} lane sums, {@link #res} the
  * four results of a {@link RowKernel#dot4}, {@link #resN} those of a {@link RowKernel#dot4xN},
  * {@link #batchOut} those of several row groups gathered by the batch driver, {@link #scales} a
- * super-block's scales in the Q6_K kernels.
+ * super-block's scales in the K-quant kernels.
  */
 final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
@@ -18,7 +18,7 @@ final class Scratch {
     private float[] batchOut = new float[0];
     private final float[] res = new float[4];
     private final float[] resN = new float[4 * RowKernel.MAX_BATCH];
-    private final float[] scales = new float[16];
+    private final float[] scales = new float[32];
 
     static Scratch get() {
         return LOCAL.get();
@@ -69,7 +69,10 @@ final class Scratch {
         return res;
     }
 
-    /** Sixteen floats: the scales of one Q6_K super-block times its d, [16 groups of 16 weights]. */
+    /**
+     * 32 floats for super-block scales made floats once: a Q6_K super-block's 16 scales times its d, [16 groups of 16
+     * weights]; the Q4_K kernels' {@link KScales#table}s of two rows, [2 rows, 16].
+     */
     float[] scales() {
         return scales;
     }
