@@ -167,8 +167,17 @@ public final class Q4KMatrix extends BlockMatrix {
                         IntVector q = ints(seg, o + 16 + 32 * j + p * L);
                         FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
-                        qxLo = NibbleBlocks.lookup(q, Q).fma(xl, qxLo);
-                        qxHi = NibbleBlocks.lookup(NibbleBlocks.high(q), Q).fma(xh, qxHi);
+                        IntVector h = q.lanewise(VectorOperators.ASHR, 4);
+                        FloatVector lo, hi;   // NibbleBlocks.lookup of the low and high nibbles
+                        if (L == 16) {        // one permute of the 16-entry table
+                            lo = q.selectFrom(TABLE).reinterpretAsFloats();
+                            hi = h.selectFrom(TABLE).reinterpretAsFloats();
+                        } else {              // the nibble itself, converted (lookup's linear form without its + 0)
+                            lo = (FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0);
+                            hi = (FloatVector) h.and(0xF).convert(VectorOperators.I2F, 0);
+                        }
+                        qxLo = lo.fma(xl, qxLo);
+                        qxHi = hi.fma(xh, qxHi);
                         sLo = sLo.add(xl);
                         sHi = sHi.add(xh);
                     }
