@@ -46,6 +46,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * mvn -B -q -Drudder.target=target-krn -pl benchmarks -am package -DskipTests
  * java --add-modules jdk.incubator.vector -jar benchmarks/target-krn/benchmarks.jar KernelBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1
+ * java --add-modules jdk.incubator.vector -jar benchmarks/target-krn/benchmarks.jar 'KernelBenchmark.matvec' \
+ *     -p dtype=Q4_K,Q6_K -p shape=2048x8192,128256x2048 -p threads=1
  * </pre>
  */
 @BenchmarkMode(Mode.Throughput)
@@ -58,6 +60,9 @@ public class KernelBenchmark {
     static final long COLD_BYTES = 192L << 20;
 
     static MemorySegment randomWeights(Arena arena, String dtype, int rows, int cols, long seed) {
+        if (dtype.endsWith("_K")) {
+            return randomKBlocks(arena, dtype, rows, cols, seed);
+        }
         if (DType.valueOf(dtype).isQuantized()) {
             // ggml blocks of random float rows, as `rudder quantize` writes them (Q8_0, Q4_0)
             long rowBytes = BlockQuantizer.bytes(dtype, cols);
@@ -90,11 +95,41 @@ public class KernelBenchmark {
         return seg;
     }
 
+    /**
+     * K-quant super-blocks (Q4_K, Q5_K, Q6_K; `rudder quantize` does not write them): random quant and scale bytes,
+     * every block's f16 d (and dmin) 0.001, so the kernels do the same work as on a llama-quantize file.
+     */
+    static MemorySegment randomKBlocks(Arena arena, String dtype, int rows, int cols, long seed) {
+        int blockBytes;
+        int[] f16s;   // byte offsets of the block's f16 factors
+        switch (dtype) {
+            case "Q4_K" -> { blockBytes = 144; f16s = new int[] {0, 2}; }
+            case "Q5_K" -> { blockBytes = 176; f16s = new int[] {0, 2}; }
+            case "Q6_K" -> { blockBytes = 210; f16s = new int[] {208}; }
+            default -> throw new IllegalArgumentException("no random blocks for " + dtype);
+        }
+        long bytes = DType.valueOf(dtype).bytesFor((long) rows * cols);
+        MemorySegment q = arena.allocate(bytes + 1, 64).asSlice(1, bytes);
+        Random rnd = new Random(seed);
+        byte[] chunk = new byte[1 << 16];
+        for (long o = 0; o < bytes; o += chunk.length) {
+            rnd.nextBytes(chunk);
+            MemorySegment.copy(chunk, 0, q, ValueLayout.JAVA_BYTE, o, (int) Math.min(chunk.length, bytes - o));
+        }
+        ValueLayout.OfShort f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (long b = 0; b < bytes / blockBytes; b++) {
+            for (int off : f16s) {
+                q.set(f16, b * blockBytes + off, Float.floatToFloat16(0.001f));
+            }
+        }
+        return q;
+    }
+
     @State(Scope.Benchmark)
     public static class MatvecState {
         @Param({"576x576", "1536x576", "576x1536", "49152x576", "8192x2048", "2048x8192", "128256x2048"})
         public String shape;
-        @Param({"BF16", "F32", "Q8_0", "Q4_0"})
+        @Param({"BF16", "F32", "Q8_0", "Q4_0"})   // also Q4_K, Q5_K, Q6_K at the 1B shapes (columns a multiple of 256)
         public String dtype;
         @Param({"1", "2"})
         public int threads;
