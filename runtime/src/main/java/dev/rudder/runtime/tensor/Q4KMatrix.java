@@ -98,16 +98,17 @@ public final class Q4KMatrix extends BlockMatrix {
                     FloatVector sLoB = FloatVector.zero(F), sHiB = FloatVector.zero(F);
                     int x0 = xo + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector i = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + 32 * j + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
-                        IntVector h = i.lanewise(VectorOperators.ASHR, 4);
-                        FloatVector lo, hi;   // NibbleBlocks.lookup of the low and high nibbles
+                        FloatVector lo, hi;   // as row's
                         if (L == 16) {
+                            IntVector i = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + 32 * j + p * L,
+                                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
                             lo = i.selectFrom(TABLE).reinterpretAsFloats();
-                            hi = h.selectFrom(TABLE).reinterpretAsFloats();
+                            hi = i.lanewise(VectorOperators.ASHR, 4).selectFrom(TABLE).reinterpretAsFloats();
                         } else {
+                            IntVector i = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + 32 * j + p * L,
+                                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0);
                             lo = (FloatVector) i.and(0xF).convert(VectorOperators.I2F, 0);
-                            hi = (FloatVector) h.and(0xF).convert(VectorOperators.I2F, 0);
+                            hi = (FloatVector) i.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
                         }
                         FloatVector xl = FloatVector.fromArray(F, x, xa + x0 + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, xa + x0 + 32 + p * L);
@@ -164,17 +165,19 @@ public final class Q4KMatrix extends BlockMatrix {
                     FloatVector sHi = FloatVector.zero(F);
                     int x0 = xb + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector q = ints(seg, o + 16 + 32 * j + p * L);
                         FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
-                        IntVector h = q.lanewise(VectorOperators.ASHR, 4);
                         FloatVector lo, hi;   // NibbleBlocks.lookup of the low and high nibbles
                         if (L == 16) {        // one permute of the 16-entry table
+                            IntVector q = ints(seg, o + 16 + 32 * j + p * L);
                             lo = q.selectFrom(TABLE).reinterpretAsFloats();
-                            hi = h.selectFrom(TABLE).reinterpretAsFloats();
-                        } else {              // the nibble itself, converted (lookup's linear form without its + 0)
+                            hi = q.lanewise(VectorOperators.ASHR, 4).selectFrom(TABLE).reinterpretAsFloats();
+                        } else {              // the nibbles themselves, converted: bytes zero-extended, so the high
+                            // nibble needs no mask
+                            IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + 32 * j + p * L,
+                                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0);
                             lo = (FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0);
-                            hi = (FloatVector) h.and(0xF).convert(VectorOperators.I2F, 0);
+                            hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
                         }
                         qxLo = lo.fma(xl, qxLo);
                         qxHi = hi.fma(xh, qxHi);
