@@ -211,9 +211,21 @@ public final class Q4KMatrix extends BlockMatrix {
                     float d2 = d * KScales.scale(w0, w2, 2 * j + 1), m2 = dmin * KScales.min(w1, w2, 2 * j + 1);
                     int y0 = y + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector q = ints(seg, o + 16 + 32L * j + p * L);
-                        NibbleBlocks.lookup(q, Q).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
-                        NibbleBlocks.lookup(NibbleBlocks.high(q), Q).mul(d2).sub(m2).intoArray(dst, y0 + 32 + p * L);
+                        // the nibbles as row's loop makes them floats, Vector API calls only
+                        FloatVector lo, hi;
+                        if (L == 16) {
+                            IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + 32L * j + p * L,
+                                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
+                            lo = q.selectFrom(TABLE).reinterpretAsFloats();
+                            hi = q.lanewise(VectorOperators.ASHR, 4).selectFrom(TABLE).reinterpretAsFloats();
+                        } else {
+                            IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + 32L * j + p * L,
+                                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0);
+                            lo = (FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0);
+                            hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                        }
+                        lo.mul(d1).sub(m1).intoArray(dst, y0 + p * L);
+                        hi.mul(d2).sub(m2).intoArray(dst, y0 + 32 + p * L);
                     }
                 }
             }

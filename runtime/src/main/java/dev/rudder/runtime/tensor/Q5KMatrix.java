@@ -51,13 +51,6 @@ public final class Q5KMatrix extends BlockMatrix {
             super(m);
         }
 
-        /** The 5-bit weights {@code (q >> shift & 0xF) | (h >> bit & 1) << 4} as floats. */
-        private static FloatVector weights(IntVector q, int shift, IntVector h, int bit) {
-            return (FloatVector) q.lanewise(VectorOperators.ASHR, shift).and(0xF)
-                    .or(h.lanewise(VectorOperators.ASHR, bit).and(1).lanewise(VectorOperators.LSHL, 4))
-                    .convert(VectorOperators.I2F, 0);
-        }
-
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             if (intOffsets) {
@@ -98,14 +91,14 @@ public final class Q5KMatrix extends BlockMatrix {
                     int x0 = xo + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
                         IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 48 + 32 * j + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
-                        IntVector h = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + p * L,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Vectors.I, 0);
-                        FloatVector lo = (FloatVector) q.and(0xF)      // weights(q, 0, h, 2j)
-                                .or(h.lanewise(VectorOperators.ASHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4))
-                                .convert(VectorOperators.I2F, 0);
-                        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0xF)   // weights(q, 4, h, 2j + 1)
-                                .or(h.lanewise(VectorOperators.ASHR, 2 * j + 1).and(1).lanewise(VectorOperators.LSHL, 4))
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0);
+                        IntVector hj = ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * j);
+                        FloatVector lo = (FloatVector) q.and(0xF).or(hj.lanewise(VectorOperators.LSHL, 4).and(16))
+                                .convert(VectorOperators.I2F, 0);          // as row's
+                        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4)
+                                .or(hj.lanewise(VectorOperators.LSHL, 3).and(16))
                                 .convert(VectorOperators.I2F, 0);
                         FloatVector xl = FloatVector.fromArray(F, x, xa + x0 + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, xa + x0 + 32 + p * L);
@@ -153,12 +146,21 @@ public final class Q5KMatrix extends BlockMatrix {
                     FloatVector sHi = FloatVector.zero(F);
                     int x0 = xb + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector q = ints(seg, o + 48 + 32 * j + p * L);
-                        IntVector h = ints(seg, o + 16 + p * L);
+                        // bytes zero-extended: the high nibble needs no mask; qh shifted once for both fifth bits
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 48 + 32 * j + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0);
+                        IntVector hj = ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * j);
                         FloatVector xl = FloatVector.fromArray(F, x, x0 + p * L);
                         FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + p * L);
-                        qxLo = weights(q, 0, h, 2 * j).fma(xl, qxLo);
-                        qxHi = weights(q, 4, h, 2 * j + 1).fma(xh, qxHi);
+                        FloatVector lo = (FloatVector) q.and(0xF).or(hj.lanewise(VectorOperators.LSHL, 4).and(16))
+                                .convert(VectorOperators.I2F, 0);          // weights(q, 0, h, 2j)
+                        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4)
+                                .or(hj.lanewise(VectorOperators.LSHL, 3).and(16))
+                                .convert(VectorOperators.I2F, 0);          // weights(q, 4, h, 2j + 1)
+                        qxLo = lo.fma(xl, qxLo);
+                        qxHi = hi.fma(xh, qxHi);
                         sLo = sLo.add(xl);
                         sHi = sHi.add(xh);
                     }
@@ -189,10 +191,16 @@ public final class Q5KMatrix extends BlockMatrix {
                     float d2 = d * KScales.scale(w0, w2, 2 * j + 1), m2 = dmin * KScales.min(w1, w2, 2 * j + 1);
                     int y0 = y + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
-                        IntVector q = ints(seg, o + 48 + 32L * j + p * L);
-                        IntVector h = ints(seg, o + 16 + p * L);
-                        weights(q, 0, h, 2 * j).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
-                        weights(q, 4, h, 2 * j + 1).mul(d2).sub(m2).intoArray(dst, y0 + 32 + p * L);
+                        // as row's loop, Vector API calls only
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 48 + 32L * j + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0);
+                        IntVector hj = ((IntVector) ByteVector.fromMemorySegment(BYTES, seg, o + 16 + p * L,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, Vectors.I, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * j);
+                        ((FloatVector) q.and(0xF).or(hj.lanewise(VectorOperators.LSHL, 4).and(16))
+                                .convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(dst, y0 + p * L);
+                        ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).or(hj.lanewise(VectorOperators.LSHL, 3).and(16))
+                                .convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).intoArray(dst, y0 + 32 + p * L);
                     }
                 }
             }

@@ -56,13 +56,6 @@ public final class Q6KMatrix extends BlockMatrix {
             super(m);
         }
 
-        /** Weights {@code (low 4 bits of q >> qShift) | (2 bits of h >> hShift) << 4, minus 32} as floats. */
-        private static FloatVector weights(IntVector q, int qShift, IntVector h, int hShift) {
-            return (FloatVector) q.lanewise(VectorOperators.ASHR, qShift).and(0xF)
-                    .or(h.lanewise(VectorOperators.ASHR, hShift).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
-                    .convert(VectorOperators.I2F, 0);
-        }
-
         @Override
         void lanes(int row, float[] x, int xOff, float[] t, int tOff) {
             rowLanes(row, x, xOff, t, tOff, Scratch.get().scales());
@@ -228,8 +221,16 @@ public final class Q6KMatrix extends BlockMatrix {
         private static void widenQuarter(MemorySegment seg, long ql, long qh, int qShift, int hShift, float d, long sc,
                                          float[] dst, int y) {
             for (int p = 0; p < PARTS; p++) {
-                weights(ints(seg, ql + p * L), qShift, ints(seg, qh + p * L), hShift).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + (p * L) / 16))
-                        .intoArray(dst, y + p * L);
+                // only Vector API calls in the loop: a helper left out of line boxes its vectors (one of five full
+                // test runs saw Q6_K allocate ~300 bytes per widened quarter when this loop called weights(ints(..)))
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + p * L, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, Vectors.I, 0);
+                IntVector h = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, qh + p * L, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, Vectors.I, 0);
+                ((FloatVector) q.lanewise(VectorOperators.ASHR, qShift).and(0xF)
+                        .or(h.lanewise(VectorOperators.ASHR, hShift).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                        .convert(VectorOperators.I2F, 0))
+                        .mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + (p * L) / 16)).intoArray(dst, y + p * L);
             }
         }
     }
