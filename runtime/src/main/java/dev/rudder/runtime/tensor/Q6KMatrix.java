@@ -77,9 +77,8 @@ public final class Q6KMatrix extends BlockMatrix {
         /**
          * The row at byte {@code base}, all four quarters of each half super-block in one pass (the row streams from
          * memory once): per L positions, the 6-bit quants of the four quarters rebuilt in byte lanes from one load each
-         * of qh and ql's two columns (masks and 32-bit shifts: x86 has no byte shift, and the bits that cross into the
-         * neighbouring byte are the ones masked off; C2 gives int shifts an immediate count, where its 16-bit shifts
-         * moved the count through a register each time), widened to float, times the activations, times
+         * of qh and ql's two columns (masks and 16-bit shifts: x86 has no byte shift, and the bits that cross into the
+         * neighbouring byte are the ones masked off), widened to float, times the activations, times
          * {@code d * scale} of their 16-weight group ({@code s}, per super-block); the accumulator lanes of quarters
          * 0+1 plus those of 2+3 to {@code t[tOff ..)}. Only Vector API calls in the loop: C2 inlines those whatever the
          * size of the compilation, where a helper of ours past its inlining budget would box the vectors.
@@ -105,14 +104,14 @@ public final class Q6KMatrix extends BlockMatrix {
                         int g = 8 * half + (p * L) / 16;   // the scale of these positions' 16-weight group in quarter 0
                         // quarter 0: low nibbles of column a, h bits 0-1; 1: column c, bits 2-3; 2: high nibbles of a,
                         // bits 4-5; 3: high nibbles of c, bits 6-7 (each moved to bits 4-5, then minus 32)
-                        ByteVector w0 = qa.and((byte) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4)
+                        ByteVector w0 = qa.and((byte) 0xF).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4)
                                 .reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                        ByteVector w1 = qc.and((byte) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2)
+                        ByteVector w1 = qc.and((byte) 0xF).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2)
                                 .reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                        ByteVector w2 = qa.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        ByteVector w2 = qa.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                                 .and((byte) 0xF).or(h.and((byte) 0x30)).sub((byte) 32);
-                        ByteVector w3 = qc.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                                .and((byte) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2)
+                        ByteVector w3 = qc.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                                .and((byte) 0xF).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2)
                                         .reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                         acc0 = ((FloatVector) ((IntVector) w0.convertShape(VectorOperators.B2I, Vectors.I, 0))
                                 .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xq + p * L))
@@ -165,17 +164,17 @@ public final class Q6KMatrix extends BlockMatrix {
                         ByteVector qa = ByteVector.fromMemorySegment(BYTES, seg, ql + p * L, ByteOrder.LITTLE_ENDIAN);
                         ByteVector qc = ByteVector.fromMemorySegment(BYTES, seg, ql + 32 + p * L, ByteOrder.LITTLE_ENDIAN);
                         int g = 8 * half + (p * L) / 16;
-                        FloatVector w0 = (FloatVector) ((IntVector) qa.and((byte) 0xF).or(h.reinterpretAsInts()
+                        FloatVector w0 = (FloatVector) ((IntVector) qa.and((byte) 0xF).or(h.reinterpretAsShorts()
                                 .lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
                                 .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
-                        FloatVector w1 = (FloatVector) ((IntVector) qc.and((byte) 0xF).or(h.reinterpretAsInts()
+                        FloatVector w1 = (FloatVector) ((IntVector) qc.and((byte) 0xF).or(h.reinterpretAsShorts()
                                 .lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
                                 .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
-                        FloatVector w2 = (FloatVector) ((IntVector) qa.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4)
+                        FloatVector w2 = (FloatVector) ((IntVector) qa.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
                                 .reinterpretAsBytes().and((byte) 0xF).or(h.and((byte) 0x30)).sub((byte) 32)
                                 .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
-                        FloatVector w3 = (FloatVector) ((IntVector) qc.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4)
-                                .reinterpretAsBytes().and((byte) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2)
+                        FloatVector w3 = (FloatVector) ((IntVector) qc.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
+                                .reinterpretAsBytes().and((byte) 0xF).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2)
                                         .reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
                                 .convertShape(VectorOperators.B2I, Vectors.I, 0)).convert(VectorOperators.I2F, 0);
                         FloatVector s0 = FloatVector.broadcast(F, s[g]), s1 = FloatVector.broadcast(F, s[g + 2]);
