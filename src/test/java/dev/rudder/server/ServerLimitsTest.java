@@ -62,6 +62,11 @@ class ServerLimitsTest {
         return HTTP.send(r, HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A chat completion sent without waiting for its answer. */
+    private static CompletableFuture<HttpResponse<String>> chatAsync(RudderServer s, String body) {
+        return HTTP.sendAsync(post(s, "/v1/chat/completions", body, null), HttpResponse.BodyHandlers.ofString());
+    }
+
     private static JsonNode error(HttpResponse<String> r) throws IOException {
         return JSON.readTree(r.body()).get("error");
     }
@@ -111,11 +116,9 @@ class ServerLimitsTest {
         CountDownLatch open = new CountDownLatch(1);
         ServerOptions o = ServerOptions.defaults("target", 512).withLimits(1, 1, Duration.ofMinutes(1));
         try (RudderServer s = RudderServer.start(rudder, profiles, o, gated(open))) {
-            CompletableFuture<HttpResponse<String>> a = HTTP.sendAsync(post(s, "/v1/chat/completions", body("Hi", 8, true), null),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> a = chatAsync(s, body("Hi", 8, true));
             await(() -> s.scheduler().inFlight() == 1, "the first request runs");
-            CompletableFuture<HttpResponse<String>> b = HTTP.sendAsync(post(s, "/v1/chat/completions", body("Hello", 8, false), null),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> b = chatAsync(s, body("Hello", 8, false));
             await(() -> s.scheduler().inFlight() == 2, "the second request waits");
             HttpResponse<String> c = send(post(s, "/v1/chat/completions", body("Hey", 8, false), null));
             assertEquals(429, c.statusCode());
@@ -135,16 +138,14 @@ class ServerLimitsTest {
         CountDownLatch open = new CountDownLatch(1);
         ServerOptions o = ServerOptions.defaults("target", 512).withLimits(2, 1, Duration.ofMinutes(1));
         try (RudderServer s = RudderServer.start(rudder, profiles, o, gated(open))) {
-            CompletableFuture<HttpResponse<String>> a = HTTP.sendAsync(post(s, "/v1/chat/completions", body("Hi", 4, false), null),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> a = chatAsync(s, body("Hi", 4, false));
             await(() -> s.scheduler().inFlight() == 1, "the first request runs");
             String three = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 4, \"n\": 3}";
             HttpResponse<String> c = send(post(s, "/v1/chat/completions", three, null));
             assertEquals(429, c.statusCode(), c.body());   // 2 of its 3 choices had places: both are given back
             assertEquals(1, s.scheduler().inFlight());
             String two = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 4, \"n\": 2, \"temperature\": 0}";
-            CompletableFuture<HttpResponse<String>> b = HTTP.sendAsync(post(s, "/v1/chat/completions", two, null),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> b = chatAsync(s, two);
             await(() -> s.scheduler().inFlight() == 3, "both choices of the second request are admitted");
             open.countDown();
             assertEquals(200, a.get().statusCode());
@@ -198,8 +199,7 @@ class ServerLimitsTest {
         CountDownLatch open = new CountDownLatch(1);
         ServerOptions o = ServerOptions.defaults("target", 512).withLimits(1, 1, Duration.ofMinutes(1));
         try (RudderServer s = RudderServer.start(rudder, profiles, o, gated(open))) {
-            CompletableFuture<HttpResponse<String>> a = HTTP.sendAsync(post(s, "/v1/chat/completions", body("Hi", 8, true), null),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> a = chatAsync(s, body("Hi", 8, true));
             await(() -> s.scheduler().inFlight() == 1, "the first request runs");
             try (Socket socket = startStream(s, body("Hello", 8, true))) {
                 await(() -> s.scheduler().inFlight() == 2, "the second request waits");
@@ -279,8 +279,7 @@ class ServerLimitsTest {
     void shutdownLetsTheRequestInFlightFinishAndRefusesNewOnes() throws Exception {
         ServerOptions o = ServerOptions.defaults("target", 512);
         RudderServer s = RudderServer.start(rudder, profiles, o, slow(10));
-        CompletableFuture<HttpResponse<String>> running = HTTP.sendAsync(post(s, "/v1/chat/completions",
-                body("Tell me a story.", 40, true), null), HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> running = chatAsync(s, body("Tell me a story.", 40, true));
         await(() -> s.scheduler().inFlight() == 1, "the request runs");
         CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> s.close(Duration.ofSeconds(30)));
         await(() -> {
