@@ -41,7 +41,8 @@ public final class Q4KMatrix extends BlockMatrix {
 
     /**
      * Fused dot: per sub-block of 32, {@code d*sc * sum(q*x) - dmin*m * sum(x)}, the nibbles of L bytes at a time
-     * turned into floats by {@link NibbleBlocks#lookup}. The scale and min terms go to two accumulators (two
+     * turned into floats as {@link NibbleBlocks#lookup} would (written out in each loop: one permute of {@link #TABLE}
+     * with 16 lanes; with 8, bytes zero-extended, masked or shifted, converted). The scale and min terms go to two accumulators (two
      * dependency chains instead of one). The super-block's 8 scales and 8 mins are made floats once, in vectors
      * ({@link KScales#table}); decoded per sub-block in scalar code they had cost as much as the dot product (Q4_K
      * [2048, 2048] matvec, 1 thread: 4.4-4.5 -> 5.2-5.4 G weights/s at best of 25 rounds). Rows one at a time: a

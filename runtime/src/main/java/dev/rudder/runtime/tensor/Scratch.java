@@ -18,7 +18,7 @@ final class Scratch {
     private float[] batchOut = new float[0];
     private final float[] res = new float[4];
     private final float[] resN = new float[4 * RowKernel.MAX_BATCH];
-    private final float[] scales = new float[32];
+    private final float[] scales = new float[16];
 
     static Scratch get() {
         return LOCAL.get();
@@ -70,8 +70,8 @@ final class Scratch {
     }
 
     /**
-     * 32 floats for super-block scales made floats once: a Q6_K super-block's 16 scales times its d, [16 groups of 16
-     * weights]; the Q4_K kernels' {@link KScales#table}s of two rows, [2 rows, 16].
+     * 16 floats for a super-block's scales made floats once: Q6_K's 16 scales times its d, [16 groups of 16 weights];
+     * Q4_K's and Q5_K's {@link KScales#table}, [8 scales, 8 mins].
      */
     float[] scales() {
         return scales;
