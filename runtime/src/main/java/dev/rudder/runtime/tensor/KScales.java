@@ -14,10 +14,10 @@ import java.nio.ByteOrder;
 
 /**
  * The eight 6-bit scales and mins of a Q4_K/Q5_K super-block (ggml's {@code get_scale_min_k4}) from its 12 packed
- * scale bytes. {@link #scale} and {@link #min} decode one from the bytes read as three little-endian words (scalar,
- * branch-free once a caller's loop over sub-blocks is unrolled); {@link #table} decodes all sixteen in vectors and
- * multiplies them by d and -dmin, once per super-block, for kernels whose loops then only read a float per
- * sub-block. Per value the scalar form costs as many instructions as the dot product of 16 weights.
+ * scale bytes: {@link #table} decodes all sixteen in vectors and multiplies them by d and -dmin, once per
+ * super-block, for kernels whose loops then only read a float per sub-block. Decoded one by one in scalar code
+ * per sub-block (as these kernels did before), each value cost as many instructions as the dot product of 16
+ * weights.
  */
 final class KScales {
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Vectors.L * 8));
@@ -39,20 +39,10 @@ final class KScales {
     private KScales() {
     }
 
-    /** Scale j (0..7) of a super-block whose scale bytes are the words w0, w1, w2 (w1 not needed). */
-    static int scale(int w0, int w2, int j) {
-        return j < 4 ? (w0 >>> 8 * j) & 63 : ((w2 >>> 8 * (j - 4)) & 0xF) | ((w0 >>> 8 * (j - 4) + 6) & 3) << 4;
-    }
-
-    /** Min j (0..7) of a super-block whose scale bytes are the words w0, w1, w2 (w0 not needed). */
-    static int min(int w1, int w2, int j) {
-        return j < 4 ? (w1 >>> 8 * j) & 63 : ((w2 >>> 8 * (j - 4) + 4) & 0xF) | ((w1 >>> 8 * (j - 4) + 6) & 3) << 4;
-    }
-
     /**
      * {@code s[sOff .. sOff + 16)} = {@code [d * scale j for j < 8, -dmin * min j for j < 8]} of the super-block at byte
      * {@code o} ({@code f16 d, f16 dmin, uint8 scales[12]}; reads 2L bytes from {@code o + 4}, inside any Q4_K/Q5_K
-     * block), each product rounded once as {@code d * (float) scale(..)} rounds it. Takes and returns no vectors: left
+     * block), each product rounded once, as ggml's dequantization rounds it. Takes and returns no vectors: left
      * a call by C2, it costs a call, not an allocation.
      */
     static void table(MemorySegment seg, long o, float d, float negMin, float[] s, int sOff) {

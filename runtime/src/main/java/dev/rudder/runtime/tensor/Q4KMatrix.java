@@ -196,20 +196,19 @@ public final class Q4KMatrix extends BlockMatrix {
 
         /**
          * The exact dequantization in vectors: as {@link Q4KMatrix#dequantize}, {@code d1 * q - m1} with the product
-         * rounded before the subtraction (a multiply then a subtract, no FMA).
+         * rounded before the subtraction (a multiply, then the negated min added: the same bits, no FMA).
          */
         @Override
         public void widen(int row, float[] dst, int off) {
             MemorySegment seg = m.data;
+            float[] s = Scratch.get().scales();
             for (int b = 0; b < m.cols / BLOCK; b++) {
                 long o = row * rowBytes + (long) b * BLOCK_BYTES;
-                float d = f16(seg, o);
-                float dmin = f16(seg, o + 2);
-                int w0 = seg.get(INT_LE, o + 4), w1 = seg.get(INT_LE, o + 8), w2 = seg.get(INT_LE, o + 12);
+                KScales.table(seg, o, f16(seg, o), -f16(seg, o + 2), s, 0);   // d * sc, -(dmin * m)
                 int y = off + b * BLOCK;
                 for (int j = 0; j < 4; j++) {
-                    float d1 = d * KScales.scale(w0, w2, 2 * j), m1 = dmin * KScales.min(w1, w2, 2 * j);
-                    float d2 = d * KScales.scale(w0, w2, 2 * j + 1), m2 = dmin * KScales.min(w1, w2, 2 * j + 1);
+                    float d1 = s[2 * j], negM1 = s[8 + 2 * j];
+                    float d2 = s[2 * j + 1], negM2 = s[9 + 2 * j];
                     int y0 = y + 64 * j;
                     for (int p = 0; p < PARTS; p++) {
                         // the nibbles as row's loop makes them floats, Vector API calls only
@@ -225,8 +224,8 @@ public final class Q4KMatrix extends BlockMatrix {
                             lo = (FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0);
                             hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
                         }
-                        lo.mul(d1).sub(m1).intoArray(dst, y0 + p * L);
-                        hi.mul(d2).sub(m2).intoArray(dst, y0 + 32 + p * L);
+                        lo.mul(d1).add(negM1).intoArray(dst, y0 + p * L);
+                        hi.mul(d2).add(negM2).intoArray(dst, y0 + 32 + p * L);
                     }
                 }
             }
