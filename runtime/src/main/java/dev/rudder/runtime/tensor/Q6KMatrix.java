@@ -220,8 +220,8 @@ public final class Q6KMatrix extends BlockMatrix {
         private static void widenQuarter(MemorySegment seg, long ql, long qh, int qShift, int hShift, float d, long sc,
                                          float[] dst, int y) {
             for (int p = 0; p < PARTS; p++) {
-                // only Vector API calls in the loop: a helper left out of line boxes its vectors (one of five full
-                // test runs saw Q6_K allocate ~300 bytes per widened quarter when this loop called weights(ints(..)))
+                // only Vector API calls in the loop, as in the dot loops: a helper of ours left out of line would box
+                // its vectors
                 IntVector q = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, ql + p * L, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2I, Vectors.I, 0);
                 IntVector h = (IntVector) ByteVector.fromMemorySegment(BYTES, seg, qh + p * L, ByteOrder.LITTLE_ENDIAN)
